@@ -1,0 +1,23 @@
+/** Two projects: fast unit/synth tests, and terraform init/validate/plan of every stack. */
+const tsJest = ["ts-jest", { diagnostics: false }];
+const common = {
+  testEnvironment: "node",
+  transform: { "^.+\\.ts$": tsJest },
+  moduleFileExtensions: ["ts", "js", "json"],
+  modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/cdktf.out/"],
+};
+module.exports = {
+  projects: [
+    {
+      ...common,
+      displayName: "unit",
+      testMatch: ["<rootDir>/tests/**/*.test.ts"],
+      testPathIgnorePatterns: ["/node_modules/", "<rootDir>/tests/terraform/"],
+    },
+    {
+      ...common,
+      displayName: "terraform",
+      testMatch: ["<rootDir>/tests/terraform/**/*.test.ts"],
+    },
+  ],
+};

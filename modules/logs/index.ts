@@ -1,0 +1,53 @@
+import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import { Construct } from "constructs";
+import { byProfile, Profile, profileOf } from "../core/profile";
+import { LOG_RETENTION_DAYS, PropsValidator } from "../core/validation";
+
+/** Props of {@link LogGroup}. */
+export interface LogGroupProps {
+  /** Log group name, e.g. `/aws/lambda/<function>`. */
+  readonly name: string;
+  /**
+   * Days to keep events; one of CloudWatch's allowed values (1, 3, 5, 7, 14, 30, 60, 90, …, 3653).
+   * @default 90 in prod, 14 in dev
+   */
+  readonly retentionDays?: number;
+  /**
+   * Customer-managed KMS key ARN to encrypt the log group with.
+   * @default CloudWatch Logs' own encryption
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * Deployment profile.
+   * @default the enclosing stack's profile, else `prod`
+   */
+  readonly profile?: Profile;
+}
+
+/** A CloudWatch log group that always has a retention period. */
+export class LogGroup extends Construct {
+  public readonly resource: CloudwatchLogGroup;
+  /** @attribute */
+  public readonly logGroupName: string;
+  /** @attribute */
+  public readonly logGroupArn: string;
+  /** The retention in force, after defaults. */
+  public readonly retentionDays: number;
+
+  constructor(scope: Construct, id: string, props: LogGroupProps) {
+    super(scope, id);
+    const profile = profileOf(this, props.profile);
+    this.retentionDays = props.retentionDays ?? byProfile(profile, { dev: 14, prod: 90 });
+    PropsValidator.for(this)
+      .oneOf("retentionDays", this.retentionDays, LOG_RETENTION_DAYS)
+      .matches("name", props.name, /^[.\-_/#A-Za-z0-9]{1,512}$/, "1-512 characters of a-z, A-Z, 0-9, '.', '-', '_', '/', '#'")
+      .throwIfAny();
+    this.resource = new CloudwatchLogGroup(this, "group", {
+      name: props.name,
+      retentionInDays: this.retentionDays,
+      kmsKeyId: props.kmsKeyArn,
+    });
+    this.logGroupName = this.resource.name;
+    this.logGroupArn = this.resource.arn;
+  }
+}

@@ -1,0 +1,291 @@
+/**
+ * A DynamoDB table with PITR, encryption and TTL on, and grants scoped to its ARN:
+ *
+ *   const table = new CacheTable(this, "products", { partitionKey: { name: "productId", type: "S" } });
+ *   table.grantReadData(fn);
+ */
+import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
+import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
+import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { Construct } from "constructs";
+import { ITableBinding } from "../function";
+import { IGrantable, PolicyStatement } from "../iam";
+import { physicalName } from "../core/naming";
+import { byProfile, Profile, profileOf } from "../core/profile";
+import { PropsValidator } from "../core/validation";
+import { KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, READ_DATA_ACTIONS, WRITE_DATA_ACTIONS } from "./perms";
+
+/** A key attribute. */
+export interface KeyAttribute {
+  /** Attribute name (1–255 characters). */
+  readonly name: string;
+  /** `S` string, `N` number, `B` binary. */
+  readonly type: "S" | "N" | "B";
+}
+
+/** A global secondary index. */
+export interface GlobalSecondaryIndex {
+  /** Index name (3–255 of a-z, A-Z, 0-9, `_`, `-`, `.`). */
+  readonly indexName: string;
+  readonly partitionKey: KeyAttribute;
+  /** @default none */
+  readonly sortKey?: KeyAttribute;
+  /**
+   * Attributes copied into the index: `ALL`, `KEYS_ONLY`, or a list of non-key attributes.
+   * @default "ALL"
+   */
+  readonly projection?: "ALL" | "KEYS_ONLY" | readonly string[];
+}
+
+/** Provisioned capacity settings; always autoscaled between the floor and the ceiling. */
+export interface ProvisionedCapacity {
+  /** Minimum (and initial) read capacity units. */
+  readonly readCapacity: number;
+  /** Minimum (and initial) write capacity units. */
+  readonly writeCapacity: number;
+  /** @default 10 × readCapacity */
+  readonly maxReadCapacity?: number;
+  /** @default 10 × writeCapacity */
+  readonly maxWriteCapacity?: number;
+  /** Target utilization percent for autoscaling (20–90). @default 70 */
+  readonly targetUtilizationPercent?: number;
+}
+
+/** How the table is billed. */
+export class Billing {
+  /** Pay per request: no capacity to plan, no throttling from under-provisioning. */
+  static onDemand(): Billing {
+    return new Billing("PAY_PER_REQUEST");
+  }
+  /** Provisioned capacity with target-tracking autoscaling on reads and writes. */
+  static provisioned(capacity: ProvisionedCapacity): Billing {
+    return new Billing("PROVISIONED", capacity);
+  }
+  private constructor(
+    public readonly mode: "PAY_PER_REQUEST" | "PROVISIONED",
+    public readonly capacity?: ProvisionedCapacity,
+  ) {}
+}
+
+/** Props of {@link CacheTable}. */
+export interface CacheTableProps {
+  /** Partition key, e.g. `{ name: "productId", type: "S" }` or `{ name: "PK", type: "S" }`. */
+  readonly partitionKey: KeyAttribute;
+  /**
+   * Sort key, e.g. `{ name: "SK", type: "S" }` for single-table designs.
+   * @default none
+   */
+  readonly sortKey?: KeyAttribute;
+  /**
+   * Table name (3–255 of a-z, A-Z, 0-9, `_`, `-`, `.`).
+   * @default derived from the construct path
+   */
+  readonly tableName?: string;
+  /**
+   * Attribute holding the expiry time (epoch seconds); DynamoDB deletes expired items for free.
+   * @default "expiresAt"
+   */
+  readonly timeToLiveAttribute?: string;
+  /**
+   * Billing mode.
+   * @default Billing.onDemand()
+   */
+  readonly billing?: Billing;
+  /**
+   * Global secondary indexes.
+   * @default none
+   */
+  readonly globalSecondaryIndexes?: readonly GlobalSecondaryIndex[];
+  /**
+   * Stream of item changes, e.g. to invalidate caches from a stream consumer.
+   * @default no stream
+   */
+  readonly stream?: "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
+  /**
+   * Customer-managed KMS key ARN for server-side encryption.
+   * @default the AWS-managed key `aws/dynamodb` (encryption is always on)
+   */
+  readonly kmsKeyArn?: string;
+  /**
+   * Point-in-time recovery (continuous backups, 35 days).
+   * @default true
+   */
+  readonly pointInTimeRecovery?: boolean;
+  /**
+   * Refuse `DeleteTable` until turned off.
+   * @default true in prod, false in dev
+   */
+  readonly deletionProtection?: boolean;
+  /**
+   * Deployment profile.
+   * @default the enclosing stack's profile, else `prod`
+   */
+  readonly profile?: Profile;
+}
+
+const NAME_RE = /^[a-zA-Z0-9_.-]{3,255}$/;
+
+/**
+ * A DynamoDB table for data that is cached in front: encrypted, PITR on, TTL on, deletion
+ * protection in prod, on-demand by default; permissions only through its grant methods.
+ */
+export class CacheTable extends Construct implements ITableBinding {
+  public readonly resource: DynamodbTable;
+  /** @attribute */
+  public readonly tableName: string;
+  /** @attribute */
+  public readonly tableArn: string;
+  /** @attribute — empty unless `stream` is set. */
+  public readonly streamArn: string;
+  public readonly partitionKey: KeyAttribute;
+  public readonly sortKey?: KeyAttribute;
+  public readonly timeToLiveAttribute: string;
+  public readonly indexNames: readonly string[];
+  private readonly kmsKeyArn?: string;
+
+  constructor(scope: Construct, id: string, props: CacheTableProps) {
+    super(scope, id);
+    const profile = profileOf(this, props.profile);
+    const name = props.tableName ?? physicalName(this, 255);
+    const billing = props.billing ?? Billing.onDemand();
+    const ttlAttr = props.timeToLiveAttribute ?? "expiresAt";
+    const gsis = props.globalSecondaryIndexes ?? [];
+
+    const v = PropsValidator.for(this)
+      .matches("tableName", name, NAME_RE, "3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'")
+      .check(props.partitionKey.name.length >= 1 && props.partitionKey.name.length <= 255, "partitionKey.name",
+        props.partitionKey.name, "1-255 characters")
+      .oneOf("partitionKey.type", props.partitionKey.type, ["S", "N", "B"])
+      .check(ttlAttr.length >= 1 && ttlAttr.length <= 255, "timeToLiveAttribute", ttlAttr, "1-255 characters");
+    if (props.sortKey) {
+      v.oneOf("sortKey.type", props.sortKey.type, ["S", "N", "B"])
+        .check(props.sortKey.name !== props.partitionKey.name, "sortKey.name", props.sortKey.name,
+          "a name different from the partition key");
+    }
+    v.check(gsis.length <= 20, "globalSecondaryIndexes", gsis.length, "at most 20 indexes");
+    const seen = new Set<string>();
+    gsis.forEach((g, i) => {
+      v.matches(`globalSecondaryIndexes[${i}].indexName`, g.indexName, NAME_RE, "3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'");
+      v.check(!seen.has(g.indexName), `globalSecondaryIndexes[${i}].indexName`, g.indexName, "a name not used by another index");
+      seen.add(g.indexName);
+    });
+    if (billing.capacity) {
+      const c = billing.capacity;
+      v.intRange("billing.readCapacity", c.readCapacity, 1, 40000)
+        .intRange("billing.writeCapacity", c.writeCapacity, 1, 40000)
+        .intRange("billing.maxReadCapacity", c.maxReadCapacity, c.readCapacity, 40000)
+        .intRange("billing.maxWriteCapacity", c.maxWriteCapacity, c.writeCapacity, 40000)
+        .intRange("billing.targetUtilizationPercent", c.targetUtilizationPercent, 20, 90);
+    }
+    // Every key attribute must be declared once with one type.
+    const attributes = new Map<string, string>();
+    const declare = (k: KeyAttribute, field: string) => {
+      const prior = attributes.get(k.name);
+      v.check(prior === undefined || prior === k.type, field, k, `type ${prior} (the type "${k.name}" has elsewhere)`);
+      attributes.set(k.name, k.type);
+    };
+    declare(props.partitionKey, "partitionKey");
+    if (props.sortKey) declare(props.sortKey, "sortKey");
+    gsis.forEach((g, i) => {
+      declare(g.partitionKey, `globalSecondaryIndexes[${i}].partitionKey`);
+      if (g.sortKey) declare(g.sortKey, `globalSecondaryIndexes[${i}].sortKey`);
+    });
+    v.throwIfAny();
+
+    this.partitionKey = props.partitionKey;
+    this.sortKey = props.sortKey;
+    this.timeToLiveAttribute = ttlAttr;
+    this.indexNames = gsis.map((g) => g.indexName);
+    this.kmsKeyArn = props.kmsKeyArn;
+    const cap = billing.capacity;
+
+    this.resource = new DynamodbTable(this, "table", {
+      name,
+      billingMode: billing.mode,
+      readCapacity: cap?.readCapacity,
+      writeCapacity: cap?.writeCapacity,
+      hashKey: props.partitionKey.name,
+      rangeKey: props.sortKey?.name,
+      attribute: [...attributes.entries()].map(([n, t]) => ({ name: n, type: t })),
+      globalSecondaryIndex: gsis.length
+        ? gsis.map((g) => {
+            const proj = g.projection ?? "ALL";
+            return {
+              name: g.indexName,
+              hashKey: g.partitionKey.name,
+              rangeKey: g.sortKey?.name,
+              projectionType: typeof proj === "string" ? proj : "INCLUDE",
+              nonKeyAttributes: typeof proj === "string" ? undefined : [...proj],
+              readCapacity: cap?.readCapacity,
+              writeCapacity: cap?.writeCapacity,
+            };
+          })
+        : undefined,
+      ttl: { attributeName: ttlAttr, enabled: true },
+      pointInTimeRecovery: { enabled: props.pointInTimeRecovery ?? true },
+      serverSideEncryption: { enabled: true, kmsKeyArn: props.kmsKeyArn },
+      deletionProtectionEnabled: props.deletionProtection ?? byProfile(profile, { dev: false, prod: true }),
+      streamEnabled: props.stream ? true : undefined,
+      streamViewType: props.stream,
+      // Autoscaling owns capacity once it exists; Terraform must not fight it.
+      lifecycle: cap ? { ignoreChanges: ["read_capacity", "write_capacity"] } : undefined,
+    });
+    this.tableName = this.resource.name;
+    this.tableArn = this.resource.arn;
+    this.streamArn = this.resource.streamArn;
+
+    if (cap) {
+      for (const dim of ["Read", "Write"] as const) {
+        const min = dim === "Read" ? cap.readCapacity : cap.writeCapacity;
+        const max = (dim === "Read" ? cap.maxReadCapacity : cap.maxWriteCapacity) ?? min * 10;
+        const target = new AppautoscalingTarget(this, `${dim.toLowerCase()}-scaling-target`, {
+          serviceNamespace: "dynamodb",
+          resourceId: `table/${this.tableName}`,
+          scalableDimension: `dynamodb:table:${dim}CapacityUnits`,
+          minCapacity: min,
+          maxCapacity: max,
+        });
+        new AppautoscalingPolicy(this, `${dim.toLowerCase()}-scaling-policy`, {
+          name: `${name}-${dim.toLowerCase()}-utilization`.slice(0, 255),
+          policyType: "TargetTrackingScaling",
+          serviceNamespace: target.serviceNamespace,
+          resourceId: target.resourceId,
+          scalableDimension: target.scalableDimension,
+          targetTrackingScalingPolicyConfiguration: {
+            targetValue: cap.targetUtilizationPercent ?? 70,
+            predefinedMetricSpecification: { predefinedMetricType: `DynamoDB${dim}CapacityUtilization` },
+          },
+        });
+      }
+    }
+  }
+
+  /** ARNs a grant covers: the table and all its indexes. */
+  get grantArns(): string[] {
+    return [this.tableArn, `${this.tableArn}/index/*`];
+  }
+
+  /** Read items and query the table and its indexes. */
+  grantReadData(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-read`, this.statements(false));
+  }
+
+  /** Read and write items (no table management). */
+  grantReadWriteData(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-read-write`, this.statements(true));
+  }
+
+  private statements(write: boolean): PolicyStatement[] {
+    const out: PolicyStatement[] = [
+      { actions: write ? [...READ_DATA_ACTIONS, ...WRITE_DATA_ACTIONS] : [...READ_DATA_ACTIONS], resources: this.grantArns },
+    ];
+    if (this.kmsKeyArn) {
+      out.push({ actions: write ? [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS] : [...KEY_READ_ACTIONS], resources: [this.kmsKeyArn] });
+    }
+    return out;
+  }
+
+  private policyPrefix(): string {
+    return `table-${this.node.id}`.replace(/[^A-Za-z0-9+=,.@_-]/g, "-");
+  }
+}

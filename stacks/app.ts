@@ -1,0 +1,24 @@
+import { App } from "cdktf";
+import { Profile } from "../modules/core/profile";
+import { loadConfig } from "./config";
+import { ProductCatalogStack } from "./product-catalog";
+import { SessionStoreStack } from "./session-store";
+
+/** Stack kinds of the default app, by name prefix. */
+export const STACK_KINDS = {
+  "product-catalog": ProductCatalogStack,
+  "session-store": SessionStoreStack,
+} as const;
+
+export const ENVIRONMENT_NAMES: readonly Profile[] = ["dev", "prod"];
+
+/** Builds every stack kind × environment into `app` (`<kind>-<env>`). */
+export function buildApp(app: App): App {
+  for (const env of ENVIRONMENT_NAMES) {
+    const config = loadConfig(env);
+    for (const [kind, StackClass] of Object.entries(STACK_KINDS)) {
+      new StackClass(app, `${kind}-${env}`, { config });
+    }
+  }
+  return app;
+}

@@ -1,0 +1,4 @@
+export * from "./base";
+export * from "./config";
+export * from "./product-catalog";
+export * from "./session-store";

@@ -1,0 +1,73 @@
+import { Testing } from "cdktf";
+import { ENVIRONMENTS, loadConfig, validateConfig } from "../../stacks/config";
+import { ProductCatalogStack } from "../../stacks/product-catalog";
+
+describe("environment config", () => {
+  test.each(["dev", "prod"] as const)("the embedded %s config is valid", (name) => {
+    expect(() => validateConfig(ENVIRONMENTS[name])).not.toThrow();
+  });
+
+  test("prod is highly available, dev is cheap", () => {
+    expect(ENVIRONMENTS.prod.redis.replicasPerShard).toBeGreaterThanOrEqual(1);
+    expect(ENVIRONMENTS.prod.dax.replicationFactor).toBeGreaterThanOrEqual(3);
+    expect(ENVIRONMENTS.prod.availabilityZones.length).toBeGreaterThanOrEqual(3);
+    expect(ENVIRONMENTS.dev.redis.replicasPerShard).toBe(0);
+    expect(ENVIRONMENTS.dev.dax.replicationFactor).toBe(1);
+  });
+
+  test("overrides merge one level deep", () => {
+    const cfg = loadConfig("dev", { redis: { nodeType: "cache.t4g.small" } as never });
+    expect(cfg.redis.nodeType).toBe("cache.t4g.small");
+    expect(cfg.redis.engine).toBe("valkey");
+  });
+
+  // GIVEN a bad value WHEN the config loads THEN one error names config(<env>).<field>, the value and what is allowed
+  test.each([
+    ["fewer than 2 AZs", "dev", { availabilityZones: ["us-east-1a"] }, "availabilityZones", "at least 2 zones"],
+    ["an AZ of another region", "dev", { availabilityZones: ["us-east-1a", "eu-west-1b"] }, "availabilityZones[1]", "\"eu-west-1b\""],
+    ["a bad region", "dev", { region: "mars-1" }, "region", "\"mars-1\""],
+    ["product TTL of 0", "dev", { cache: { productTtlSeconds: 0 } }, "cache.productTtlSeconds", "from 1 to 86400"],
+    ["context TTL over a day", "dev", { cache: { sessionContextTtlSeconds: 86_401 } }, "cache.sessionContextTtlSeconds", "86401"],
+    ["TTL jitter over 50 %", "dev", { cache: { ttlJitterRatio: 0.9 } }, "cache.ttlJitterRatio", "0.9"],
+    ["6 replicas", "dev", { redis: { replicasPerShard: 6 } }, "redis.replicasPerShard", "from 0 to 5"],
+    ["0 shards", "dev", { redis: { numShards: 0 } }, "redis.numShards", "from 1 to 500"],
+    ["prod without a replica", "prod", { redis: { replicasPerShard: 0 } }, "redis.replicasPerShard", "at least 1 in prod"],
+    ["prod DAX of 1 node", "prod", { dax: { replicationFactor: 1 } }, "dax.replicationFactor", "at least 3 in prod"],
+    ["log retention of 8 days", "dev", { logRetentionDays: 8 }, "logRetentionDays", "8"],
+    ["zero throttling", "dev", { api: { throttlingRateLimit: 0 } }, "api.throttlingRateLimit", "positive"],
+    ["a bad state bucket", "dev", { remoteState: { bucket: "Bad_Bucket", keyPrefix: "x", region: "us-east-1" } }, "remoteState.bucket", "Bad_Bucket"],
+  ])("rejects %s", (_case, env, override, field, fragment) => {
+    expect(() => loadConfig(env as "dev" | "prod", override as never)).toThrow(
+      expect.objectContaining({ message: expect.stringContaining(`config(${env})`) }),
+    );
+    try {
+      loadConfig(env as "dev" | "prod", override as never);
+    } catch (e) {
+      const msg = (e as Error).message;
+      expect(msg).toContain(`${field} =`);
+      expect(msg).toContain(fragment);
+    }
+  });
+
+  test("reports every problem of a config together", () => {
+    expect(() => loadConfig("dev", { region: "nowhere", logRetentionDays: 2 } as never)).toThrow(/region[\s\S]*logRetentionDays|logRetentionDays[\s\S]*region/);
+  });
+
+  test("a stack re-validates a hand-built config and names it", () => {
+    const app = Testing.app();
+    const bad = { ...ENVIRONMENTS.dev, availabilityZones: ["us-east-1a"] };
+    expect(() => new ProductCatalogStack(app, "pc", { config: bad })).toThrow(/config\(dev\)[\s\S]*availabilityZones/);
+  });
+
+  test("a construct-level limit fails with the construct path (DAX node type of the wrong family)", () => {
+    const app = Testing.app();
+    const cfg = loadConfig("dev", { productCatalog: { dax: true }, dax: { nodeType: "cache.t4g.micro" } } as never);
+    expect(() => new ProductCatalogStack(app, "pc", { config: cfg })).toThrow(/pc\/dax[\s\S]*nodeType[\s\S]*cache\.t4g\.micro/);
+  });
+
+  test("a construct-level limit fails with the construct path (Redis node type of the wrong family)", () => {
+    const app = Testing.app();
+    const cfg = loadConfig("dev", { redis: { nodeType: "dax.r5.large" } } as never);
+    expect(() => new ProductCatalogStack(app, "pc", { config: cfg })).toThrow(/pc\/cache[\s\S]*nodeType[\s\S]*dax\.r5\.large/);
+  });
+});

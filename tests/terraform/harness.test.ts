@@ -1,0 +1,141 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import {
+  AWS_PROVIDER,
+  cliConfig,
+  conventionalMirrorLocations,
+  findProviderMirror,
+  isProviderMirror,
+  MIRROR_ENV,
+  overrideFor,
+  terraformEnv,
+  terraformPlatform,
+} from "./harness";
+
+let tmp: string;
+beforeEach(() => {
+  tmp = mkdtempSync(path.join(os.tmpdir(), "cachefront-harness-test-"));
+});
+afterEach(() => rmSync(tmp, { recursive: true, force: true }));
+
+/** A fake unpacked mirror with the provider folder for this platform (no binary needed to be found). */
+function fakeMirror(name: string): string {
+  const dir = path.join(tmp, name);
+  mkdirSync(path.join(dir, ...AWS_PROVIDER.address.split("/"), AWS_PROVIDER.version, terraformPlatform()), { recursive: true });
+  return dir;
+}
+
+describe("findProviderMirror", () => {
+  test("GIVEN CACHEFRONT_TF_MIRROR points at a mirror WHEN searching THEN it wins over the conventional locations", () => {
+    const mirror = fakeMirror("env-mirror");
+    const other = fakeMirror("conventional");
+    expect(findProviderMirror({ [MIRROR_ENV]: mirror }, [other])).toBe(mirror);
+  });
+
+  test("GIVEN CACHEFRONT_TF_MIRROR points at an empty folder WHEN searching THEN the conventional locations are used", () => {
+    const empty = path.join(tmp, "empty");
+    mkdirSync(empty);
+    const conventional = fakeMirror("conventional");
+    expect(findProviderMirror({ [MIRROR_ENV]: empty }, [path.join(tmp, "missing"), conventional])).toBe(conventional);
+  });
+
+  test("GIVEN no usable mirror anywhere WHEN searching THEN undefined (registry init)", () => {
+    const empty = path.join(tmp, "empty");
+    mkdirSync(empty);
+    expect(findProviderMirror({ [MIRROR_ENV]: empty }, [path.join(tmp, "missing")])).toBeUndefined();
+    expect(findProviderMirror({}, [])).toBeUndefined();
+  });
+
+  test("GIVEN a mirror with another provider version only THEN it is not used", () => {
+    const dir = path.join(tmp, "old");
+    mkdirSync(path.join(dir, ...AWS_PROVIDER.address.split("/"), "5.0.0", terraformPlatform()), { recursive: true });
+    expect(isProviderMirror(dir)).toBe(false);
+  });
+
+  test("GIVEN a packed mirror (zip per platform) THEN it is used", () => {
+    const dir = path.join(tmp, "packed");
+    const providerDir = path.join(dir, ...AWS_PROVIDER.address.split("/"));
+    mkdirSync(providerDir, { recursive: true });
+    writeFileSync(path.join(providerDir, `terraform-provider-aws_${AWS_PROVIDER.version}_${terraformPlatform()}.zip`), "");
+    expect(isProviderMirror(dir)).toBe(true);
+  });
+
+  test("the conventional locations are searched in the documented order", () => {
+    expect(conventionalMirrorLocations("/home/u")).toEqual([
+      "/opt/tf-plugins",
+      "/home/u/.terraform.d/plugins",
+      "/home/u/.local/share/terraform/plugins",
+      "/usr/local/share/terraform/plugins",
+      "/usr/share/terraform/plugins",
+    ]);
+  });
+});
+
+describe("cliConfig", () => {
+  test("GIVEN a mirror THEN aws comes only from it and everything else from the registry", () => {
+    const hcl = cliConfig("/opt/tf-plugins", "/tmp/x/plugin-cache");
+    expect(hcl).toContain('plugin_cache_dir = "/tmp/x/plugin-cache"');
+    expect(hcl).toMatch(/filesystem_mirror \{\s+path\s+= "\/opt\/tf-plugins"\s+include = \["registry.terraform.io\/hashicorp\/aws"\]/);
+    expect(hcl).toMatch(/direct \{\s+exclude = \["registry.terraform.io\/hashicorp\/aws"\]/);
+  });
+
+  test("GIVEN no mirror THEN only the plugin cache is configured (plain registry init)", () => {
+    const hcl = cliConfig(undefined, "/tmp/x/plugin-cache");
+    expect(hcl).not.toContain("provider_installation");
+    expect(hcl).toContain("plugin_cache_dir");
+  });
+
+  test("template sequences in paths are escaped", () => {
+    expect(cliConfig("/m/${x}", "/c")).toContain('"/m/$${x}"');
+  });
+});
+
+describe("terraformEnv", () => {
+  test("uses the harness CLI config, disables prompts and checkpoint, and drops settings that would redirect runs", () => {
+    const env = terraformEnv("/tmp/x/terraform.rc", {
+      PATH: "/bin",
+      TF_CLI_CONFIG_FILE: "/root/.terraformrc",
+      TF_CLI_ARGS_plan: "-destroy",
+      TF_DATA_DIR: "/shared",
+      AWS_PROFILE: "prod-admin",
+      AWS_SECRET_ACCESS_KEY: "real",
+    });
+    expect(env).toEqual({
+      PATH: "/bin",
+      TF_CLI_CONFIG_FILE: "/tmp/x/terraform.rc",
+      TF_IN_AUTOMATION: "1",
+      TF_INPUT: "0",
+      CHECKPOINT_DISABLE: "1",
+      AWS_EC2_METADATA_DISABLED: "true",
+    });
+  });
+});
+
+describe("overrideFor", () => {
+  test("GIVEN one unaliased aws provider THEN one unaliased override entry with fake keys and skips, and a local backend", () => {
+    const o = overrideFor({ provider: { aws: [{ region: "eu-west-1" }] } }, "/tmp/s/terraform.tfstate");
+    expect(o.provider.aws).toEqual([
+      {
+        access_key: "AKIAIOSFODNN7EXAMPLE",
+        secret_key: expect.any(String),
+        skip_credentials_validation: true,
+        skip_requesting_account_id: true,
+        skip_metadata_api_check: true,
+        skip_region_validation: true,
+      },
+    ]);
+    // The region is left to the stack.
+    expect(o.provider.aws[0]).not.toHaveProperty("region");
+    expect(o.terraform).toEqual({ backend: { local: { path: "/tmp/s/terraform.tfstate" } } });
+  });
+
+  test("GIVEN aliased aws providers THEN one override entry per alias", () => {
+    const o = overrideFor({ provider: { aws: [{ region: "eu-west-1" }, { region: "us-east-1", alias: "useast1" }] } }, "/s");
+    expect(o.provider.aws.map((p) => p.alias)).toEqual([undefined, "useast1"]);
+  });
+
+  test("GIVEN no aws provider THEN a clear error", () => {
+    expect(() => overrideFor({}, "/s")).toThrow(/declares no aws provider/);
+  });
+});

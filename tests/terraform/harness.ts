@@ -1,0 +1,333 @@
+/**
+ * Runs real `terraform init/validate/plan` on synthesized stacks without network or AWS credentials.
+ *
+ *   const stack = prepareStack("cdktf.out/stacks/products-dev");
+ *   expectOk(await runTerraform(["init", "-input=false"], stack.dir), stack.name);
+ *
+ * See help/testing-offline.md for the mirror search order and what the override file contains.
+ */
+import { spawn } from "child_process";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+
+/** Environment variable naming a provider mirror directory; checked before the conventional locations. */
+export const MIRROR_ENV = "CACHEFRONT_TF_MIRROR";
+
+/** The provider every stack uses; its version is pinned by @cdktf/provider-aws 20.1.0. */
+export const AWS_PROVIDER = {
+  address: "registry.terraform.io/hashicorp/aws",
+  version: "5.100.0",
+} as const;
+
+/** Fake static credentials in AWS's documented example format: they never authenticate anywhere. */
+export const FAKE_ACCESS_KEY = "AKIAIOSFODNN7EXAMPLE";
+export const FAKE_SECRET_KEY = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+/** Name of the override file the harness adds to its copy of a stack (never to the synthesized output). */
+export const OVERRIDE_FILE = "harness_override.tf.json";
+
+/**
+ * Where a provider mirror is looked for when {@link MIRROR_ENV} is unset or unusable, in order.
+ * `/opt/tf-plugins` is where CI images put it; the others are Terraform's own implied local mirror
+ * directories on Linux/macOS, so a mirror a developer already uses is picked up too.
+ */
+export function conventionalMirrorLocations(home: string = os.homedir()): string[] {
+  return [
+    "/opt/tf-plugins",
+    path.join(home, ".terraform.d", "plugins"),
+    path.join(home, ".local", "share", "terraform", "plugins"),
+    "/usr/local/share/terraform/plugins",
+    "/usr/share/terraform/plugins",
+  ];
+}
+
+/** Terraform's name of this machine's platform, e.g. `linux_amd64`. */
+export function terraformPlatform(): string {
+  const arch: Record<string, string> = { x64: "amd64", arm64: "arm64", ia32: "386", arm: "arm" };
+  const platform = process.platform === "win32" ? "windows" : process.platform;
+  return `${platform}_${arch[process.arch] ?? process.arch}`;
+}
+
+/**
+ * True when `dir` is a filesystem mirror holding the AWS provider at {@link AWS_PROVIDER}.version for
+ * this platform, unpacked (`<addr>/<version>/<platform>/`) or packed (`<addr>/terraform-provider-aws_<version>_<platform>.zip`).
+ * The platform is checked, not just the version, because a mirror built for another OS would make
+ * init fail later with a less obvious message.
+ */
+export function isProviderMirror(dir: string): boolean {
+  const providerDir = path.join(dir, ...AWS_PROVIDER.address.split("/"));
+  const platform = terraformPlatform();
+  return (
+    isDirectory(path.join(providerDir, AWS_PROVIDER.version, platform)) ||
+    existsSync(path.join(providerDir, `terraform-provider-aws_${AWS_PROVIDER.version}_${platform}.zip`))
+  );
+}
+
+/**
+ * The provider mirror to install the AWS provider from: {@link MIRROR_ENV} when it points at a
+ * usable mirror, else the first usable {@link conventionalMirrorLocations}; undefined when there is
+ * none, and the harness then falls back to a normal registry init (which needs network).
+ */
+export function findProviderMirror(
+  env: NodeJS.ProcessEnv = process.env,
+  candidates: readonly string[] = conventionalMirrorLocations(),
+): string | undefined {
+  const fromEnv = env[MIRROR_ENV];
+  const ordered = fromEnv ? [path.resolve(fromEnv), ...candidates] : [...candidates];
+  return ordered.find(isProviderMirror);
+}
+
+/** What to tell a developer whose init failed because no mirror was found. */
+export function noMirrorHint(env: NodeJS.ProcessEnv = process.env): string {
+  const searched = [env[MIRROR_ENV] ? `${MIRROR_ENV}=${env[MIRROR_ENV]}` : `${MIRROR_ENV} (unset)`, ...conventionalMirrorLocations()];
+  return (
+    `no local mirror of ${AWS_PROVIDER.address} ${AWS_PROVIDER.version} for ${terraformPlatform()} was found, so init used the registry ` +
+    `(needs network). Searched: ${searched.join(", ")}. See help/testing-offline.md.`
+  );
+}
+
+/**
+ * Terraform CLI configuration for the harness. With a mirror, the AWS provider comes only from it
+ * and every other provider from its registry; without one, everything comes from the registry.
+ *
+ * Measured with Terraform 1.11.4 and the 675 MB unpacked mirror: init symlinks
+ * `.terraform/providers/.../linux_amd64` straight to the mirror (0.6 s per stack), so nothing is copied
+ * per stack and the plugin cache gains nothing there. The cache is still set because it is what keeps
+ * a packed (zip) mirror from being extracted, or the registry fallback from downloading, once per stack.
+ * It lives in the harness's temp dir, so a cache entry never outlives the mirror it links to.
+ */
+export function cliConfig(mirror: string | undefined, pluginCacheDir: string): string {
+  const lines = [
+    `plugin_cache_dir = ${hclString(pluginCacheDir)}`,
+    // The stack copies are throwaway: letting the cache satisfy init without lock file checksums
+    // is what lets the second stack reuse what the first installed (Terraform >= 1.4 refuses otherwise).
+    "plugin_cache_may_break_dependency_lock_file = true",
+  ];
+  if (mirror) {
+    lines.push(
+      "provider_installation {",
+      "  filesystem_mirror {",
+      `    path    = ${hclString(mirror)}`,
+      `    include = [${hclString(AWS_PROVIDER.address)}]`,
+      "  }",
+      "  direct {",
+      `    exclude = [${hclString(AWS_PROVIDER.address)}]`,
+      "  }",
+      "}",
+    );
+  }
+  return lines.join("\n") + "\n";
+}
+
+/** One harness session: its temp root, CLI config and the env terraform runs with. */
+export interface HarnessSession {
+  /** Temp folder holding everything the session writes. */
+  readonly root: string;
+  /** Provider mirror in use, or undefined for a registry init. */
+  readonly mirror: string | undefined;
+  /** The CLI config file written for this session (never ~/.terraformrc). */
+  readonly cliConfigFile: string;
+  /** Environment of every terraform command. */
+  readonly env: NodeJS.ProcessEnv;
+}
+
+let session: HarnessSession | undefined;
+
+/** The current session, created on first use: a temp dir with the CLI config and plugin cache. */
+export function harnessSession(): HarnessSession {
+  if (session) return session;
+  const root = mkdtempSync(path.join(os.tmpdir(), "cachefront-tf-"));
+  const mirror = findProviderMirror();
+  const pluginCacheDir = path.join(root, "plugin-cache");
+  mkdirSync(pluginCacheDir);
+  const cliConfigFile = path.join(root, "terraform.rc");
+  writeFileSync(cliConfigFile, cliConfig(mirror, pluginCacheDir));
+  session = { root, mirror, cliConfigFile, env: terraformEnv(cliConfigFile) };
+  return session;
+}
+
+/** Removes everything the current session wrote. */
+export function disposeHarnessSession(): void {
+  if (!session) return;
+  rmSync(session.root, { recursive: true, force: true });
+  session = undefined;
+}
+
+/**
+ * The environment of terraform commands: our CLI config, no prompts, no version check.
+ * Variables that would redirect or alter the runs (a user's CLI args, data dir, plugin cache,
+ * workspace) are dropped, and so are AWS credential variables, so a plan can never reach a real
+ * account even if the override were wrong.
+ */
+export function terraformEnv(cliConfigFile: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = {};
+  const dropped = /^(TF_CLI_ARGS.*|TF_DATA_DIR|TF_PLUGIN_CACHE_DIR|TF_WORKSPACE|TF_CLI_CONFIG_FILE|TERRAFORM_CONFIG|AWS_ACCESS_KEY_ID|AWS_SECRET_ACCESS_KEY|AWS_SESSION_TOKEN|AWS_SECURITY_TOKEN|AWS_PROFILE|AWS_DEFAULT_PROFILE|AWS_ROLE_ARN|AWS_WEB_IDENTITY_TOKEN_FILE|AWS_CONTAINER_CREDENTIALS_.*)$/;
+  for (const [k, v] of Object.entries(base)) if (!dropped.test(k)) env[k] = v;
+  return {
+    ...env,
+    TF_CLI_CONFIG_FILE: cliConfigFile,
+    TF_IN_AUTOMATION: "1",
+    TF_INPUT: "0",
+    CHECKPOINT_DISABLE: "1",
+    AWS_EC2_METADATA_DISABLED: "true",
+  };
+}
+
+/** A stack copied into the session's temp dir, ready for terraform. */
+export interface PreparedStack {
+  /** Stack name (its folder name under `stacks/`). */
+  readonly name: string;
+  /** The copy terraform runs in. */
+  readonly dir: string;
+  /** Where the local backend keeps state (nothing is applied, so normally never written). */
+  readonly statePath: string;
+  /** The override written next to the copy's cdk.tf.json. */
+  readonly override: OverrideJson;
+}
+
+/** Shape of the override file. */
+export interface OverrideJson {
+  provider: { aws: Array<Record<string, unknown>> };
+  terraform: { backend: { local: { path: string } } };
+}
+
+/**
+ * The override for a synthesized stack: one entry per AWS provider configuration the stack
+ * declares, with the same alias (Terraform merges override provider blocks by name and alias, and
+ * rejects an override for a configuration that does not exist), adding fake credentials and
+ * turning off every check that would call AWS. Region and all other settings come from the stack.
+ * The `terraform.backend` block replaces whatever backend the stack declares (e.g. S3).
+ */
+export function overrideFor(stackJson: { provider?: Record<string, unknown> }, statePath: string): OverrideJson {
+  const declared = stackJson.provider?.aws;
+  const configs: Array<Record<string, unknown>> = Array.isArray(declared) ? declared : declared ? [declared as Record<string, unknown>] : [];
+  if (configs.length === 0) throw new Error("the stack declares no aws provider; nothing to point at fake credentials");
+  const aws = configs.map((c) => ({
+    ...(typeof c.alias === "string" ? { alias: c.alias } : {}),
+    access_key: FAKE_ACCESS_KEY,
+    secret_key: FAKE_SECRET_KEY,
+    skip_credentials_validation: true,
+    skip_requesting_account_id: true,
+    skip_metadata_api_check: true,
+    skip_region_validation: true,
+  }));
+  return { provider: { aws }, terraform: { backend: { local: { path: statePath } } } };
+}
+
+/**
+ * Copies a synthesized stack folder (`cdk.tf.json` and `assets/`) into the session's temp dir and
+ * writes {@link OVERRIDE_FILE} into the copy only. Asset paths in cdk.tf.json are relative to the
+ * stack folder, so they resolve the same in the copy.
+ */
+export function prepareStack(stackDir: string): PreparedStack {
+  const main = path.join(stackDir, "cdk.tf.json");
+  if (!existsSync(main)) throw new Error(`${stackDir} has no cdk.tf.json; is it a synthesized stack folder?`);
+  const name = path.basename(path.resolve(stackDir));
+  const dir = path.join(harnessSession().root, "stacks", name);
+  rmSync(dir, { recursive: true, force: true });
+  cpSync(stackDir, dir, { recursive: true });
+  const statePath = path.join(dir, "terraform.tfstate");
+  const override = overrideFor(JSON.parse(readFileSync(main, "utf8")), statePath);
+  writeFileSync(path.join(dir, OVERRIDE_FILE), JSON.stringify(override, null, 2) + "\n");
+  return { name, dir, statePath, override };
+}
+
+/** Result of one terraform command. */
+export interface TerraformResult {
+  readonly args: readonly string[];
+  readonly cwd: string;
+  /** Exit code; -1 when terraform could not be started or was killed. */
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Wall-clock milliseconds. */
+  readonly ms: number;
+}
+
+/**
+ * Runs `terraform <args>` in `cwd` with the session's env (and `-no-color`, so failures read well
+ * in test output). Never rejects: a missing binary or a timeout comes back as code -1 with the reason in stderr.
+ */
+export function runTerraform(args: readonly string[], cwd: string, timeoutMs = 300_000): Promise<TerraformResult> {
+  const fullArgs = args.includes("-no-color") ? [...args] : [...args, "-no-color"];
+  const start = Date.now();
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    let extra = "";
+    const child = spawn("terraform", fullArgs, { cwd, env: harnessSession().env, stdio: ["ignore", "pipe", "pipe"] });
+    const timer = setTimeout(() => {
+      extra += `\n[harness] terraform ${fullArgs.join(" ")} killed after ${timeoutMs} ms`;
+      child.kill("SIGTERM");
+    }, timeoutMs);
+    child.stdout.on("data", (b: Buffer) => out.push(b));
+    child.stderr.on("data", (b: Buffer) => err.push(b));
+    let settled = false;
+    const finish = (code: number) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({
+        args: fullArgs,
+        cwd,
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8") + extra,
+        ms: Date.now() - start,
+      });
+    };
+    child.on("error", (e: NodeJS.ErrnoException) => {
+      extra += e.code === "ENOENT" ? "\n[harness] terraform is not on PATH (Terraform >= 1.5 is needed)" : `\n[harness] ${e.message}`;
+      finish(-1);
+    });
+    child.on("close", (code) => finish(code ?? -1));
+  });
+}
+
+/** Throws unless `result` succeeded; the message carries the command, stack, stderr and the end of stdout. */
+export function expectOk(result: TerraformResult, stack: string): TerraformResult {
+  if (result.code === 0) return result;
+  const tail = result.stdout.split("\n").slice(-40).join("\n");
+  throw new Error(
+    `terraform ${result.args.join(" ")} failed for stack "${stack}" (exit ${result.code}, in ${result.cwd})\n` +
+      `--- stderr ---\n${result.stderr.trim()}\n--- stdout (last 40 lines) ---\n${tail.trim()}`,
+  );
+}
+
+/** Runs `fn` over `items` with at most `limit` running at once; results keep the input order. */
+export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** A mutex: runs callbacks one at a time. Inits go through it because the plugin cache is not safe for concurrent writers. */
+export function serializer(): <R>(fn: () => Promise<R>) => Promise<R> {
+  let tail: Promise<unknown> = Promise.resolve();
+  return <R>(fn: () => Promise<R>) => {
+    const run = tail.then(fn);
+    tail = run.catch(() => undefined);
+    return run;
+  };
+}
+
+function isDirectory(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/** An HCL string literal; `${` and `%{` are escaped so a path is never read as a template. */
+function hclString(s: string): string {
+  return JSON.stringify(s.split(path.sep).join("/")).replace(/([$%])\{/g, (_m, c: string) => `${c}${c}{`);
+}
