@@ -1,18 +1,93 @@
-// Minimal product-catalog handler: answers API Gateway REST proxy events. The cache-aside
-// runtime replaces it (see the "Cache-aside Lambda runtime" issue).
-interface ProxyEvent {
-  httpMethod: string;
-  resource?: string;
-  path: string;
-  pathParameters?: Record<string, string> | null;
+/**
+ * Product catalog: cache-aside reads (Redis → DynamoDB, 5-minute TTL with jitter, negative
+ * caching), invalidate-on-write, and a health route. API Gateway REST proxy events (v1).
+ */
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { CacheStatus } from "../lib/cache-aside";
+import { json, ProxyEvent, ProxyResult } from "../lib/http";
+import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
+import { checkFields, FieldRule, parseJsonBody, validateId } from "../lib/validate";
+
+export type Product = Record<string, unknown> & { productId: string };
+
+/** Mirrors the API's request model (stacks/schemas.ts) for requests that bypass API Gateway. */
+const PRODUCT_FIELDS: Record<string, FieldRule> = {
+  name: { type: "string", required: true, minLength: 1, maxLength: 200 },
+  price: { type: "number", required: true, min: 0 },
+  currency: { type: "string", pattern: /^[A-Z]{3}$/ },
+  category: { type: "string", maxLength: 100 },
+  description: { type: "string", maxLength: 4000 },
+};
+const RESERVED = new Set(["productId", "updatedAt"]);
+
+const productKey = (id: string) => `product:${id}`;
+
+function cacheHeaders(rt: Runtime, status: CacheStatus): Record<string, string> {
+  return { "x-cache": status, "cache-control": `public, max-age=${rt.config.cacheControlMaxAgeSeconds}` };
 }
 
-export async function handler(event: ProxyEvent): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
-  const body = {
-    service: "product-catalog",
-    route: `${event.httpMethod} ${event.resource ?? event.path}`,
-    table: process.env.TABLE_NAME ?? null,
-    productId: event.pathParameters?.productId ?? null,
-  };
-  return { statusCode: 501, headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, error: "not implemented yet" }) };
+async function getProduct(_e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+  const id = validateId("productId", p.productId);
+  const result = await rt.cache.read<Product>(productKey(id), async () => {
+    const out = await rt.table.getItem({ TableName: rt.config.tableName, Key: marshall({ productId: id }) });
+    return out.Item ? (unmarshall(out.Item) as Product) : undefined;
+  }, metrics);
+  if (result.value === undefined) {
+    return json(404, { error: `product ${id} not found` }, { "x-cache": result.status });
+  }
+  return json(200, result.value, cacheHeaders(rt, result.status));
 }
+
+async function putProduct(e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+  const id = validateId("productId", p.productId);
+  const body = parseJsonBody(e, rt.config.maxBodyBytes);
+  checkFields(body, PRODUCT_FIELDS);
+  for (const k of Object.keys(body)) {
+    if (RESERVED.has(k)) delete body[k];
+    else if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k)) {
+      return json(400, { error: "invalid body", details: [`${k} is not a valid field name`] });
+    }
+  }
+  const item: Product = { ...body, productId: id, updatedAt: new Date().toISOString() };
+  const out = await rt.table.putItem({
+    TableName: rt.config.tableName,
+    Item: marshall(item, { removeUndefinedValues: true }),
+    ReturnValues: "ALL_OLD",
+  });
+  // Table first, then the cache: the write is durable before any reader can miss on it.
+  await rt.cache.invalidate(productKey(id), metrics);
+  return json(out.Attributes ? 200 : 201, item);
+}
+
+async function deleteProduct(_e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+  const id = validateId("productId", p.productId);
+  const out = await rt.table.deleteItem({ TableName: rt.config.tableName, Key: marshall({ productId: id }), ReturnValues: "ALL_OLD" });
+  await rt.cache.invalidate(productKey(id), metrics);
+  if (!out.Attributes) return json(404, { error: `product ${id} not found` });
+  return { statusCode: 204, headers: {}, body: "" };
+}
+
+/** Reachability of cache and table. 200 while the table answers (a cache outage only degrades). */
+export async function health(rt: Runtime): Promise<ProxyResult> {
+  const [cacheUp, tableUp] = await Promise.all([
+    rt.store.ping().catch(() => false),
+    rt.table.describeTable({ TableName: rt.config.tableName }).then(() => true, () => false),
+  ]);
+  const circuit = (rt.store as { circuitState?: string }).circuitState ?? "closed";
+  const body = {
+    status: tableUp ? (cacheUp ? "ok" : "degraded") : "unavailable",
+    service: rt.config.serviceName,
+    cache: { backend: rt.store.kind, reachable: cacheUp, circuit },
+    table: { name: rt.config.tableName, reachable: tableUp, dax: rt.table.usesDax },
+  };
+  return json(tableUp ? 200 : 503, body, { "cache-control": "no-store" });
+}
+
+export const ROUTES = [
+  { method: "GET", path: "/health", handle: (_e: ProxyEvent, _p: Record<string, string>, c: RequestContext) => health(c.rt) },
+  { method: "GET", path: "/products/{productId}", handle: getProduct },
+  { method: "PUT", path: "/products/{productId}", handle: putProduct },
+  { method: "DELETE", path: "/products/{productId}", handle: deleteProduct },
+];
+
+export const { createHandler, handler } = defineHandler(ROUTES);

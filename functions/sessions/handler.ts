@@ -1,18 +1,200 @@
-// Minimal session-store handler: answers API Gateway REST proxy events. The session runtime
-// replaces it (see the "Cache-aside Lambda runtime" issue).
-interface ProxyEvent {
-  httpMethod: string;
-  resource?: string;
-  path: string;
-  pathParameters?: Record<string, string> | null;
+/**
+ * Session store: a chat session is a META item plus TURN#<time> and SUMMARY#<time> items under
+ * PK = SESSION#<id>. Reads assemble META + the newest N turns + the latest summary (through
+ * DAX when configured) and cache the assembled context in Redis; writes append a turn under a
+ * per-session lock, rate-limited per customer, then invalidate the context.
+ */
+import { randomBytes } from "crypto";
+import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { HttpError, json, ProxyEvent, ProxyResult } from "../lib/http";
+import { log, errorFields } from "../lib/log";
+import { METRIC } from "../lib/metrics";
+import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
+import { health } from "../products/handler";
+import { checkFields, decodeContent, FieldRule, parseJsonBody, validateId } from "../lib/validate";
+
+export interface Turn {
+  readonly turnId: string;
+  readonly role: string;
+  readonly content: string;
+  readonly createdAt: string;
 }
 
-export async function handler(event: ProxyEvent): Promise<{ statusCode: number; headers: Record<string, string>; body: string }> {
-  const body = {
-    service: "session-store",
-    route: `${event.httpMethod} ${event.resource ?? event.path}`,
-    table: process.env.TABLE_NAME ?? null,
-    sessionId: event.pathParameters?.sessionId ?? null,
-  };
-  return { statusCode: 501, headers: { "content-type": "application/json" }, body: JSON.stringify({ ...body, error: "not implemented yet" }) };
+export interface SessionContext {
+  readonly sessionId: string;
+  readonly customerId: string;
+  readonly createdAt: string;
+  readonly lastActivityAt: string;
+  readonly turnCount: number;
+  /** The newest N turns, oldest first. */
+  readonly turns: Turn[];
+  readonly summary: { readonly content: string; readonly createdAt: string } | null;
 }
+
+const TURN_FIELDS: Record<string, FieldRule> = {
+  customerId: { type: "string", required: true, minLength: 1, maxLength: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/ },
+  role: { type: "string", required: true, enum: ["user", "assistant", "system"] },
+  content: { type: "string", required: true, minLength: 1, maxLength: 32_000 },
+  contentEncoding: { type: "string", enum: ["identity", "gzip+base64"] },
+};
+const MAX_DECODED_CONTENT = 256 * 1024;
+
+const pk = (id: string) => `SESSION#${id}`;
+const contextKey = (id: string) => `session:${id}:context`;
+const lockKey = (id: string) => `session:${id}:write`;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Reads META, the newest N turns and the latest summary; undefined when the session does not exist. */
+async function assemble(rt: Runtime, id: string, consistent: boolean): Promise<SessionContext | undefined> {
+  const TableName = rt.config.tableName;
+  const [meta, turns, summary] = await Promise.all([
+    rt.table.getItem({ TableName, Key: marshall({ PK: pk(id), SK: "META" }), ConsistentRead: consistent }),
+    rt.table.query({
+      TableName,
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :turn)",
+      ExpressionAttributeValues: marshall({ ":pk": pk(id), ":turn": "TURN#" }),
+      ScanIndexForward: false,
+      Limit: rt.config.sessions.contextTurns,
+      ConsistentRead: consistent,
+    }),
+    rt.table.query({
+      TableName,
+      KeyConditionExpression: "PK = :pk AND begins_with(SK, :summary)",
+      ExpressionAttributeValues: marshall({ ":pk": pk(id), ":summary": "SUMMARY#" }),
+      ScanIndexForward: false,
+      Limit: 1,
+      ConsistentRead: consistent,
+    }),
+  ]);
+  if (!meta.Item) return undefined;
+  const m = unmarshall(meta.Item);
+  const s = summary.Items?.[0] ? unmarshall(summary.Items[0]) : undefined;
+  return {
+    sessionId: id,
+    customerId: String(m.customerId),
+    createdAt: String(m.createdAt),
+    lastActivityAt: String(m.lastActivityAt),
+    turnCount: Number(m.turnCount ?? 0),
+    turns: (turns.Items ?? []).map((raw) => {
+      const t = unmarshall(raw);
+      return {
+        turnId: String(t.SK).slice("TURN#".length),
+        role: String(t.role),
+        content: decodeContent(String(t.content), t.contentEncoding as string | undefined, MAX_DECODED_CONTENT),
+        createdAt: String(t.createdAt),
+      };
+    }).reverse(),
+    summary: s ? { content: String(s.content), createdAt: String(s.createdAt) } : null,
+  };
+}
+
+async function getSession(e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+  const id = validateId("sessionId", p.sessionId);
+  const consistentRaw = e.queryStringParameters?.consistent;
+  if (consistentRaw !== undefined && consistentRaw !== null && !["true", "false"].includes(consistentRaw)) {
+    throw new HttpError(400, "consistent must be true or false");
+  }
+  if (consistentRaw === "true") {
+    // Strongly consistent: neither Redis nor DAX (DAX does not cache consistent reads).
+    const ctx = await assemble(rt, id, true);
+    if (!ctx) return json(404, { error: `session ${id} not found` }, { "x-cache": "BYPASS" });
+    return json(200, ctx, { "x-cache": "BYPASS", "cache-control": "no-store" });
+  }
+  const result = await rt.cache.read(contextKey(id), () => assemble(rt, id, false), metrics, rt.config.sessions.contextTtlSeconds);
+  if (!result.value) return json(404, { error: `session ${id} not found` }, { "x-cache": result.status });
+  return json(200, result.value, { "x-cache": result.status, "cache-control": "private, no-cache" });
+}
+
+/** Takes the session's write lock, waiting briefly; undefined when the cache cannot lock (fail open). */
+async function lockSession(rt: Runtime, id: string, metrics: RequestContext["metrics"]): Promise<string | undefined> {
+  const token = randomBytes(12).toString("base64url");
+  const deadline = Date.now() + rt.config.sessions.lockWaitMs;
+  let delay = 10;
+  for (;;) {
+    let acquired: boolean;
+    try {
+      acquired = await rt.store.acquireLease(lockKey(id), token, rt.config.sessions.lockTtlMs);
+    } catch (err) {
+      // Without the cache, sort keys (time + random suffix) still keep concurrent turns apart.
+      metrics.count(METRIC.Fallback);
+      log("warn", "session lock unavailable; writing without it", { sessionId: id, ...errorFields(err) });
+      return undefined;
+    }
+    if (acquired) return token;
+    metrics.count(METRIC.LockContention);
+    if (Date.now() + delay > deadline) {
+      throw new HttpError(409, `session ${id} is being written by another request; retry`, { "retry-after": "1" });
+    }
+    await sleep(delay);
+    delay = Math.min(delay * 2, 100);
+  }
+}
+
+async function postTurn(e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+  const id = validateId("sessionId", p.sessionId);
+  const body = parseJsonBody(e, rt.config.maxBodyBytes);
+  checkFields(body, TURN_FIELDS, true);
+  const customerId = body.customerId as string;
+  const encoding = (body.contentEncoding as string | undefined) ?? "identity";
+  decodeContent(body.content as string, encoding, MAX_DECODED_CONTENT); // refuse undecodable content before storing it
+
+  const now = Date.now();
+  const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.config.sessions;
+  try {
+    const hit = await rt.store.hitWindow(`ratelimit:${customerId}`, rateLimitPerWindow, rateLimitWindowSeconds * 1000, now);
+    if (!hit.allowed) {
+      metrics.count(METRIC.RateLimited);
+      const retryAfter = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
+      throw new HttpError(429, `rate limit of ${rateLimitPerWindow} turns per ${rateLimitWindowSeconds} s reached for customer ${customerId}`,
+        { "retry-after": String(retryAfter) });
+    }
+  } catch (err) {
+    if (err instanceof HttpError) throw err;
+    metrics.count(METRIC.Fallback); // fail open: a cache outage must not stop conversations
+    log("warn", "rate limiter unavailable; allowing", { customerId, ...errorFields(err) });
+  }
+
+  const token = await lockSession(rt, id, metrics);
+  try {
+    const TableName = rt.config.tableName;
+    const createdAt = new Date(now).toISOString();
+    const expiresAt = Math.floor(now / 1000) + rt.config.sessions.sessionTtlDays * 86_400;
+    // META first, conditionally: it creates the session or checks the owner in one call.
+    try {
+      await rt.table.updateItem({
+        TableName,
+        Key: marshall({ PK: pk(id), SK: "META" }),
+        UpdateExpression: "SET customerId = if_not_exists(customerId, :c), createdAt = if_not_exists(createdAt, :t), " +
+          "lastActivityAt = :t, expiresAt = :x ADD turnCount :one",
+        ConditionExpression: "attribute_not_exists(customerId) OR customerId = :c",
+        ExpressionAttributeValues: marshall({ ":c": customerId, ":t": createdAt, ":x": expiresAt, ":one": 1 }),
+      });
+    } catch (err) {
+      if (err instanceof Error && err.name === "ConditionalCheckFailedException") {
+        throw new HttpError(403, `session ${id} belongs to another customer`);
+      }
+      throw err;
+    }
+    const turnId = `${createdAt}#${randomBytes(4).toString("hex")}`;
+    await rt.table.putItem({
+      TableName,
+      Item: marshall({
+        PK: pk(id), SK: `TURN#${turnId}`, role: body.role, content: body.content, contentEncoding: encoding,
+        customerId, createdAt, expiresAt,
+      }),
+      ConditionExpression: "attribute_not_exists(SK)",
+    });
+    await rt.cache.invalidate(contextKey(id), metrics);
+    return json(201, { sessionId: id, turnId, createdAt });
+  } finally {
+    if (token) await rt.store.releaseLease(lockKey(id), token).catch(() => undefined);
+  }
+}
+
+export const ROUTES = [
+  { method: "GET", path: "/health", handle: (_e: ProxyEvent, _p: Record<string, string>, c: RequestContext) => health(c.rt) },
+  { method: "GET", path: "/sessions/{sessionId}", handle: getSession },
+  { method: "POST", path: "/sessions/{sessionId}/turns", handle: postTurn },
+];
+
+export const { createHandler, handler } = defineHandler(ROUTES);

@@ -8,6 +8,7 @@
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
+import { existsSync } from "fs";
 import * as path from "path";
 import { IGrantable, IPrincipal, Role } from "../iam";
 import { LogGroup } from "../logs";
@@ -172,7 +173,8 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
       .intRange("timeoutSeconds", timeout, 1, 900)
       .intRange("reservedConcurrency", props.reservedConcurrency, 0, 100000)
       .oneOf("runtime", runtime, SUPPORTED_RUNTIMES)
-      .check(/\.(ts|js|mjs|cjs)$/.test(entry), "entry", props.entry, "a .ts or .js handler file");
+      .check(/\.(ts|js|mjs|cjs)$/.test(entry), "entry", props.entry, "a .ts or .js handler file")
+      .check(existsSync(entry), "entry", props.entry, `an existing file (resolved to ${entry})`);
     for (const key of Object.keys(props.environment ?? {})) {
       v.check(!SECRET_NAME_RE.test(key) || REFERENCE_SUFFIX_RE.test(key), `environment.${key}`, key,
         "a variable that does not carry a secret: store it in Secrets Manager and pass its ARN (name ending in _ARN)");
@@ -296,15 +298,15 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
 
   /**
    * Wires a Redis/Valkey cache: ingress on its port from this function only, read access to
-   * its AUTH secret (and a Secrets Manager endpoint when the VPC has no NAT), and the endpoint
-   * in environment variables. The token itself never becomes an environment variable.
+   * its AUTH secret through a Secrets Manager interface endpoint, and the endpoint in
+   * environment variables. The token itself never becomes an environment variable.
    */
   useCache(cache: ICacheBinding): this {
     cache.allowFrom(this);
     cache.grantAuthSecret(this);
-    if (!this.network.hasNat) {
-      this.network.addInterfaceEndpoint("secretsmanager").connections.allowDefaultPortFrom(this);
-    }
+    // Always through the endpoint, NAT or not: the function's SG only has egress to wired
+    // groups (never 0.0.0.0/0), so a NAT route alone would not reach Secrets Manager.
+    this.network.addInterfaceEndpoint("secretsmanager").connections.allowDefaultPortFrom(this);
     return this.addEnvironment("REDIS_HOST", cache.endpointAddress)
       .addEnvironment("REDIS_PORT", String(cache.port))
       .addEnvironment("REDIS_TLS", "true")

@@ -109,7 +109,8 @@ export class Role extends Construct implements IPrincipal, IGrantable {
 
 function assertScoped(scope: Construct, name: string, statements: readonly PolicyStatement[]): void {
   for (const s of statements) {
-    const scoped = s.actions.filter((a) => (ScopedServices as readonly string[]).includes(a.split(":")[0]));
+    // IAM matches action names case-insensitively, so "DynamoDB:GetItem" is dynamodb too.
+    const scoped = s.actions.filter((a) => (ScopedServices as readonly string[]).includes(a.split(":")[0].toLowerCase()));
     if (s.actions.includes("*")) {
       throw new Error(`${scope.node.path}: policy "${name}" grants action "*"; list the actions the caller needs`);
     }

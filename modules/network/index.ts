@@ -95,7 +95,20 @@ export class InterfaceEndpoint extends Construct implements IConnectable {
   public readonly resource: VpcEndpoint;
   public readonly connections: Connections;
 
-  constructor(scope: Construct, id: string, props: { vpcId: string; service: string; region: string; subnetIds: string[] }) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: {
+      /** VPC the endpoint and its security group live in. */
+      vpcId: string;
+      /** Service name after `com.amazonaws.<region>.`, e.g. `secretsmanager`. */
+      service: string;
+      /** Region of the service name, e.g. `eu-west-1`. */
+      region: string;
+      /** Subnets that get an endpoint network interface (the private subnets). */
+      subnetIds: string[];
+    },
+  ) {
     super(scope, id);
     const sg = new SecurityGroup(this, "sg", {
       vpcId: props.vpcId,

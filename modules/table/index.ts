@@ -285,7 +285,8 @@ export class CacheTable extends Construct implements ITableBinding {
     return out;
   }
 
+  /** Unique per table (derived from the full construct path), so two tables never share a grant name. */
   private policyPrefix(): string {
-    return `table-${this.node.id}`.replace(/[^A-Za-z0-9+=,.@_-]/g, "-");
+    return `table-${physicalName(this, 80)}`;
   }
 }

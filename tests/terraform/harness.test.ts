@@ -7,6 +7,7 @@ import {
   conventionalMirrorLocations,
   findProviderMirror,
   isProviderMirror,
+  limiter,
   MIRROR_ENV,
   overrideFor,
   terraformEnv,
@@ -137,5 +138,25 @@ describe("overrideFor", () => {
 
   test("GIVEN no aws provider THEN a clear error", () => {
     expect(() => overrideFor({}, "/s")).toThrow(/declares no aws provider/);
+  });
+});
+
+describe("limiter", () => {
+  test("never runs more than max at once, even when calls arrive while others finish", async () => {
+    const limit = limiter(2);
+    let running = 0;
+    let peak = 0;
+    const task = (ms: number) => async () => {
+      running++;
+      peak = Math.max(peak, running);
+      await new Promise((r) => setTimeout(r, ms));
+      running--;
+      return ms;
+    };
+    const first = [5, 1, 3, 2].map((ms) => limit(task(ms)));
+    await first[1];
+    const late = [4, 1].map((ms) => limit(task(ms)));
+    expect(await Promise.all([...first, ...late])).toEqual([5, 1, 3, 2, 4, 1]);
+    expect(peak).toBe(2);
   });
 });

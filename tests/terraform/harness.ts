@@ -285,40 +285,39 @@ export function runTerraform(args: readonly string[], cwd: string, timeoutMs = 3
   });
 }
 
-/** Throws unless `result` succeeded; the message carries the command, stack, stderr and the end of stdout. */
+/**
+ * Throws unless `result` succeeded. The message carries the command, stack, folder and terraform's
+ * stderr (where its diagnostics go); the end of stdout only when stderr is empty.
+ */
 export function expectOk(result: TerraformResult, stack: string): TerraformResult {
   if (result.code === 0) return result;
-  const tail = result.stdout.split("\n").slice(-40).join("\n");
-  throw new Error(
-    `terraform ${result.args.join(" ")} failed for stack "${stack}" (exit ${result.code}, in ${result.cwd})\n` +
-      `--- stderr ---\n${result.stderr.trim()}\n--- stdout (last 40 lines) ---\n${tail.trim()}`,
-  );
+  const stderr = result.stderr.trim();
+  const detail = stderr
+    ? `--- stderr ---\n${stderr}`
+    : `--- stderr empty; stdout (last 40 lines) ---\n${result.stdout.trim().split("\n").slice(-40).join("\n")}`;
+  throw new Error(`terraform ${result.args.join(" ")} failed for stack "${stack}" (exit ${result.code}, in ${result.cwd})\n${detail}`);
 }
 
-/** Runs `fn` over `items` with at most `limit` running at once; results keep the input order. */
-export async function mapLimit<T, R>(items: readonly T[], limit: number, fn: (item: T) => Promise<R>): Promise<R[]> {
-  const results: R[] = new Array(items.length);
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) {
-      const i = next++;
-      results[i] = await fn(items[i]);
+/**
+ * A limiter: `limit(fn)` runs `fn` once fewer than `max` limited calls are running. With `max = 1`
+ * it is a mutex. Inits go through one because the plugin cache is not safe for concurrent writers.
+ */
+export function limiter(max: number): <R>(fn: () => Promise<R>) => Promise<R> {
+  let running = 0;
+  const waiting: Array<() => void> = [];
+  return async <R>(fn: () => Promise<R>) => {
+    // A finishing call hands its slot straight to the next waiter, so a newcomer can never slip in between.
+    if (running >= max) await new Promise<void>((resolve) => waiting.push(resolve));
+    else running++;
+    try {
+      return await fn();
+    } finally {
+      const next = waiting.shift();
+      if (next) next();
+      else running--;
     }
   };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  return results;
 }
-
-/** A mutex: runs callbacks one at a time. Inits go through it because the plugin cache is not safe for concurrent writers. */
-export function serializer(): <R>(fn: () => Promise<R>) => Promise<R> {
-  let tail: Promise<unknown> = Promise.resolve();
-  return <R>(fn: () => Promise<R>) => {
-    const run = tail.then(fn);
-    tail = run.catch(() => undefined);
-    return run;
-  };
-}
-
 function isDirectory(p: string): boolean {
   try {
     return statSync(p).isDirectory();

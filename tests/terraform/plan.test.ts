@@ -12,12 +12,11 @@ import {
   expectOk,
   FAKE_ACCESS_KEY,
   harnessSession,
-  mapLimit,
+  limiter,
   noMirrorHint,
   OVERRIDE_FILE,
   prepareStack,
   runTerraform,
-  serializer,
   TerraformResult,
 } from "./harness";
 
@@ -25,7 +24,7 @@ const REPO = path.resolve(__dirname, "..", "..");
 /** The app to synthesize; the default app unless overridden (handy to try the harness on a scratch app). */
 const APP = process.env.CACHEFRONT_TF_APP ? path.resolve(process.env.CACHEFRONT_TF_APP) : path.join(REPO, "dist", "main.js");
 /** Two stacks at a time: each plan keeps one 675 MB provider process busy, and CI has 2 cores. */
-const CONCURRENCY = 1;
+const CONCURRENCY = 2;
 
 jest.setTimeout(240_000);
 
@@ -65,7 +64,7 @@ interface StackRun {
 }
 
 /** init → validate → plan → show; never rejects, so a stack whose test is filtered out cannot crash the file. */
-async function runStack(name: string, init: ReturnType<typeof serializer>): Promise<StackRun> {
+async function runStack(name: string, init: ReturnType<typeof limiter>): Promise<StackRun> {
   const steps: TerraformResult[] = [];
   const step = async (run: () => Promise<TerraformResult>) => {
     const r = await run();
@@ -90,18 +89,19 @@ async function runStack(name: string, init: ReturnType<typeof serializer>): Prom
   }
 }
 
-let runs: Promise<StackRun[]>;
+let runs: Array<Promise<StackRun>> = [];
 
 beforeAll(() => {
   harnessSession();
-  // All stacks start now, two at a time; each test below just awaits its own stack.
-  const init = serializer();
-  runs = mapLimit(stackNames, CONCURRENCY, (name) => runStack(name, init));
+  // All stacks start now, CONCURRENCY at a time; each test below awaits its own stack.
+  const stacks = limiter(CONCURRENCY);
+  const init = limiter(1);
+  runs = stackNames.map((name) => stacks(() => runStack(name, init)));
 });
 
 afterAll(async () => {
   // Wait for terraform to finish before deleting the folders it works in.
-  const done = runs ? await runs : [];
+  const done = await Promise.all(runs);
   const table = done.map(
     (r, i) =>
       `  ${stackNames[i].padEnd(28)} ` +
@@ -110,6 +110,10 @@ afterAll(async () => {
   );
   if (table.length > 0) {
     process.stderr.write(`terraform timings (mirror: ${harnessSession().mirror ?? "none, registry init"}):\n${table.join("\n")}\n`);
+  }
+  if (process.env.CACHEFRONT_TF_KEEP) {
+    process.stderr.write(`kept (CACHEFRONT_TF_KEEP): ${synthDir} and ${harnessSession().root}\n`);
+    return;
   }
   disposeHarnessSession();
   rmSync(synthDir, { recursive: true, force: true });
@@ -130,8 +134,9 @@ test("every stack pins the AWS provider version the offline mirror holds", () =>
 // describe.each refuses an empty table; the count test above reports that case.
 describe.each(stackNames.length > 0 ? stackNames : ["(none synthesized)"])("stack %s", (name) => {
   test("terraform init, validate and plan succeed offline, and the plan only creates", async () => {
-    const run = (await runs)[stackNames.indexOf(name)];
-    if (!run) throw new Error("no stack was synthesized");
+    const pending = runs[stackNames.indexOf(name)];
+    if (!pending) throw new Error("no stack was synthesized");
+    const run = await pending;
     if (run.error) throw run.error;
     expect(run.steps.map((s) => s.args[0])).toEqual(["init", "validate", "plan", "show"]);
 
@@ -144,7 +149,7 @@ describe.each(stackNames.length > 0 ? stackNames : ["(none synthesized)"])("stac
 
 test("the harness override never reaches the synthesized output", async () => {
   // Runs after the stack tests so it also proves the copies were used and the output left alone.
-  await runs;
+  await Promise.all(runs);
   for (const name of stackNames) {
     expect(existsSync(path.join(stackDir(name), OVERRIDE_FILE))).toBe(false);
     const raw = readFileSync(path.join(stackDir(name), "cdk.tf.json"), "utf8");

@@ -1,0 +1,70 @@
+/**
+ * The cache store a handler uses, chosen by configuration:
+ * `const cache = createCacheStore(loadRuntimeConfig());` — redis and dynamodb sit behind a circuit breaker.
+ */
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import type { RuntimeConfig } from "../config";
+import { BreakerCacheStore, BreakerListener } from "./breaker";
+import { DynamoDbCacheStore } from "./dynamodb";
+import { MemoryCacheStore } from "./memory";
+import { RedisCacheStore } from "./redis";
+import type { SecretsSender } from "./secrets";
+import type { CacheStore } from "./types";
+
+export * from "./types";
+export { BreakerCacheStore, CacheUnavailableError, CircuitBreaker } from "./breaker";
+export type { BreakerState, BreakerStateChange, BreakerListener, CircuitBreakerOptions, BreakerCacheStoreOptions } from "./breaker";
+export { MemoryBacking, MemoryCacheStore } from "./memory";
+export type { MemoryCacheStoreOptions } from "./memory";
+export { RedisCacheStore, buildRedisClient, createRedisClient, ensureConnected, reconnectDelay } from "./redis";
+export type { RedisClient, RedisCacheStoreOptions, RedisClientOptions } from "./redis";
+export { DynamoDbCacheStore } from "./dynamodb";
+export type { DynamoDbCacheStoreOptions } from "./dynamodb";
+export { parseRedisAuth, redisAuthFromSecret } from "./secrets";
+export type { RedisAuth, SecretsSender } from "./secrets";
+
+export interface CacheStoreDeps {
+  /** Client for the dynamodb backend. @default a DynamoDBClient for the config's region/endpoint */
+  readonly dynamoDbClient?: Pick<DynamoDBClient, "send">;
+  /** Client that reads the Redis AUTH secret. @default a SecretsManagerClient in the config's region */
+  readonly secretsClient?: SecretsSender;
+  /** Breaker state-change hook (metrics, logs). @default none */
+  readonly onBreakerStateChange?: BreakerListener;
+}
+
+export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {}): CacheStore {
+  const breaker = { ...config.breaker, onStateChange: deps.onBreakerStateChange };
+  switch (config.cacheBackend) {
+    case "memory":
+      // In-process: it cannot be "down", so a breaker would only add overhead.
+      return new MemoryCacheStore({ keyPrefix: config.keyPrefix });
+    case "redis": {
+      if (!config.redis) throw new Error("cache backend redis: RuntimeConfig.redis (REDIS_HOST) is required");
+      const store = new RedisCacheStore({
+        keyPrefix: config.keyPrefix,
+        settings: config.redis,
+        commandTimeoutMs: config.breaker.commandTimeoutMs,
+        secretsClient: deps.secretsClient,
+        region: config.region,
+      });
+      return new BreakerCacheStore(store, breaker);
+    }
+    case "dynamodb": {
+      if (!config.cacheTableName) throw new Error("cache backend dynamodb: RuntimeConfig.cacheTableName (CACHE_TABLE_NAME) is required");
+      const client =
+        deps.dynamoDbClient ??
+        new DynamoDBClient({
+          region: config.region,
+          endpoint: config.dynamoDbEndpoint,
+          // One quick retry at most: the breaker, not SDK backoff, decides when the cache is down.
+          maxAttempts: 2,
+          requestHandler: { connectionTimeout: 1000, requestTimeout: Math.max(config.breaker.commandTimeoutMs * 2, 500) },
+        });
+      return new BreakerCacheStore(new DynamoDbCacheStore({ keyPrefix: config.keyPrefix, tableName: config.cacheTableName, client }), breaker);
+    }
+    default: {
+      const never: never = config.cacheBackend;
+      throw new Error(`unknown cache backend ${String(never)}`);
+    }
+  }
+}

@@ -1,0 +1,102 @@
+/**
+ * Container-scope wiring shared by the handlers: configuration, the cache store (behind its
+ * circuit breaker), the table client (DAX when configured) and the request wrapper that turns
+ * every outcome into a JSON response with metrics.
+ */
+import { createCacheStore } from "./cache";
+import type { CacheStore } from "./cache/types";
+import { CacheAside } from "./cache-aside";
+import { loadRuntimeConfig, RuntimeConfig } from "./config";
+import { errorResult, HttpError, ProxyEvent, ProxyResult, Route, Router } from "./http";
+import { errorFields, log } from "./log";
+import { METRIC, RequestMetrics } from "./metrics";
+import { createTableClient, TableClient } from "./table";
+
+export interface Runtime {
+  readonly config: RuntimeConfig;
+  readonly store: CacheStore;
+  readonly cache: CacheAside;
+  readonly table: TableClient;
+}
+
+/** Overrides for tests and the local twin; anything not given is built from the config. */
+export interface RuntimeDeps {
+  readonly config?: RuntimeConfig;
+  readonly store?: CacheStore;
+  readonly table?: TableClient;
+}
+
+let fallbackCounter = 0;
+
+export function createRuntime(deps: RuntimeDeps = {}): Runtime {
+  const config = deps.config ?? loadRuntimeConfig();
+  const store = deps.store ?? createCacheStore(config);
+  const table = deps.table ?? createTableClient(config, () => fallbackCounter++);
+  const cache = new CacheAside(store, {
+    ttlSeconds: config.ttlSeconds,
+    jitterRatio: config.ttlJitterRatio,
+    negativeTtlSeconds: config.negativeTtlSeconds,
+    leaseTtlMs: config.leaseTtlMs,
+    leaseWaitMs: config.leaseWaitMs,
+  });
+  return { config, store, cache, table };
+}
+
+/** Per-request context handed to routes. */
+export interface RequestContext {
+  readonly rt: Runtime;
+  readonly metrics: RequestMetrics;
+  readonly requestId?: string;
+}
+
+/** Errors about the request itself (DynamoDB refused its shape): a 400, not an outage. */
+const CLIENT_ERRORS = new Set(["ValidationException", "SerializationException"]);
+
+/**
+ * Runs one request: routes it, counts DAX fallbacks, flushes metrics, and maps every error
+ * to JSON — HttpError to its status, a refused request to 400, an unreachable table to 503.
+ */
+export async function handleRequest(event: ProxyEvent, router: Router<RequestContext>, rt: Runtime): Promise<ProxyResult> {
+  const metrics = new RequestMetrics(rt.config.metricsNamespace, rt.config.serviceName);
+  const requestId = event.requestContext?.requestId;
+  const fallbacksBefore = fallbackCounter;
+  try {
+    const { route, params } = router.match(event ?? ({} as ProxyEvent));
+    metrics.setRoute(`${route.method} ${route.path}`);
+    return await route.handle(event, params, { rt, metrics, requestId });
+  } catch (err) {
+    if (err instanceof HttpError) return errorResult(err, requestId);
+    if (err instanceof Error && CLIENT_ERRORS.has(err.name)) {
+      return errorResult(new HttpError(400, `request refused by the table: ${err.message}`), requestId);
+    }
+    log("error", "table unavailable", { requestId, ...errorFields(err) });
+    return errorResult(new HttpError(503, "service unavailable: the table cannot be reached; retry shortly", { "retry-after": "1" }), requestId);
+  } finally {
+    if (fallbackCounter > fallbacksBefore) metrics.count(METRIC.Fallback, fallbackCounter - fallbacksBefore);
+    metrics.flush();
+  }
+}
+
+/** A handler bound to its runtime (tests and the local twin reach the clients through `runtime`). */
+export type BoundHandler = ((event: ProxyEvent) => Promise<ProxyResult>) & { runtime: Runtime };
+
+/**
+ * The two entry points of a handler module: `createHandler(deps)` for tests and the local
+ * twin, and `handler` for Lambda, which builds its clients once per container and reuses them.
+ */
+export function defineHandler(routes: readonly Route<RequestContext>[]): {
+  createHandler: (deps?: RuntimeDeps) => BoundHandler;
+  handler: (event: ProxyEvent) => Promise<ProxyResult>;
+} {
+  const router = new Router<RequestContext>(routes);
+  const createHandler = (deps: RuntimeDeps = {}): BoundHandler => {
+    const rt = createRuntime(deps);
+    return Object.assign((event: ProxyEvent) => handleRequest(event, router, rt), { runtime: rt });
+  };
+  let container: BoundHandler | undefined;
+  const handler = (event: ProxyEvent): Promise<ProxyResult> => {
+    container ??= createHandler();
+    return container(event);
+  };
+  return { createHandler, handler };
+}

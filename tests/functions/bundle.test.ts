@@ -1,0 +1,74 @@
+/**
+ * What is deployed: each handler bundled the way the function construct bundles it, within
+ * the size budget, and the DAX client evaluated only when a DAX endpoint is configured.
+ */
+import { spawnSync } from "child_process";
+import { existsSync } from "fs";
+import * as path from "path";
+import { bundleHandler } from "../../modules/function/bundle";
+
+const ROOT = path.resolve(__dirname, "../..");
+const ZIP_BUDGET = 350 * 1024;
+
+describe.each(["products", "sessions"])("%s handler bundle", (name) => {
+  const bundle = bundleHandler({
+    entry: path.join(ROOT, "functions", name, "handler.ts"),
+    target: "node22",
+    externals: ["@aws-sdk/*", "@smithy/*"],
+    sourceMap: true,
+  });
+
+  test(`is at most ${ZIP_BUDGET / 1024} KB zipped`, () => {
+    expect(bundle.zipBytes).toBeLessThanOrEqual(ZIP_BUDGET);
+  });
+
+  test("loads in a fresh Node process and exports handler", () => {
+    const script = `
+      const fs = require("fs"), zlib = require("zlib"), os = require("os"), path = require("path");
+      const zip = fs.readFileSync(${JSON.stringify(bundle.zipPath)});
+      // find index.js in the zip (local headers) and load it
+      let off = 0, src;
+      while (zip.readUInt32LE(off) === 0x04034b50) {
+        const n = zip.readUInt16LE(off + 26), x = zip.readUInt16LE(off + 28), size = zip.readUInt32LE(off + 18);
+        const name = zip.subarray(off + 30, off + 30 + n).toString();
+        const data = zip.subarray(off + 30 + n + x, off + 30 + n + x + size);
+        if (name === "index.js") src = zlib.inflateRawSync(data).toString();
+        off += 30 + n + x + size;
+      }
+      const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "bundle-")), "index.js");
+      fs.writeFileSync(file, src);
+      const m = require(file);
+      console.log(typeof m.handler);
+    `;
+    // The AWS SDK is left out of the bundle (the Lambda runtime provides it): NODE_PATH stands in for that.
+    const r = spawnSync(process.execPath, ["-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", NODE_PATH: path.join(ROOT, "node_modules") },
+    });
+    expect(r.stderr.slice(0, 500)).toBe("");
+    expect(r.stdout.trim()).toBe("function");
+  });
+});
+
+describe("DAX client loading (compiled runtime in a fresh process)", () => {
+  const dist = path.join(ROOT, "dist", "functions", "sessions", "handler.js");
+  const loaded = (env: Record<string, string>) => {
+    const script = `
+      const h = require(${JSON.stringify(dist)});
+      h.createHandler();
+      console.log(Object.keys(require.cache).filter((k) => k.includes("client-dax")).length);
+    `;
+    const r = spawnSync(process.execPath, ["-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", TABLE_NAME: "sessions", CACHE_BACKEND: "memory", AWS_REGION: "us-east-1", ...env },
+    });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return Number(r.stdout.trim());
+  };
+
+  test("the compiled handler exists (npm test compiles first)", () => expect(existsSync(dist)).toBe(true));
+  test("is not loaded without DAX_ENDPOINT", () => expect(loaded({})).toBe(0));
+  test("is loaded with DAX_ENDPOINT", () => expect(loaded({ DAX_ENDPOINT: "daxs://127.0.0.1:9" })).toBeGreaterThan(0));
+});

@@ -1,0 +1,500 @@
+/**
+ * One contract, three backends: the same behaviour on a real redis-server, on DynamoDB (dynalite)
+ * and in memory. A backend-specific test goes at the end of the file, not into the shared suite.
+ */
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
+import type { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
+import Redis from "ioredis";
+import {
+  BreakerCacheStore,
+  CacheUnavailableError,
+  createCacheStore,
+  DynamoDbCacheStore,
+  MemoryBacking,
+  MemoryCacheStore,
+  parseRedisAuth,
+  RedisCacheStore,
+} from "../../functions/lib/cache";
+import { resetSecretCache } from "../../functions/lib/cache/secrets";
+import { loadRuntimeConfig } from "../../functions/lib/config";
+import type { CacheBackendKind, CacheStore } from "../../functions/lib/cache";
+import { DynaliteHandle, startDynalite } from "../helpers/dynalite";
+import { RedisServerHandle, startRedis } from "../helpers/redis-server";
+
+jest.setTimeout(20_000);
+
+const CACHE_TABLE = "cache";
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
+
+interface Backend {
+  readonly kind: CacheBackendKind;
+  /** A store on the shared backend under `prefix`. */
+  make(prefix: string): CacheStore;
+  /** Lets `ms` pass for the store's clock (fake clock, or a real sleep on Redis). */
+  advance(ms: number): Promise<void>;
+  now(): number;
+  /** Writes a value with no TTL behind the contract's back (for ttl() === -1). */
+  putWithoutTtl(prefix: string, key: string, value: string): Promise<void>;
+}
+
+let redisServer: RedisServerHandle;
+let clusterServer: RedisServerHandle;
+let raw: Redis;
+let rawCluster: Redis;
+let dyna: DynaliteHandle;
+const opened: CacheStore[] = [];
+
+const fakeClock = { t: Date.UTC(2030, 0, 1) };
+const memoryBacking = new MemoryBacking(10_000);
+
+type BackendName = "redis" | "redis-cluster" | "dynamodb" | "memory";
+
+const backends: Record<BackendName, Backend> = {
+  redis: {
+    kind: "redis",
+    make: (keyPrefix) =>
+      track(new RedisCacheStore({ keyPrefix, settings: { host: "127.0.0.1", port: redisServer.port, tls: false, clusterMode: false }, commandTimeoutMs: 2_000 })),
+    advance: (ms) => sleep(ms),
+    now: () => Date.now(),
+    putWithoutTtl: async (prefix, key, value) => void (await raw.set(`${prefix}:{${key}}`, value)),
+  },
+  // A one-node Redis Cluster: the cluster code paths (per-key GETs, per-master SCAN, scripts
+  // on a Cluster client) against a server that enforces CROSSSLOT.
+  "redis-cluster": {
+    kind: "redis",
+    make: (keyPrefix) =>
+      track(new RedisCacheStore({ keyPrefix, settings: { host: "127.0.0.1", port: clusterServer.port, tls: false, clusterMode: true }, commandTimeoutMs: 2_000 })),
+    advance: (ms) => sleep(ms),
+    now: () => Date.now(),
+    putWithoutTtl: async (prefix, key, value) => void (await rawCluster.set(`${prefix}:{${key}}`, value)),
+  },
+  dynamodb: {
+    kind: "dynamodb",
+    make: (keyPrefix) => track(new DynamoDbCacheStore({ keyPrefix, tableName: CACHE_TABLE, client: dyna.client(), now: () => fakeClock.t })),
+    advance: async (ms) => void (fakeClock.t += ms),
+    now: () => fakeClock.t,
+    putWithoutTtl: async (prefix, key, value) =>
+      void (await dyna.client().send(new PutItemCommand({ TableName: CACHE_TABLE, Item: { pk: { S: `${prefix}:{${key}}` }, v: { S: value } } }))),
+  },
+  memory: {
+    kind: "memory",
+    make: (keyPrefix) => track(new MemoryCacheStore({ keyPrefix, backing: memoryBacking, now: () => fakeClock.t })),
+    advance: async (ms) => void (fakeClock.t += ms),
+    now: () => fakeClock.t,
+    putWithoutTtl: async (prefix, key, value) => void memoryBacking.map.set(`${prefix}:{${key}}`, { data: value, expiresAt: Infinity }),
+  },
+};
+
+function track<T extends CacheStore>(s: T): T {
+  opened.push(s);
+  return s;
+}
+
+let seq = 0;
+/** A prefix no other test uses, so tests never see each other's keys. */
+const freshPrefix = () => `t${process.pid}-${++seq}`;
+
+beforeAll(async () => {
+  [redisServer, clusterServer, dyna] = await Promise.all([startRedis(), startRedis({ cluster: true }), startDynalite()]);
+  raw = new Redis({ port: redisServer.port, host: "127.0.0.1" });
+  rawCluster = new Redis({ port: clusterServer.port, host: "127.0.0.1" });
+  await dyna.createTable({
+    TableName: CACHE_TABLE,
+    KeySchema: [{ AttributeName: "pk", KeyType: "HASH" }],
+    AttributeDefinitions: [{ AttributeName: "pk", AttributeType: "S" }],
+    BillingMode: "PAY_PER_REQUEST",
+  });
+});
+
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  raw?.disconnect();
+  rawCluster?.disconnect();
+  await Promise.all([redisServer?.stop(), clusterServer?.stop(), dyna?.stop()]);
+});
+
+describe.each(["redis", "redis-cluster", "dynamodb", "memory"] as const)("CacheStore contract: %s", (name) => {
+  const kind = backends[name].kind;
+  let b: Backend;
+  let store: CacheStore;
+  let prefix: string;
+  beforeEach(() => {
+    b = backends[name];
+    prefix = freshPrefix();
+    store = b.make(prefix);
+  });
+
+  test("reports its kind and answers ping", async () => {
+    expect(store.kind).toBe(kind);
+    await expect(store.ping()).resolves.toBe(true);
+  });
+
+  test("get/set/has/delete", async () => {
+    // GIVEN a value set under "a"
+    await store.set("a", "1", 60);
+    // THEN it reads back, "b" is absent
+    await expect(store.get("a")).resolves.toBe("1");
+    await expect(store.has("a")).resolves.toBe(true);
+    await expect(store.get("b")).resolves.toBeUndefined();
+    await expect(store.has("b")).resolves.toBe(false);
+    // WHEN deleting a present and an absent key THEN only the present one counts
+    await expect(store.delete("a", "b")).resolves.toBe(1);
+    await expect(store.get("a")).resolves.toBeUndefined();
+    await expect(store.delete("a")).resolves.toBe(0);
+    // AND set overwrites
+    await store.set("c", "x", 60);
+    await store.set("c", "y", 60);
+    await expect(store.get("c")).resolves.toBe("y");
+  });
+
+  test("values expire after their TTL", async () => {
+    await store.set("short", "v", 1);
+    await store.set("long", "v", 60);
+    await b.advance(1_100);
+    await expect(store.get("short")).resolves.toBeUndefined();
+    await expect(store.has("short")).resolves.toBe(false);
+    await expect(store.ttl("short")).resolves.toBe(-2);
+    await expect(store.get("long")).resolves.toBe("v");
+  });
+
+  test("ttl() is -2 when absent, -1 without TTL, else the remaining seconds", async () => {
+    await expect(store.ttl("none")).resolves.toBe(-2);
+    await store.set("k", "v", 10);
+    const remaining = await store.ttl("k");
+    expect(remaining).toBeGreaterThanOrEqual(9);
+    expect(remaining).toBeLessThanOrEqual(10);
+    await b.putWithoutTtl(prefix, "forever", "v");
+    await expect(store.ttl("forever")).resolves.toBe(-1);
+  });
+
+  test("expire() resets the TTL of an existing key only", async () => {
+    await expect(store.expire("none", 5)).resolves.toBe(false);
+    await store.set("k", "v", 100);
+    await expect(store.expire("k", 5)).resolves.toBe(true);
+    const remaining = await store.ttl("k");
+    expect(remaining).toBeGreaterThanOrEqual(4);
+    expect(remaining).toBeLessThanOrEqual(5);
+  });
+
+  test("getMany/setMany keep order with misses in the middle", async () => {
+    await store.setMany([
+      { key: "a", value: "A", ttlSeconds: 60 },
+      { key: "c", value: "C", ttlSeconds: 60 },
+      { key: "e", value: "E", ttlSeconds: 60 },
+    ]);
+    await expect(store.getMany(["a", "b", "c", "d", "e", "a"])).resolves.toEqual(["A", undefined, "C", undefined, "E", "A"]);
+    await expect(store.getMany([])).resolves.toEqual([]);
+    await store.setMany([]);
+  });
+
+  test("setMany/getMany beyond one DynamoDB batch (130 keys)", async () => {
+    const entries = Array.from({ length: 130 }, (_, i) => ({ key: `k${i}`, value: `v${i}`, ttlSeconds: 60 }));
+    await store.setMany(entries);
+    const keys = [...entries.map((e) => e.key), "missing"];
+    await expect(store.getMany(keys)).resolves.toEqual([...entries.map((e) => e.value), undefined]);
+  });
+
+  test("prefixes isolate stores; clear() of one leaves the others", async () => {
+    // GIVEN two stores on one backend, one prefix extending the other
+    const other = b.make(`${prefix}:sub`);
+    const third = b.make(`${prefix}x`);
+    await store.set("k", "mine", 60);
+    await other.set("k", "theirs", 60);
+    await third.set("k", "third", 60);
+    await store.acquireLease("k", "t", 10_000);
+    await store.hitWindow("k", 5, 10_000, b.now());
+    // THEN each sees its own value
+    await expect(store.get("k")).resolves.toBe("mine");
+    await expect(other.get("k")).resolves.toBe("theirs");
+    await expect(other.get("missing-in-other")).resolves.toBeUndefined();
+    // WHEN the first is cleared THEN value, lease and window go, the others stay
+    const cleared = await store.clear();
+    // What counts as one entry is the backend's (DynamoDB keeps value and lease in one item).
+    expect(cleared).toBeGreaterThanOrEqual(2);
+    await expect(store.get("k")).resolves.toBeUndefined();
+    await expect(store.acquireLease("k", "t2", 10_000)).resolves.toBe(true);
+    await expect(other.get("k")).resolves.toBe("theirs");
+    await expect(third.get("k")).resolves.toBe("third");
+  });
+
+  describe("leases", () => {
+    test("a second acquire fails while the lease is held", async () => {
+      await expect(store.acquireLease("k", "t1", 5_000)).resolves.toBe(true);
+      await expect(store.acquireLease("k", "t2", 5_000)).resolves.toBe(false);
+    });
+
+    test("setIfLeaseHeld stores with the right token and releases the lease", async () => {
+      await store.acquireLease("k", "t1", 5_000);
+      await expect(store.setIfLeaseHeld("k", "wrong", 60, "t2")).resolves.toBe(false);
+      await expect(store.get("k")).resolves.toBeUndefined();
+      await expect(store.setIfLeaseHeld("k", "right", 60, "t1")).resolves.toBe(true);
+      await expect(store.get("k")).resolves.toBe("right");
+      const remaining = await store.ttl("k");
+      expect(remaining).toBeGreaterThanOrEqual(59);
+      // the lease is gone: a second fill with the same token fails, a new lease can be taken
+      await expect(store.setIfLeaseHeld("k", "again", 60, "t1")).resolves.toBe(false);
+      await expect(store.acquireLease("k", "t3", 5_000)).resolves.toBe(true);
+    });
+
+    test("setIfLeaseHeld without any lease fails", async () => {
+      await expect(store.setIfLeaseHeld("k", "v", 60, "t1")).resolves.toBe(false);
+      await expect(store.get("k")).resolves.toBeUndefined();
+    });
+
+    test("invalidate() between acquire and fill makes the fill fail", async () => {
+      await store.acquireLease("k", "t1", 5_000);
+      await store.invalidate("k");
+      await expect(store.setIfLeaseHeld("k", "stale", 60, "t1")).resolves.toBe(false);
+      await expect(store.get("k")).resolves.toBeUndefined();
+    });
+
+    test("releaseLease with a wrong token does not release", async () => {
+      await store.acquireLease("k", "t1", 5_000);
+      await store.releaseLease("k", "t2");
+      await expect(store.acquireLease("k", "t3", 5_000)).resolves.toBe(false);
+      await store.releaseLease("k", "t1");
+      await expect(store.acquireLease("k", "t3", 5_000)).resolves.toBe(true);
+    });
+
+    test("an expired lease lets another caller acquire, and the old token cannot fill", async () => {
+      await store.acquireLease("k", "t1", 100);
+      await b.advance(200);
+      await expect(store.acquireLease("k", "t2", 5_000)).resolves.toBe(true);
+      await expect(store.setIfLeaseHeld("k", "old", 60, "t1")).resolves.toBe(false);
+      await expect(store.setIfLeaseHeld("k", "new", 60, "t2")).resolves.toBe(true);
+      await expect(store.get("k")).resolves.toBe("new");
+    });
+
+    test("a lease does not hide or disturb the key's value", async () => {
+      await store.set("k", "v1", 60);
+      await store.acquireLease("k", "t1", 5_000);
+      await expect(store.get("k")).resolves.toBe("v1");
+      await store.set("k", "v2", 60);
+      await expect(store.acquireLease("k", "t2", 5_000)).resolves.toBe(false);
+      await expect(store.setIfLeaseHeld("k", "v3", 60, "t1")).resolves.toBe(true);
+      await expect(store.get("k")).resolves.toBe("v3");
+    });
+
+    test("a lease alone is not a value", async () => {
+      await store.acquireLease("k", "t1", 5_000);
+      await expect(store.get("k")).resolves.toBeUndefined();
+      await expect(store.has("k")).resolves.toBe(false);
+      await expect(store.ttl("k")).resolves.toBe(-2);
+      await expect(store.getMany(["k"])).resolves.toEqual([undefined]);
+    });
+  });
+
+  test("invalidate() deletes the value and the lease", async () => {
+    await store.set("k", "v", 60);
+    await store.acquireLease("k", "t1", 60_000);
+    await store.invalidate("k");
+    await expect(store.get("k")).resolves.toBeUndefined();
+    await expect(store.acquireLease("k", "t2", 5_000)).resolves.toBe(true);
+    // invalidating an absent key is fine
+    await store.invalidate("nothing");
+  });
+
+  describe("hitWindow", () => {
+    const WINDOW = 5_000;
+
+    test("allows `limit` hits, then refuses with 0 < retryAfterMs ≤ window", async () => {
+      const t0 = b.now();
+      await expect(store.hitWindow("u", 3, WINDOW, t0)).resolves.toEqual({ allowed: true, count: 1, retryAfterMs: 0 });
+      await expect(store.hitWindow("u", 3, WINDOW, t0 + 100)).resolves.toEqual({ allowed: true, count: 2, retryAfterMs: 0 });
+      await expect(store.hitWindow("u", 3, WINDOW, t0 + 200)).resolves.toEqual({ allowed: true, count: 3, retryAfterMs: 0 });
+      const refused = await store.hitWindow("u", 3, WINDOW, t0 + 300);
+      expect(refused).toEqual({ allowed: false, count: 3, retryAfterMs: WINDOW - 300 });
+      // another key has its own window
+      await expect(store.hitWindow("v", 3, WINDOW, t0 + 300)).resolves.toMatchObject({ allowed: true, count: 1 });
+    });
+
+    test("hits age out of the window", async () => {
+      const t0 = b.now();
+      await store.hitWindow("u", 2, WINDOW, t0);
+      await store.hitWindow("u", 2, WINDOW, t0 + 1_000);
+      const refused = await store.hitWindow("u", 2, WINDOW, t0 + 4_000);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterMs).toBe(1_000);
+      expect(refused.retryAfterMs).toBeGreaterThan(0);
+      expect(refused.retryAfterMs).toBeLessThanOrEqual(WINDOW);
+      // exactly one window after the first hit, it has left: one slot is free again
+      await expect(store.hitWindow("u", 2, WINDOW, t0 + WINDOW)).resolves.toEqual({ allowed: true, count: 2, retryAfterMs: 0 });
+      const again = await store.hitWindow("u", 2, WINDOW, t0 + WINDOW + 1);
+      expect(again).toEqual({ allowed: false, count: 2, retryAfterMs: 999 });
+    });
+
+    test("50 concurrent hits with limit 10: exactly 10 allowed", async () => {
+      const t0 = b.now();
+      const results = await Promise.all(Array.from({ length: 50 }, (_, i) => store.hitWindow("burst", 10, 60_000, t0 + (i % 3))));
+      expect(results.filter((r) => r.allowed)).toHaveLength(10);
+      expect(results.filter((r) => r.allowed).map((r) => r.count).sort((x, y) => x - y)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      for (const r of results.filter((r) => !r.allowed)) {
+        expect(r.count).toBe(10);
+        expect(r.retryAfterMs).toBeGreaterThan(0);
+        expect(r.retryAfterMs).toBeLessThanOrEqual(60_000);
+      }
+    });
+  });
+
+  test("stats count hits, misses, sets and deletes", async () => {
+    await store.get("a"); // miss
+    await store.set("a", "1", 60);
+    await store.get("a"); // hit
+    await store.getMany(["a", "b"]); // hit + miss
+    await store.setMany([{ key: "b", value: "2", ttlSeconds: 60 }]);
+    await store.delete("a", "zzz");
+    expect(store.stats()).toEqual({ kind, hits: 2, misses: 2, sets: 2, deletes: 1, errors: 0 });
+  });
+
+  test("rejects bad arguments instead of storing without TTL", async () => {
+    await expect(store.set("k", "v", 0)).rejects.toThrow(/ttlSeconds/);
+    await expect(store.set("", "v", 10)).rejects.toThrow(/non-empty/);
+  });
+});
+
+describe.each(["redis", "redis-cluster"] as const)("%s specifics", (name) => {
+  const rawOf = () => (name === "redis" ? raw : rawCluster);
+
+  test("clear() of > 1000 keys uses SCAN, removes them all and leaves another prefix alone", async () => {
+    // GIVEN 1,200 keys under one prefix and a few under another
+    const prefix = freshPrefix();
+    const store = backends[name].make(prefix);
+    const other = backends[name].make(`${prefix}-other`);
+    await store.setMany(Array.from({ length: 1_200 }, (_, i) => ({ key: `k${i}`, value: "v", ttlSeconds: 600 })));
+    await other.setMany([
+      { key: "k1", value: "keep", ttlSeconds: 600 },
+      { key: "k2", value: "keep", ttlSeconds: 600 },
+    ]);
+    const raw = rawOf();
+    await raw.config("RESETSTAT");
+    // WHEN clearing
+    const removed = await store.clear();
+    // THEN every key went, via several SCAN pages and no KEYS
+    expect(removed).toBe(1_200);
+    expect(await raw.scan("0", "MATCH", `${prefix}:*`, "COUNT", 5_000).then(([, keys]) => keys)).toEqual([]);
+    await expect(other.getMany(["k1", "k2"])).resolves.toEqual(["keep", "keep"]);
+    const info = await raw.info("commandstats");
+    const calls = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(info)?.[1] ?? 0);
+    expect(calls("scan")).toBeGreaterThan(1);
+    expect(calls("keys")).toBe(0);
+    expect(calls("unlink")).toBeGreaterThan(0);
+  });
+
+  test("key layout puts a value and its lease in one hash slot", async () => {
+    const prefix = freshPrefix();
+    const store = backends[name].make(prefix);
+    const raw = rawOf();
+    await store.set("user:1", "v", 60);
+    await store.acquireLease("user:1", "t", 60_000);
+    const [, keys] = await raw.scan("0", "MATCH", `${prefix}:*`, "COUNT", 1_000);
+    expect(keys.sort()).toEqual([`${prefix}:{user:1}`, `${prefix}:{user:1}:lease`]);
+    if (name === "redis-cluster") {
+      const slots = await Promise.all([...keys, `${prefix}:{user:1}:window`, `${prefix}:{user:2}`].map((k) => raw.call("CLUSTER", "KEYSLOT", k)));
+      expect(new Set(slots.slice(0, 3)).size).toBe(1);
+      expect(slots[3]).not.toBe(slots[0]);
+    }
+  });
+});
+
+describe("createCacheStore", () => {
+  const base = loadRuntimeConfig({ TABLE_NAME: "products" });
+
+  test("memory: a bare MemoryCacheStore (no breaker)", () => {
+    const store = createCacheStore({ ...base, cacheBackend: "memory" });
+    expect(store).toBeInstanceOf(MemoryCacheStore);
+  });
+
+  test("dynamodb: the table store behind a breaker, on the injected client", async () => {
+    const store = createCacheStore({ ...base, cacheBackend: "dynamodb", cacheTableName: CACHE_TABLE, keyPrefix: freshPrefix() }, { dynamoDbClient: dyna.client() });
+    expect(store).toBeInstanceOf(BreakerCacheStore);
+    expect((store as BreakerCacheStore).inner).toBeInstanceOf(DynamoDbCacheStore);
+    await store.set("k", "v", 60);
+    await expect(store.get("k")).resolves.toBe("v");
+  });
+
+  test("names the missing setting", () => {
+    expect(() => createCacheStore({ ...base, cacheBackend: "dynamodb", cacheTableName: undefined })).toThrow(/CACHE_TABLE_NAME/);
+    expect(() => createCacheStore({ ...base, cacheBackend: "redis", redis: undefined })).toThrow(/REDIS_HOST/);
+  });
+
+  describe("redis with AUTH from Secrets Manager", () => {
+    let authed: RedisServerHandle;
+    beforeAll(async () => {
+      authed = await startRedis({ args: ["--requirepass", "s3cret-token"] });
+    });
+    afterAll(async () => {
+      resetSecretCache();
+      await Promise.all(opened.splice(0).map((s) => s.close()));
+      await authed?.stop();
+    });
+
+    function configFor(arn: string) {
+      return {
+        ...base,
+        cacheBackend: "redis" as const,
+        keyPrefix: freshPrefix(),
+        redis: { host: "127.0.0.1", port: authed.port, tls: false, clusterMode: false, authSecretArn: arn },
+      };
+    }
+
+    test("fetches the secret once per ARN (JSON or raw) and authenticates with it", async () => {
+      const calls: string[] = [];
+      const secretsClient = {
+        send: async (cmd: GetSecretValueCommand) => {
+          calls.push(cmd.input.SecretId!);
+          return { SecretString: cmd.input.SecretId!.endsWith("json") ? JSON.stringify({ authToken: "s3cret-token" }) : "s3cret-token" };
+        },
+      };
+      for (const arn of ["arn:aws:secretsmanager:us-east-1:111111111111:secret:json", "arn:aws:secretsmanager:us-east-1:111111111111:secret:raw"]) {
+        const a = track(createCacheStore(configFor(arn), { secretsClient }));
+        const b = track(createCacheStore(configFor(arn), { secretsClient }));
+        await a.set("k", "v", 60);
+        await expect(a.get("k")).resolves.toBe("v");
+        await expect(b.ping()).resolves.toBe(true);
+      }
+      expect(calls).toHaveLength(2);
+    });
+
+    test("a wrong token fails without leaking it; a failed fetch is retried later", async () => {
+      const wrong = track(createCacheStore(configFor("arn:wrong"), { secretsClient: { send: async () => ({ SecretString: "not-the-token" }) } }));
+      const err = (await wrong.get("k").catch((e: unknown) => e)) as Error;
+      expect(err).toBeInstanceOf(CacheUnavailableError);
+      expect(err.message).not.toContain("not-the-token");
+
+      let attempt = 0;
+      const flaky = { send: async () => (++attempt === 1 ? Promise.reject(new Error("throttled")) : { SecretString: "s3cret-token" }) };
+      const store = track(createCacheStore(configFor("arn:flaky"), { secretsClient: flaky }));
+      await expect(store.get("k")).rejects.toBeInstanceOf(CacheUnavailableError);
+      await expect(store.set("k", "v", 60)).resolves.toBeUndefined();
+      expect(attempt).toBe(2);
+    });
+  });
+
+  test("parseRedisAuth accepts a raw token or JSON and never echoes the secret", () => {
+    expect(parseRedisAuth("tok")).toEqual({ password: "tok" });
+    expect(parseRedisAuth(JSON.stringify({ password: "p", username: "u" }))).toEqual({ password: "p", username: "u" });
+    expect(() => parseRedisAuth("{not json s3cret")).toThrow(/does not parse/);
+    expect(() => parseRedisAuth("{not json s3cret")).not.toThrow(/s3cret/);
+    expect(() => parseRedisAuth(JSON.stringify({ token: "s3cret" }))).toThrow(/authToken or password/);
+  });
+});
+
+describe("memory specifics", () => {
+  test("bounded: beyond maxEntries the least recently used entry goes, expired entries first", async () => {
+    const clock = { t: 0 };
+    const store = new MemoryCacheStore({ keyPrefix: "lru", maxEntries: 3, now: () => clock.t });
+    await store.set("a", "1", 60);
+    await store.set("b", "2", 60);
+    await store.set("c", "3", 60);
+    await store.get("a"); // a is now the most recently used: b is the oldest
+    await store.set("d", "4", 60);
+    expect([...store["backing"].map.keys()]).toEqual(["lru:{c}", "lru:{a}", "lru:{d}"]);
+    await expect(store.has("b")).resolves.toBe(false);
+    // an expired entry is evicted before any live one, even a less recently used one
+    await store.set("short", "x", 1); // evicts c, the least recently used
+    await expect(store.has("c")).resolves.toBe(false);
+    clock.t += 2_000; // short (the most recently used) has expired
+    await store.set("e", "5", 60);
+    expect([...store["backing"].map.keys()]).toEqual(["lru:{a}", "lru:{d}", "lru:{e}"]);
+  });
+});

@@ -1,0 +1,447 @@
+import { createHash } from "crypto";
+import { readFileSync } from "fs";
+import * as path from "path";
+import { Construct } from "constructs";
+import { PropsValidationError } from "../../modules/core/validation";
+import { packageRoot } from "../../modules/core/project-root";
+import { DaxCluster } from "../../modules/dax";
+import { CacheAsideFunction, CacheAsideFunctionProps, NodeRuntime } from "../../modules/function";
+import type * as BundleModule from "../../modules/function/bundle";
+import { Network, NetworkProps } from "../../modules/network";
+import { RedisCache } from "../../modules/redis";
+import { CacheTable } from "../../modules/table";
+import { READ_DATA_ACTIONS, WRITE_DATA_ACTIONS } from "../../modules/table/perms";
+import { onlyResource, resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
+
+const ENTRY = "functions/products/handler.ts";
+const AZS = ["us-east-1a", "us-east-1b"];
+const TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Sessions";
+
+type Overrides = Partial<Omit<CacheAsideFunctionProps, "network">>;
+
+interface Built {
+  network: Network;
+  fn: CacheAsideFunction;
+}
+
+function build(scope: Construct, overrides: Overrides = {}, networkProps: Partial<NetworkProps> = {}): Built {
+  const network = new Network(scope, "network", { availabilityZones: AZS, ...networkProps });
+  const fn = new CacheAsideFunction(scope, "fn", { network, entry: ENTRY, ...overrides });
+  return { network, fn };
+}
+
+/** GIVEN a function built with `overrides` and wired by `wire`, WHEN synthesized, THEN this JSON. */
+function synthFn(
+  overrides: Overrides = {},
+  wire?: (b: Built, scope: Construct) => void,
+  profile: "dev" | "prod" = "prod",
+  networkProps: Partial<NetworkProps> = {},
+): SynthJson {
+  return synthJson((stack) => {
+    const b = build(stack, overrides, networkProps);
+    wire?.(b, stack);
+  }, profile);
+}
+
+function lambda(json: SynthJson): any {
+  return onlyResource(json, "aws_lambda_function");
+}
+
+function ref(json: SynthJson, type: string, idPrefix: string, attr = "id"): string {
+  const found = resourcesOf(json, type).filter(([id]) => id.startsWith(idPrefix));
+  expect(found).toHaveLength(1);
+  return `\${${type}.${found[0][0]}.${attr}}`;
+}
+
+function fnPolicy(json: SynthJson, name: string | RegExp): any {
+  const found = rolePolicies(json).filter((p) => (typeof name === "string" ? p.name === name : name.test(p.name)));
+  expect(found).toHaveLength(1);
+  return found[0].doc;
+}
+
+function rules(json: SynthJson, type: "ingress" | "egress"): any[] {
+  return resourcesOf(json, `aws_vpc_security_group_${type}_rule`).map(([, r]) => r);
+}
+
+function validationError(fn: () => void): PropsValidationError {
+  try {
+    fn();
+  } catch (e) {
+    expect(e).toBeInstanceOf(PropsValidationError);
+    return e as PropsValidationError;
+  }
+  throw new Error("expected a PropsValidationError");
+}
+
+function expectInvalid(overrides: Overrides, field: string, valueText: string): PropsValidationError {
+  const { stack } = testStack("prod");
+  const err = validationError(() => build(stack, overrides));
+  expect(err.message).toContain("test/fn");
+  expect(err.message).toContain(field);
+  expect(err.message).toContain(valueText);
+  expect(err.problems.map((p) => p.field)).toContain(field);
+  return err;
+}
+
+describe("CacheAsideFunction defaults", () => {
+  test("nodejs22.x on arm64 with active tracing, a 10 s timeout and 512 MB in prod", () => {
+    // GIVEN a function with default props / WHEN synthesized
+    const f = lambda(synthFn());
+    // THEN
+    expect(f.runtime).toBe("nodejs22.x");
+    expect(f.architectures).toEqual(["arm64"]);
+    expect(f.tracing_config).toEqual({ mode: "Active" });
+    expect(f.timeout).toBe(10);
+    expect(f.memory_size).toBe(512);
+    expect(f.handler).toBe("index.handler");
+    expect(f.function_name).toMatch(/^[A-Za-z0-9_-]{1,64}$/);
+  });
+
+  test("256 MB in dev", () => {
+    expect(lambda(synthFn({}, undefined, "dev")).memory_size).toBe(256);
+  });
+
+  test("reserved concurrency only when set", () => {
+    expect(lambda(synthFn()).reserved_concurrent_executions).toBeUndefined();
+    expect(lambda(synthFn({ reservedConcurrency: 20 })).reserved_concurrent_executions).toBe(20);
+  });
+
+  test("runs in every private subnet with its own security group, which has no rules until wired", () => {
+    const json = synthFn();
+    const f = lambda(json);
+    const subnetRefs = resourcesOf(json, "aws_subnet").map(([id]) => `\${aws_subnet.${id}.id}`);
+    expect([...f.vpc_config.subnet_ids].sort()).toEqual(subnetRefs.sort());
+    expect(f.vpc_config.security_group_ids).toEqual([ref(json, "aws_security_group", "fn_")]);
+    expect(rules(json, "ingress")).toHaveLength(0);
+    expect(rules(json, "egress")).toHaveLength(0);
+  });
+
+  test("logs to /aws/lambda/<name> with a retention, created before the function", () => {
+    const json = synthFn();
+    const f = lambda(json);
+    const lgs = resourcesOf(json, "aws_cloudwatch_log_group").filter(([id]) => id.startsWith("fn_"));
+    expect(lgs).toHaveLength(1);
+    const [lgId, lg] = lgs[0];
+    expect(lg.name).toBe(`/aws/lambda/${f.function_name}`);
+    expect(lg.retention_in_days).toBe(90);
+    expect(f.logging_config.log_group).toBe(`\${aws_cloudwatch_log_group.${lgId}.name}`);
+    expect(f.depends_on).toContain(`aws_cloudwatch_log_group.${lgId}`);
+  });
+
+  test("keeps logs 14 days in dev, or as configured", () => {
+    const dev = synthFn({}, undefined, "dev");
+    expect(resourcesOf(dev, "aws_cloudwatch_log_group").find(([id]) => id.startsWith("fn_"))![1].retention_in_days).toBe(14);
+    const custom = synthFn({ logRetentionDays: 30 });
+    expect(resourcesOf(custom, "aws_cloudwatch_log_group").find(([id]) => id.startsWith("fn_"))![1].retention_in_days).toBe(30);
+  });
+
+  test("the role is trusted by lambda.amazonaws.com only", () => {
+    const json = synthFn();
+    const f = lambda(json);
+    const [roleId, role] = resourcesOf(json, "aws_iam_role").find(([id]) => id.startsWith("fn_"))!;
+    expect(f.role).toBe(`\${aws_iam_role.${roleId}.arn}`);
+    const trust = JSON.parse(role.assume_role_policy);
+    expect(trust.Statement).toHaveLength(1);
+    expect(trust.Statement[0].Principal).toEqual({ Service: "lambda.amazonaws.com" });
+  });
+
+  test("inline policies: logs scoped to its log group, VPC access and X-Ray, nothing else", () => {
+    const json = synthFn();
+    const fnPolicies = resourcesOf(json, "aws_iam_role_policy").filter(([id]) => id.startsWith("fn_")).map(([, p]) => p.name);
+    expect(fnPolicies.sort()).toEqual(["vpc-access", "write-logs", "xray-tracing"]);
+    const lgArn = ref(json, "aws_cloudwatch_log_group", "fn_", "arn");
+    expect(fnPolicy(json, "write-logs").Statement).toEqual([
+      { Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents"], Resource: [`${lgArn}:*`] },
+    ]);
+    const vpc = fnPolicy(json, "vpc-access").Statement;
+    expect(vpc).toHaveLength(1);
+    for (const a of vpc[0].Action) expect(a).toMatch(/^ec2:/);
+    expect(vpc[0].Action).toEqual(expect.arrayContaining(["ec2:CreateNetworkInterface", "ec2:DeleteNetworkInterface"]));
+    const xray = fnPolicy(json, "xray-tracing").Statement;
+    expect(xray).toHaveLength(1);
+    for (const a of xray[0].Action) expect(a).toMatch(/^xray:/);
+    expect(lambda(json).depends_on).toContain(`aws_iam_role_policy.${resourcesOf(json, "aws_iam_role_policy").find(([, p]) => p.name === "vpc-access")![0]}`);
+  });
+
+  test("source maps on: NODE_OPTIONS=--enable-source-maps and a map shipped", () => {
+    const { stack } = testStack();
+    const { fn } = build(stack);
+    expect(fn.environment.NODE_OPTIONS).toBe("--enable-source-maps");
+    const json = synthFn();
+    expect(lambda(json).environment.variables.NODE_OPTIONS).toBe("--enable-source-maps");
+  });
+
+  test("sourceMap false: no NODE_OPTIONS", () => {
+    const f = lambda(synthFn({ sourceMap: false }));
+    expect(f.environment.variables.NODE_OPTIONS).toBeUndefined();
+  });
+
+  test("explicit props are passed through", () => {
+    const f = lambda(synthFn({
+      functionName: "my_fn-1", runtime: "nodejs20.x", architecture: "x86_64", memorySize: 1024, timeoutSeconds: 20,
+      handlerExport: "main", environment: { STAGE: "test" },
+    }));
+    expect(f).toMatchObject({ function_name: "my_fn-1", runtime: "nodejs20.x", architectures: ["x86_64"], memory_size: 1024, timeout: 20, handler: "index.main" });
+    expect(f.environment.variables.STAGE).toBe("test");
+  });
+});
+
+describe("CacheAsideFunction bundle", () => {
+  test("filename is a relative assets/ path and source_code_hash is the base64 SHA-256 of the zip on disk", () => {
+    // GIVEN a function / WHEN synthesized
+    const { stack } = testStack();
+    const { fn } = build(stack);
+    const json = synthJson((s) => { build(s); });
+    const f = lambda(json);
+    // THEN
+    expect(path.isAbsolute(f.filename)).toBe(false);
+    expect(f.filename).toMatch(/^assets\/.+\.zip$/);
+    const bytes = readFileSync(fn.bundle.zipPath);
+    expect(bytes.length).toBe(fn.bundle.zipBytes);
+    expect(f.source_code_hash).toBe(createHash("sha256").update(bytes).digest("base64"));
+    expect(fn.bundle.sha256Hex).toBe(createHash("sha256").update(bytes).digest("hex"));
+    expect(fn.bundle.zipPath.startsWith(packageRoot())).toBe(false);
+  });
+
+  test("the zip holds index.js (with the handler export) and its source map", () => {
+    const { stack } = testStack();
+    const { fn } = build(stack);
+    const zip = readFileSync(fn.bundle.zipPath);
+    // central directory names
+    const names: string[] = [];
+    const eocd = zip.length - 22;
+    let p = zip.readUInt32LE(eocd + 16);
+    for (let i = 0; i < zip.readUInt16LE(eocd + 10); i++) {
+      const n = zip.readUInt16LE(p + 28);
+      names.push(zip.subarray(p + 46, p + 46 + n).toString("utf8"));
+      p += 46 + n + zip.readUInt16LE(p + 30) + zip.readUInt16LE(p + 32);
+    }
+    expect(names).toEqual(["index.js", "index.js.map"]);
+  });
+
+  test("bundling is deterministic: two fresh bundles of the same entry are byte-identical", () => {
+    const opts = { entry: path.join(packageRoot(), ENTRY), target: "node22", externals: ["@aws-sdk/*"], sourceMap: true };
+    const once = (): { hex: string; bytes: Buffer } => {
+      let out: { hex: string; bytes: Buffer } | undefined;
+      // A fresh module instance each time, so the per-process cache cannot hand back the first result.
+      jest.isolateModules(() => {
+        const { bundleHandler } = require("../../modules/function/bundle") as typeof BundleModule;
+        const b = bundleHandler(opts);
+        out = { hex: b.sha256Hex, bytes: readFileSync(b.zipPath) };
+      });
+      return out!;
+    };
+    const a = once();
+    const b = once();
+    expect(b.hex).toBe(a.hex);
+    expect(b.bytes.equals(a.bytes)).toBe(true);
+  });
+
+  test("two functions with the same entry share one bundle hash", () => {
+    const json = synthJson((stack) => {
+      const network = new Network(stack, "network", { availabilityZones: AZS });
+      new CacheAsideFunction(stack, "a", { network, entry: ENTRY });
+      new CacheAsideFunction(stack, "b", { network, entry: ENTRY });
+    });
+    const hashes = resourcesOf(json, "aws_lambda_function").map(([, f]) => f.source_code_hash);
+    expect(hashes).toHaveLength(2);
+    expect(hashes[0]).toBe(hashes[1]);
+  });
+});
+
+describe("CacheAsideFunction.useTable", () => {
+  test("sets TABLE_NAME, opens HTTPS egress to the DynamoDB prefix list only and grants read", () => {
+    // GIVEN a function and a table / WHEN wired
+    const json = synthFn({}, ({ fn }, scope) => {
+      fn.useTable(new CacheTable(scope, "products", { partitionKey: { name: "productId", type: "S" } }));
+    });
+    // THEN
+    const f = lambda(json);
+    expect(f.environment.variables.TABLE_NAME).toBe(ref(json, "aws_dynamodb_table", "products_", "name"));
+    const egress = rules(json, "egress");
+    expect(egress).toHaveLength(1);
+    expect(egress[0]).toMatchObject({
+      security_group_id: ref(json, "aws_security_group", "fn_"),
+      prefix_list_id: ref(json, "aws_vpc_endpoint", "network_dynamodb", "prefix_list_id"),
+      ip_protocol: "tcp",
+      from_port: 443,
+      to_port: 443,
+    });
+    expect(egress[0].cidr_ipv4).toBeUndefined();
+    const tableArn = ref(json, "aws_dynamodb_table", "products_", "arn");
+    expect(fnPolicy(json, /^table-test-products-[0-9a-f]{6}-read$/).Statement).toEqual([
+      { Effect: "Allow", Action: [...READ_DATA_ACTIONS], Resource: [tableArn, `${tableArn}/index/*`] },
+    ]);
+  });
+
+  test("write: true grants read-write, and envVar names the variable", () => {
+    const json = synthFn({}, ({ fn }, scope) => {
+      fn.useTable(new CacheTable(scope, "products", { partitionKey: { name: "productId", type: "S" } }), { write: true, envVar: "PRODUCTS_TABLE" });
+    });
+    expect(lambda(json).environment.variables.PRODUCTS_TABLE).toBeDefined();
+    expect(lambda(json).environment.variables.TABLE_NAME).toBeUndefined();
+    expect(fnPolicy(json, /^table-test-products-[0-9a-f]{6}-read-write$/).Statement[0].Action).toEqual([...READ_DATA_ACTIONS, ...WRITE_DATA_ACTIONS]);
+  });
+
+  test("two tables share one DynamoDB egress rule", () => {
+    const json = synthFn({}, ({ fn }, scope) => {
+      fn.useTable(new CacheTable(scope, "products", { partitionKey: { name: "productId", type: "S" } }));
+      fn.useTable(new CacheTable(scope, "sessions", { partitionKey: { name: "sessionId", type: "S" } }), { envVar: "SESSIONS_TABLE" });
+    });
+    expect(rules(json, "egress")).toHaveLength(1);
+    expect(rolePolicies(json).filter((p) => p.name.startsWith("table-"))).toHaveLength(2);
+  });
+});
+
+describe("CacheAsideFunction.useCache", () => {
+  function withCache(networkProps: Partial<NetworkProps> = {}): SynthJson {
+    return synthFn({}, ({ fn, network }, scope) => {
+      fn.useCache(new RedisCache(scope, "cache", { network }));
+    }, "prod", networkProps);
+  }
+
+  test("sets the REDIS_* endpoint variables and the secret's ARN, never the token", () => {
+    const json = withCache();
+    const env = lambda(json).environment.variables;
+    expect(env.REDIS_HOST).toMatch(/^\$\{aws_elasticache_replication_group\.[^}]+\.primary_endpoint_address\}$/);
+    expect(env.REDIS_PORT).toBe("6379");
+    expect(env.REDIS_TLS).toBe("true");
+    expect(env.REDIS_CLUSTER_MODE).toBe("false");
+    expect(env.REDIS_AUTH_SECRET_ARN).toBe(ref(json, "aws_secretsmanager_secret", "cache_", "arn"));
+    for (const [k, v] of Object.entries<string>(env)) {
+      expect(k).not.toMatch(/TOKEN|PASSWORD/i);
+      expect(v).not.toMatch(/secret_string|random_password|auth_token|\.result\b/);
+    }
+  });
+
+  test("grants read of that one secret", () => {
+    const json = withCache();
+    const p = rolePolicies(json).find((x) => x.name.startsWith("read-auth-"))!;
+    expect(p.doc.Statement[0].Resource).toEqual([ref(json, "aws_secretsmanager_secret", "cache_", "arn")]);
+    expect(p.doc.Statement[0].Action).toEqual(expect.arrayContaining(["secretsmanager:GetSecretValue"]));
+  });
+
+  test("opens the cache port from the function's SG only, with the matching egress", () => {
+    const json = withCache();
+    const fnSg = ref(json, "aws_security_group", "fn_");
+    const cacheSg = ref(json, "aws_security_group", "cache_");
+    const cacheIngress = rules(json, "ingress").filter((r) => r.security_group_id === cacheSg);
+    expect(cacheIngress).toHaveLength(1);
+    expect(cacheIngress[0]).toMatchObject({ referenced_security_group_id: fnSg, from_port: 6379, to_port: 6379 });
+    expect(rules(json, "egress").filter((r) => r.security_group_id === fnSg && r.referenced_security_group_id === cacheSg))
+      .toHaveLength(1);
+  });
+
+  test("without NAT, a Secrets Manager interface endpoint is created, reachable on 443 from the function's SG only", () => {
+    const json = withCache();
+    const ep = resourcesOf(json, "aws_vpc_endpoint").map(([, e]) => e).filter((e) => e.vpc_endpoint_type === "Interface");
+    expect(ep).toHaveLength(1);
+    expect(ep[0].service_name).toBe("com.amazonaws.us-east-1.secretsmanager");
+    expect(ep[0].private_dns_enabled).toBe(true);
+    const epSg = ref(json, "aws_security_group", "network_endpoint-secretsmanager");
+    const fnSg = ref(json, "aws_security_group", "fn_");
+    const epIngress = rules(json, "ingress").filter((r) => r.security_group_id === epSg);
+    expect(epIngress).toHaveLength(1);
+    expect(epIngress[0]).toMatchObject({ referenced_security_group_id: fnSg, from_port: 443, to_port: 443, ip_protocol: "tcp" });
+    expect(rules(json, "egress").filter((r) => r.security_group_id === fnSg && r.referenced_security_group_id === epSg)).toHaveLength(1);
+  });
+
+  test("with NAT too, the secret is reached through the endpoint (the function's SG has no internet egress)", () => {
+    const json = withCache({ publicSubnets: true });
+    expect(resourcesOf(json, "aws_nat_gateway").length).toBeGreaterThan(0);
+    const fnSg = ref(json, "aws_security_group", "fn_");
+    const epSg = ref(json, "aws_security_group", "network_endpoint-secretsmanager");
+    expect(rules(json, "egress").filter((r) => r.security_group_id === fnSg && r.referenced_security_group_id === epSg)).toHaveLength(1);
+    for (const r of rules(json, "egress")) expect(r.cidr_ipv4).toBeUndefined();
+  });
+});
+
+describe("CacheAsideFunction.useDax", () => {
+  test("sets DAX_ENDPOINT, opens 9111 from the function's SG and grants dax: actions on the cluster", () => {
+    const json = synthFn({}, ({ fn, network }, scope) => {
+      fn.useDax(new DaxCluster(scope, "dax", { network, tables: [{ tableArn: TABLE_ARN }] }));
+    });
+    const env = lambda(json).environment.variables;
+    expect(env.DAX_ENDPOINT).toMatch(/^daxs:\/\//);
+    const fnSg = ref(json, "aws_security_group", "fn_");
+    const daxSg = ref(json, "aws_security_group", "dax_");
+    const ingress = rules(json, "ingress").filter((r) => r.security_group_id === daxSg);
+    expect(ingress).toHaveLength(1);
+    expect(ingress[0]).toMatchObject({ referenced_security_group_id: fnSg, from_port: 9111, to_port: 9111 });
+    expect(rules(json, "egress").filter((r) => r.security_group_id === fnSg && r.referenced_security_group_id === daxSg)).toHaveLength(1);
+    const daxPolicy = rolePolicies(json).find((p) => p.name.startsWith("dax-"))!;
+    expect(daxPolicy.doc.Statement[0].Resource).toEqual([ref(json, "aws_dax_cluster", "dax_", "arn")]);
+    for (const a of daxPolicy.doc.Statement[0].Action) expect(a).toMatch(/^dax:/);
+  });
+});
+
+describe("CacheAsideFunction environment rules", () => {
+  test.each(["REDIS_PASSWORD", "API_TOKEN", "DB_SECRET", "STRIPE_API_KEY"])("refuses the secret-looking variable %s", (name) => {
+    expectInvalid({ environment: { [name]: "x" } }, `environment.${name}`, `"${name}"`);
+  });
+
+  test("accepts a secret's ARN variable", () => {
+    const f = lambda(synthFn({ environment: { REDIS_AUTH_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x" } }));
+    expect(f.environment.variables.REDIS_AUTH_SECRET_ARN).toMatch(/^arn:aws:secretsmanager:/);
+  });
+
+  test("refuses a malformed variable name", () => {
+    expectInvalid({ environment: { "1BAD-NAME": "x" } }, "environment.1BAD-NAME", '"1BAD-NAME"');
+  });
+
+  test("addEnvironment refuses a secret-looking name", () => {
+    const { stack } = testStack();
+    const { fn } = build(stack);
+    const err = validationError(() => fn.addEnvironment("ADMIN_PASSWORD", "x"));
+    expect(err.message).toContain("test/fn");
+    expect(err.message).toContain("environment.ADMIN_PASSWORD");
+  });
+
+  test("addEnvironment refuses two different values for one variable, and accepts the same twice", () => {
+    const { stack } = testStack();
+    const { fn } = build(stack);
+    fn.addEnvironment("STAGE", "blue").addEnvironment("STAGE", "blue");
+    const err = validationError(() => fn.addEnvironment("STAGE", "green"));
+    expect(err.message).toContain("test/fn");
+    expect(err.message).toContain("environment.STAGE");
+    expect(err.message).toContain('"green"');
+    expect(err.message).toContain("blue");
+    expect(fn.environment.STAGE).toBe("blue");
+  });
+});
+
+describe("CacheAsideFunction validation", () => {
+  test("refuses memory 64", () => {
+    expectInvalid({ memorySize: 64 }, "memorySize", "64");
+  });
+
+  test("refuses timeout 901", () => {
+    expectInvalid({ timeoutSeconds: 901 }, "timeoutSeconds", "901");
+  });
+
+  test("refuses runtime nodejs16.x", () => {
+    expectInvalid({ runtime: "nodejs16.x" as NodeRuntime }, "runtime", '"nodejs16.x"');
+  });
+
+  test.each(["has space", "x".repeat(65), "dots.not.allowed"])("refuses the function name %p", (functionName) => {
+    expectInvalid({ functionName }, "functionName", JSON.stringify(functionName));
+  });
+
+  test("refuses negative reserved concurrency", () => {
+    expectInvalid({ reservedConcurrency: -1 }, "reservedConcurrency", "-1");
+  });
+
+  test("refuses an entry that is not a .ts or .js file", () => {
+    expectInvalid({ entry: "functions/products/handler.py" }, "entry", '"functions/products/handler.py"');
+  });
+
+  test("refuses a missing entry file", () => {
+    expectInvalid({ entry: "functions/missing/handler.ts" }, "entry", '"functions/missing/handler.ts"');
+  });
+
+  test("reports every problem together", () => {
+    const { stack } = testStack();
+    const err = validationError(() => build(stack, { memorySize: 64, timeoutSeconds: 0, environment: { API_TOKEN: "x" } }));
+    expect(err.problems.map((p) => p.field)).toEqual(expect.arrayContaining(["memorySize", "timeoutSeconds", "environment.API_TOKEN"]));
+  });
+});
