@@ -5,6 +5,7 @@
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { CacheStatus } from "../lib/cache-aside";
 import { json, ProxyEvent, ProxyResult } from "../lib/http";
+import { health } from "../lib/health";
 import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
 import { checkFields, FieldRule, parseJsonBody, validateId } from "../lib/validate";
 
@@ -65,22 +66,6 @@ async function deleteProduct(_e: ProxyEvent, p: Record<string, string>, { rt, me
   await rt.cache.invalidate(productKey(id), metrics);
   if (!out.Attributes) return json(404, { error: `product ${id} not found` });
   return { statusCode: 204, headers: {}, body: "" };
-}
-
-/** Reachability of cache and table. 200 while the table answers (a cache outage only degrades). */
-export async function health(rt: Runtime): Promise<ProxyResult> {
-  const [cacheUp, tableUp] = await Promise.all([
-    rt.store.ping().catch(() => false),
-    rt.table.describeTable({ TableName: rt.config.tableName }).then(() => true, () => false),
-  ]);
-  const circuit = (rt.store as { circuitState?: string }).circuitState ?? "closed";
-  const body = {
-    status: tableUp ? (cacheUp ? "ok" : "degraded") : "unavailable",
-    service: rt.config.serviceName,
-    cache: { backend: rt.store.kind, reachable: cacheUp, circuit },
-    table: { name: rt.config.tableName, reachable: tableUp, dax: rt.table.usesDax },
-  };
-  return json(tableUp ? 200 : 503, body, { "cache-control": "no-store" });
 }
 
 export const ROUTES = [

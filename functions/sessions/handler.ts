@@ -10,7 +10,7 @@ import { HttpError, json, ProxyEvent, ProxyResult } from "../lib/http";
 import { log, errorFields } from "../lib/log";
 import { METRIC } from "../lib/metrics";
 import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
-import { health } from "../products/handler";
+import { health } from "../lib/health";
 import { checkFields, decodeContent, FieldRule, parseJsonBody, validateId } from "../lib/validate";
 
 export interface Turn {
