@@ -7,7 +7,7 @@ import { createCacheStore } from "./cache";
 import type { CacheStore } from "./cache/types";
 import { CacheAside } from "./cache-aside";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
-import { errorResult, HttpError, ProxyEvent, ProxyResult, Route, Router } from "./http";
+import { errorResult, HttpError, json, ProxyEvent, ProxyResult, Route, Router } from "./http";
 import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics } from "./metrics";
 import { createTableClient, TableClient } from "./table";
@@ -94,8 +94,16 @@ export function defineHandler(routes: readonly Route<RequestContext>[]): {
     return Object.assign((event: ProxyEvent) => handleRequest(event, router, rt), { runtime: rt });
   };
   let container: BoundHandler | undefined;
-  const handler = (event: ProxyEvent): Promise<ProxyResult> => {
-    container ??= createHandler();
+  const handler = async (event: ProxyEvent): Promise<ProxyResult> => {
+    if (!container) {
+      try {
+        container = createHandler();
+      } catch (err) {
+        // A deployment mistake (e.g. a bad environment variable), not the caller's: say which.
+        log("error", "function misconfigured", errorFields(err));
+        return json(500, { error: "function misconfigured", details: err instanceof Error ? err.message : String(err) });
+      }
+    }
     return container(event);
   };
   return { createHandler, handler };

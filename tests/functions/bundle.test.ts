@@ -72,3 +72,21 @@ describe("DAX client loading (compiled runtime in a fresh process)", () => {
   test("is not loaded without DAX_ENDPOINT", () => expect(loaded({})).toBe(0));
   test("is loaded with DAX_ENDPOINT", () => expect(loaded({ DAX_ENDPOINT: "daxs://127.0.0.1:9" })).toBeGreaterThan(0));
 });
+
+describe("a misconfigured deployment", () => {
+  test("answers 500 JSON naming the bad variable instead of crashing", () => {
+    const dist = path.join(ROOT, "dist", "functions", "products", "handler.js");
+    const script = `
+      require(${JSON.stringify(dist)}).handler({ httpMethod: "GET", path: "/health", resource: "/health" })
+        .then((r) => console.log(JSON.stringify(r)));
+    `;
+    const r = spawnSync(process.execPath, ["-e", script], {
+      cwd: ROOT,
+      encoding: "utf8",
+      env: { PATH: process.env.PATH ?? "", TABLE_NAME: "products", CACHE_BACKEND: "memory", CACHE_TTL_SECONDS: "0", LOG_LEVEL: "silent" },
+    });
+    const res = JSON.parse(r.stdout.trim());
+    expect(res.statusCode).toBe(500);
+    expect(JSON.parse(res.body)).toEqual({ error: "function misconfigured", details: expect.stringContaining("CACHE_TTL_SECONDS=\"0\"") });
+  });
+});

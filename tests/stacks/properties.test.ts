@@ -3,6 +3,8 @@ import { buildApp } from "../../stacks/app";
 import { CacheStack } from "../../stacks/base";
 import { loadConfig } from "../../stacks/config";
 import { SessionStoreStack } from "../../stacks/session-store";
+import * as path from "path";
+import { bundleHandler } from "../../modules/function/bundle";
 import { decodeJsonencode } from "../helpers/synth";
 
 const app = buildApp(Testing.app());
@@ -142,5 +144,25 @@ describe("remote state", () => {
       bucket: "acme-tf-state", key: "cachefront/session-store-prod.tfstate", encrypt: true, use_lockfile: true,
     }));
     expect(s3.dynamodb_table).toBeUndefined();
+  });
+});
+
+describe("deployed code", () => {
+  test.each([
+    ["product-catalog", "products"],
+    ["session-store", "sessions"],
+  ])("the %s stacks deploy the bundled functions/%s handler", (kind, folder) => {
+    const expected = bundleHandler({
+      entry: path.resolve(__dirname, "../../functions", folder, "handler.ts"),
+      target: "node22",
+      externals: ["@aws-sdk/*", "@smithy/*"],
+      sourceMap: true,
+    });
+    for (const env of ["dev", "prod"]) {
+      const { json } = synthesized.find((s) => s.id === `${kind}-${env}`)!;
+      const fn = Object.values(json.resource.aws_lambda_function)[0] as any;
+      expect(fn.source_code_hash).toBe(expected.sha256Base64);
+      expect(fn.filename).toContain(expected.sha256Hex);
+    }
   });
 });
