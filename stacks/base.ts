@@ -3,6 +3,7 @@ import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { PROFILE_CONTEXT_KEY } from "../modules/core/profile";
 import { Network } from "../modules/network";
+import { applyPolicy } from "../modules/policy";
 import { EnvironmentConfig, validateConfig } from "./config";
 
 /** Props every stack of this app takes. */
@@ -24,6 +25,7 @@ export abstract class CacheStack extends TerraformStack {
     super(scope, id);
     this.config = validateConfig(props.config);
     this.node.setContext(PROFILE_CONTEXT_KEY, this.config.name);
+    applyPolicy(this); // the cachefront policy pack: errors fail synthesis of this stack (help/policy.md)
 
     new AwsProvider(this, "aws", {
       region: this.config.region,

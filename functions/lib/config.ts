@@ -4,6 +4,7 @@
  * Every variable is documented in help/runtime.md.
  */
 import type { CacheBackendKind } from "./cache/types";
+import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME } from "./metrics";
 
 export interface RedisSettings {
   readonly host: string;
@@ -103,7 +104,7 @@ function bool(env: Env, name: string, fallback: boolean): boolean {
 
 /** Reads and validates the configuration; throws {@link ConfigError} on the first bad variable. */
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
-  const serviceName = str(env, "SERVICE_NAME", "cachefront");
+  const serviceName = str(env, "SERVICE_NAME", DEFAULT_SERVICE_NAME);
   const redisHost = env.REDIS_HOST;
   const backendRaw = str(env, "CACHE_BACKEND", redisHost ? "redis" : "memory");
   if (!["redis", "dynamodb", "memory"].includes(backendRaw)) {
@@ -142,7 +143,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
       cooldownMs: int(env, "BREAKER_COOLDOWN_MS", 2_000, 100, 600_000),
       commandTimeoutMs: int(env, "CACHE_COMMAND_TIMEOUT_MS", 150, 10, 10_000),
     },
-    metricsNamespace: str(env, "METRICS_NAMESPACE", "Cachefront"),
+    metricsNamespace: str(env, "METRICS_NAMESPACE", DEFAULT_METRICS_NAMESPACE),
     maxBodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1, 6 * 1024 * 1024),
     sessions: {
       contextTtlSeconds: int(env, "CONTEXT_TTL_SECONDS", 300, 1, 86_400),

@@ -9,7 +9,7 @@ import { CacheAside } from "./cache-aside";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
 import { errorResult, HttpError, json, ProxyEvent, ProxyResult, Route, Router } from "./http";
 import { errorFields, log } from "./log";
-import { METRIC, RequestMetrics } from "./metrics";
+import { METRIC, RequestMetrics, routeDimension } from "./metrics";
 import { createTableClient, TableClient } from "./table";
 
 export interface Runtime {
@@ -62,7 +62,7 @@ export async function handleRequest(event: ProxyEvent, router: Router<RequestCon
   const fallbacksBefore = fallbackCounter;
   try {
     const { route, params } = router.match(event ?? ({} as ProxyEvent));
-    metrics.setRoute(`${route.method} ${route.path}`);
+    metrics.setRoute(routeDimension(route.method, route.path));
     return await route.handle(event, params, { rt, metrics, requestId });
   } catch (err) {
     if (err instanceof HttpError) return errorResult(err, requestId);

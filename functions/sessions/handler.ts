@@ -191,8 +191,16 @@ async function postTurn(e: ProxyEvent, p: Record<string, string>, { rt, metrics 
   }
 }
 
+/** Health, plus the per-customer rate limit, so smoke tests read it from any deployment. */
+async function sessionHealth(_e: ProxyEvent, _p: Record<string, string>, { rt }: RequestContext): Promise<ProxyResult> {
+  const res = await health(rt);
+  const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.config.sessions;
+  const body = { ...JSON.parse(res.body), rate_limit_per_window: rateLimitPerWindow, rate_limit_window_seconds: rateLimitWindowSeconds };
+  return { ...res, body: JSON.stringify(body) };
+}
+
 export const ROUTES = [
-  { method: "GET", path: "/health", handle: (_e: ProxyEvent, _p: Record<string, string>, c: RequestContext) => health(c.rt) },
+  { method: "GET", path: "/health", handle: sessionHealth },
   { method: "GET", path: "/sessions/{sessionId}", handle: getSession },
   { method: "POST", path: "/sessions/{sessionId}/turns", handle: postTurn },
 ];

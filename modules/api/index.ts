@@ -216,6 +216,10 @@ export class CacheApi extends Construct {
   public readonly apiKeyId?: string;
   /** @attribute — the API key itself, when a route requires a key; only ever put it in a sensitive output. */
   public readonly apiKeyValue?: string;
+  /** The routes as declared (method, path, function), in order. */
+  public readonly routes: readonly ApiRoute[];
+  /** @attribute — the REST API's name, the `ApiName` dimension of its CloudWatch metrics. */
+  public readonly apiName: string;
   /** sha256 of the canonical route list: the deployment is replaced whenever it changes. */
   public readonly redeploymentHash: string;
   /** Throttling and logging in force, after defaults. */
@@ -244,6 +248,8 @@ export class CacheApi extends Construct {
       .matches("apiName", apiName, /^.{1,1024}$/, "1-1024 characters");
     validateRoutes(v, routes);
     v.throwIfAny();
+    this.routes = [...routes];
+    this.apiName = apiName;
 
     this.restApi = new ApiGatewayRestApi(this, "api", {
       name: apiName,

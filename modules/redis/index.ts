@@ -16,6 +16,7 @@ import type { ICacheBinding } from "../function";
 import { IGrantable, PolicyStatement } from "../iam";
 import { LogGroup } from "../logs";
 import type { Network } from "../network";
+import { suppressRule } from "../policy";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
 
 /** Engines an ElastiCache replication group can run. */
@@ -228,6 +229,13 @@ export class RedisCache extends Construct implements ICacheBinding {
   public readonly replicationGroupId: string;
   /** @attribute */
   public readonly replicationGroupArn: string;
+  /**
+   * Cache cluster ids of the member nodes, known at synth time: `<id>-001`, `<id>-002`, … without
+   * cluster mode, `<id>-0001-001`, `<id>-0001-002`, `<id>-0002-001`, … with it (shard, then node).
+   * They are the `CacheClusterId` dimension of the nodes' CloudWatch metrics. A failover swaps
+   * roles but keeps the ids; resharding in cluster mode can renumber shards.
+   */
+  public readonly memberClusterIds: readonly string[];
   private readonly kmsKeyArn?: string;
   private readonly region: string;
 
@@ -286,6 +294,7 @@ export class RedisCache extends Construct implements ICacheBinding {
     this.replicasPerShard = replicas;
     this.numShards = props.numShards ?? 1;
     this.multiAz = multiAz;
+    this.memberClusterIds = memberClusterIds(rgId, clusterMode ? this.numShards : undefined, replicas);
     this.port = port;
     this.kmsKeyArn = props.kmsKeyArn;
     this.region = props.network.region;
@@ -336,6 +345,11 @@ export class RedisCache extends Construct implements ICacheBinding {
       lifecycle: { ignoreChanges: ["secret_string"] },
     });
     this.authSecretArn = this.authSecret.arn;
+    // Policy CF-SM-2 (secrets rotate) cannot hold yet: rotating this token means a rotator Lambda that sets the
+    // new token on the group (ROTATE, then SET) before storing it, and there is none. Recorded, not hidden.
+    suppressRule(this.authSecret, "CF-SM-2",
+      "AUTH token rotation needs a Lambda rotator that updates the replication group (ROTATE, then SET) " +
+        "before the secret; none exists yet, and Secrets Manager's managed rotation cannot change an ElastiCache AUTH token");
 
     // --- logs
     // Under /aws/vendedlogs/ so the resource policy CloudWatch Logs adds for ElastiCache
@@ -431,6 +445,14 @@ export class RedisCache extends Construct implements ICacheBinding {
     }
     grantee.grantPrincipal.addToPrincipalPolicy(`read-auth-${physicalName(this, 100)}`, statements);
   }
+}
+
+/** Member cache cluster ids ElastiCache gives the nodes of a replication group. */
+function memberClusterIds(rgId: string, shards: number | undefined, replicas: number): string[] {
+  const pad = (n: number, width: number) => String(n).padStart(width, "0");
+  const nodes = Array.from({ length: 1 + replicas }, (_, i) => pad(i + 1, 3));
+  if (shards === undefined) return nodes.map((n) => `${rgId}-${n}`);
+  return Array.from({ length: shards }, (_, s) => nodes.map((n) => `${rgId}-${pad(s + 1, 4)}-${n}`)).flat();
 }
 
 function windowMinutes(window: string): number {

@@ -1,0 +1,27 @@
+/** Every rule of the cachefront pack, in report order. */
+import type { PolicyRule } from "../rule";
+import { API_GATEWAY_RULES } from "./api-gateway";
+import { DAX_RULES } from "./dax";
+import { DYNAMODB_RULES } from "./dynamodb";
+import { ELASTICACHE_RULES } from "./elasticache";
+import { IAM_RULES } from "./iam";
+import { LAMBDA_RULES } from "./lambda";
+import { LOGS_RULES, SECRETS_RULES } from "./logs-secrets";
+import { SECURITY_GROUP_RULES } from "./security-group";
+import { VPC_RULES } from "./vpc";
+
+export const ALL_RULES: readonly PolicyRule[] = [
+  ...VPC_RULES,
+  ...SECURITY_GROUP_RULES,
+  ...ELASTICACHE_RULES,
+  ...DAX_RULES,
+  ...DYNAMODB_RULES,
+  ...LAMBDA_RULES,
+  ...IAM_RULES,
+  ...API_GATEWAY_RULES,
+  ...LOGS_RULES,
+  ...SECRETS_RULES,
+];
+
+export { LAMBDA_RUNTIME_DEPRECATION, VPC_BOUND_TYPES } from "./lambda";
+export { BROAD_MANAGED_POLICIES, SCOPED_SERVICES } from "./iam";

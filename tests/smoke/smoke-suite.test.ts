@@ -1,0 +1,133 @@
+/**
+ * The post-deploy smoke suite run against the local twin of each stack kind, through the
+ * outputs file the twin writes (as against a deployment's `cdktf deploy --outputs-file`), and
+ * proof that it fails against a broken deployment: a twin whose cache always misses, and a
+ * URL where nothing answers.
+ */
+import { writeFileSync } from "fs";
+import * as path from "path";
+import { requireCompiledTools, runSmoke, startTwin, TwinProcess, unusedPort } from "./twin-process";
+
+jest.setTimeout(120_000);
+
+interface Report {
+  stack: string;
+  kind: string;
+  ok: boolean;
+  failed: number;
+  checks: Array<{ name: string; outcome: string; status?: number; latencyMs: number; detail: string }>;
+}
+
+const PRODUCT_CHECKS = [
+  "health", "write-needs-api-key", "put-create", "get-miss", "get-hit", "cache-control", "put-update",
+  "get-after-update", "delete", "get-after-delete", "malformed-id", "unknown-route",
+];
+const SESSION_CHECKS = [
+  "health", "write-needs-api-key", "append-turns", "consistent-read", "context-in-order", "context-cached",
+  "malformed-id", "unknown-route", "rate-limit",
+];
+
+let products: TwinProcess;
+let sessions: TwinProcess;
+
+beforeAll(async () => {
+  requireCompiledTools();
+  [products, sessions] = await Promise.all([startTwin(["--seed", "2"]), startTwin(["--stack", "session-store-dev", "--seed", "1"])]);
+});
+
+afterAll(async () => {
+  await Promise.all([products?.stop(), sessions?.stop()]);
+});
+
+function report(stdout: string): Report {
+  return JSON.parse(stdout) as Report;
+}
+
+describe("smoke suite against the local twin", () => {
+  test("the outputs file has the shape of cdktf output --outputs-file, with local values", () => {
+    const out = products.outputs();
+    expect(Object.keys(out).sort()).toEqual(
+      ["api_key", "api_url", "dax_endpoint", "function_name", "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name"],
+    );
+    expect(out.api_url).toBe(`${products.url}/v1`);
+    expect(out.table_name).toMatch(/^product-catalog-dev-products-/);
+    expect(out.function_name).toMatch(/^product-catalog-dev-fn-/);
+    expect(out.api_key).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(out).toMatchObject({ dax_endpoint: "", redis_auth_secret_arn: "", redis_endpoint: "127.0.0.1" });
+    expect(typeof out.redis_port).toBe("number");
+  });
+
+  test("--seed loads sample data through the handler, ready for curl", async () => {
+    expect(products.stdout()).toMatch(/^seed: 2 product\(s\): sample-1, sample-2$/m);
+    const product = await fetch(`${products.url}/v1/products/sample-2`);
+    expect(product.status).toBe(200);
+    expect(await product.json()).toMatchObject({ productId: "sample-2", name: "Sample product 2", currency: "EUR" });
+    const session = await fetch(`${sessions.url}/v1/sessions/sample-1`);
+    expect(session.status).toBe(200);
+    expect(await session.json()).toMatchObject({
+      sessionId: "sample-1",
+      customerId: "sample-customer-1",
+      turns: [{ role: "user" }, { role: "assistant" }],
+    });
+  });
+
+  test("product-catalog-dev passes every check", async () => {
+    const r = await runSmoke(["--outputs", products.outputsFile, "--json"]);
+    const rep = report(r.stdout);
+    expect({ code: r.code, failed: rep.checks.filter((c) => c.outcome !== "pass") }).toEqual({ code: 0, failed: [] });
+    expect(rep.checks.map((c) => c.name)).toEqual(PRODUCT_CHECKS);
+    expect(rep).toMatchObject({ stack: "product-catalog-dev", kind: "product-catalog", ok: true, failed: 0 });
+    // One line per check on stderr (stdout carries the JSON report), with status and latency.
+    for (const name of PRODUCT_CHECKS) expect(r.stderr).toMatch(new RegExp(`^PASS  ${name} +\\d{3}? +\\d+ ms`, "m"));
+  });
+
+  test("session-store-dev passes every check, reading the rate limit from the deployment", async () => {
+    const r = await runSmoke(["--outputs", sessions.outputsFile, "--json"]);
+    const rep = report(r.stdout);
+    expect({ code: r.code, failed: rep.checks.filter((c) => c.outcome !== "pass") }).toEqual({ code: 0, failed: [] });
+    expect(rep.checks.map((c) => c.name)).toEqual(SESSION_CHECKS);
+    expect(rep.checks.find((c) => c.name === "rate-limit")!.detail).toMatch(/^429 after 30 turns \(limit 30\/60 s\), Retry-After: \d+$/);
+  });
+
+  test("an outputs file with both stacks needs --stack, and --stack picks one", async () => {
+    const both = path.join(products.dir, "both.json");
+    writeFileSync(both, JSON.stringify({ "product-catalog-dev": products.outputs(), "session-store-dev": sessions.outputs() }));
+    const ambiguous = await runSmoke(["--outputs", both]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.stderr.trim()).toBe(`error: outputs file ${both} holds stacks product-catalog-dev, session-store-dev: pick one with --stack`);
+    const picked = await runSmoke(["--outputs", both, "--stack", "product-catalog-dev"]);
+    expect(picked.code).toBe(0);
+    expect(picked.stdout).toMatch(/^smoke: ok: 12 passed, 0 failed, 0 skipped/m);
+  });
+});
+
+describe("smoke suite against a broken deployment", () => {
+  test("fails (exit 1) on a twin whose cache always misses, naming the check", async () => {
+    const broken = await startTwin(["--break-cache"]);
+    try {
+      const r = await runSmoke(["--outputs", broken.outputsFile, "--json"]);
+      expect(r.code).toBe(1);
+      const rep = report(r.stdout);
+      expect(rep.ok).toBe(false);
+      expect(rep.checks.filter((c) => c.outcome === "fail").map((c) => [c.name, c.detail])).toEqual([
+        ["get-hit", "expected X-Cache: HIT on the second read, got MISS"],
+      ]);
+      expect(r.stderr).toMatch(/^FAIL  get-hit +200 +\d+ ms  expected X-Cache: HIT/m);
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  test("fails (exit 1) quickly when nothing answers at api_url", async () => {
+    const port = await unusedPort();
+    const file = path.join(products.dir, "nowhere.json");
+    writeFileSync(file, JSON.stringify({ "product-catalog-dev": { ...products.outputs(), api_url: `http://127.0.0.1:${port}/v1` } }));
+    const started = Date.now();
+    const r = await runSmoke(["--outputs", file]);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^FAIL  health .*ECONNREFUSED/m);
+    expect(r.stdout).toMatch(/^FAIL  reachable .*cannot be reached/m);
+    expect(r.stdout).toMatch(/^smoke: FAILED: 0 passed, 2 failed/m);
+    expect(Date.now() - started).toBeLessThan(10_000);
+  });
+});

@@ -1,0 +1,440 @@
+/**
+ * The twin's pieces in-process, on the real stacks' synthesized JSON: the gates API Gateway
+ * applies (routes, API keys, models, parameters, payload limits, throttling, gateway
+ * responses), the REST proxy event the functions receive, the mapping of Lambda results,
+ * the environment and outputs rewritten to local endpoints, the JSON-Schema subset, the zip
+ * reader and the token bucket.
+ */
+import { Testing, TerraformStack } from "cdktf";
+import { createServer, Server } from "http";
+import type { AddressInfo } from "net";
+import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
+import { buildApp } from "../../stacks/app";
+import { createZip } from "../../modules/function/zip";
+import type { FunctionPool, InvokeOutcome } from "../../tools/twin/functions";
+import { buildEvent, Gateway, GatewayOptions, RestProxyEvent, ResourceTree } from "../../tools/twin/gateway";
+import { startDynamo } from "../../tools/twin/dynamo";
+import { functionEnvironment, LocalEndpoints, localOutputs } from "../../tools/twin/local";
+import { unsupportedKeywords, validateSchema } from "../../tools/twin/schema";
+import { ApiDef, readStack, StackJson, StackModel } from "../../tools/twin/stack";
+import { TokenBucket } from "../../tools/twin/throttle";
+import { readZip } from "../../tools/twin/unzip";
+
+jest.setTimeout(60_000);
+
+const app = buildApp(Testing.app());
+const model = (name: string): StackModel =>
+  readStack(name, `/nonexistent/${name}`, JSON.parse(Testing.synth(app.node.findChild(name) as TerraformStack)) as StackJson);
+const products = model("product-catalog-dev");
+const sessions = model("session-store-dev");
+
+const KEY = "k".repeat(40);
+
+interface Served {
+  readonly url: string;
+  readonly events: RestProxyEvent[];
+  readonly gateway: Gateway;
+  close(): Promise<void>;
+}
+
+const servers: Served[] = [];
+afterAll(async () => Promise.all(servers.map((s) => s.close())));
+
+const ok = (body: unknown = { ok: true }): InvokeOutcome => ({
+  kind: "ok",
+  coldStart: false,
+  result: { statusCode: 200, headers: { "content-type": "application/json" }, body: JSON.stringify(body) },
+});
+
+/** The gateway of `m` on a free port, every function replaced by `respond`. */
+async function serve(
+  m: StackModel,
+  respond: (e: RestProxyEvent) => InvokeOutcome | Promise<InvokeOutcome> = () => ok(),
+  overrides: Partial<GatewayOptions> = {},
+): Promise<Served> {
+  const events: RestProxyEvent[] = [];
+  const pools = new Map(
+    m.functions.map((f) => [
+      f.logicalId,
+      { fn: f, invoke: async (e: RestProxyEvent) => (events.push(e), respond(e)) } as unknown as FunctionPool,
+    ]),
+  );
+  const gateway = new Gateway({ api: m.api, pools, apiKeys: new Map([[KEY, "keyid"]]), throttle: true, note: () => undefined, ...overrides });
+  gateway.ready = true;
+  const server: Server = createServer((req, res) => gateway.handle(req, res));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", () => r()));
+  const s: Served = {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    events,
+    gateway,
+    close: () => new Promise((r) => (server.closeAllConnections(), server.close(() => r()))),
+  };
+  servers.push(s);
+  return s;
+}
+
+async function req(url: string, init: RequestInit = {}): Promise<{ status: number; body: any; headers: Headers; text: string }> {
+  const r = await fetch(url, init);
+  const text = await r.text();
+  let body: unknown;
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
+  return { status: r.status, body, headers: r.headers, text };
+}
+
+const json = (method: string, body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  method,
+  headers: { "content-type": "application/json", ...headers },
+  body: typeof body === "string" ? body : JSON.stringify(body),
+});
+
+describe("the stack model read from the synthesized JSON", () => {
+  test("product catalog: routes, key, model, validators, throttling, table", () => {
+    const routes = products.api.methods.map((m) => `${m.httpMethod} ${m.resourcePath}${m.apiKeyRequired ? " key" : ""}`).sort();
+    expect(routes).toEqual(["DELETE /products/{productId} key", "GET /health", "GET /products/{productId}", "PUT /products/{productId} key"]);
+    expect(products.api.stageName).toBe("v1");
+    expect(products.api.throttle.defaults).toEqual({ rate: 50, burst: 100 });
+    const put = products.api.methods.find((m) => m.httpMethod === "PUT")!;
+    expect(put).toMatchObject({ validateBody: true, validateParameters: true, requestParameters: { "method.request.path.productId": true } });
+    expect(put.models["application/json"].schema).toMatchObject({ required: ["name", "price"] });
+    expect(products.tables).toEqual([
+      expect.objectContaining({ hashKey: "productId", ttlAttribute: "expiresAt", globalSecondaryIndexes: [] }),
+    ]);
+    expect(products.functions).toHaveLength(1);
+    expect(products.functions[0]).toMatchObject({ handler: "index.handler", timeoutSeconds: 10 });
+    expect(products.hasDax).toBe(false);
+  });
+
+  test("session store: GSI, TTL, DAX, optional query parameter", () => {
+    expect(sessions.tables[0]).toMatchObject({
+      hashKey: "PK",
+      rangeKey: "SK",
+      ttlAttribute: "expiresAt",
+      globalSecondaryIndexes: [{ name: "by-customer", hashKey: "customerId", rangeKey: "lastActivityAt", projectionType: "KEYS_ONLY" }],
+    });
+    expect(sessions.hasDax).toBe(true);
+    const get = sessions.api.methods.find((m) => m.httpMethod === "GET" && m.resourcePath === "/sessions/{sessionId}")!;
+    expect(get.requestParameters).toEqual({ "method.request.path.sessionId": true, "method.request.querystring.consistent": false });
+  });
+});
+
+describe("gateway gates", () => {
+  test("unknown paths, paths outside the stage and methods a resource lacks: 403 Missing Authentication Token", async () => {
+    const s = await serve(products);
+    for (const [method, path] of [["GET", "/v1/nope"], ["GET", "/"], ["GET", "/v2/health"], ["POST", "/v1/products/p1"], ["GET", "/v1/products"], ["GET", "/v1/products/a/b"]]) {
+      const r = await req(`${s.url}${path}`, { method });
+      expect([method, path, r.status, r.body]).toEqual([method, path, 403, { message: "Missing Authentication Token" }]);
+      expect(r.headers.get("content-type")).toBe("application/json");
+      expect(r.headers.get("x-amzn-errortype")).toBe("MissingAuthenticationTokenException");
+    }
+    expect(s.events).toHaveLength(0);
+    expect((await req(`${s.url}/v1/health/`)).status).toBe(200); // a trailing slash still matches
+  });
+
+  test("API key: missing or wrong → 403 Forbidden before the function; right → the function sees it", async () => {
+    const s = await serve(products);
+    const body = { name: "Pen", price: 2 };
+    expect(await req(`${s.url}/v1/products/p1`, json("PUT", body))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
+    expect(await req(`${s.url}/v1/products/p1`, json("DELETE", body, { "x-api-key": "wrong" }))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
+    expect(s.events).toHaveLength(0);
+    expect((await req(`${s.url}/v1/products/p1`, json("PUT", body, { "x-api-key": KEY }))).status).toBe(200);
+    expect(s.events[0].requestContext.identity).toMatchObject({ apiKey: KEY, apiKeyId: "keyid" });
+  });
+
+  test("request models: 400 Invalid request body before the function, for every rule the models use", async () => {
+    const s = await serve(products);
+    const put = (b: unknown, headers: Record<string, string> = {}) => req(`${s.url}/v1/products/p1`, json("PUT", b, { "x-api-key": KEY, ...headers }));
+    for (const bad of [{ price: 1 }, { name: "", price: 1 }, { name: "x".repeat(201), price: 1 }, { name: "Pen", price: -1 },
+      { name: "Pen", price: "1" }, { name: "Pen", price: 1, currency: "eur" }, [], "not json"]) {
+      const r = await put(bad);
+      expect([bad, r.status, r.body]).toEqual([bad, 400, { message: "Invalid request body" }]);
+    }
+    expect(s.events).toHaveLength(0);
+    expect((await put({ name: "Pen", price: 0, currency: "EUR", extra: true })).status).toBe(200); // additionalProperties: true
+    // No model for the content type: API Gateway does not validate, the function decides.
+    expect((await put("name=Pen", { "content-type": "application/x-www-form-urlencoded" })).status).toBe(200);
+    expect(s.events).toHaveLength(2);
+
+    const ss = await serve(sessions);
+    const post = (b: unknown) => req(`${ss.url}/v1/sessions/s1/turns`, json("POST", b, { "x-api-key": KEY }));
+    expect((await post({ customerId: "c1", role: "robot", content: "hi" })).status).toBe(400); // enum
+    expect((await post({ customerId: "c1", role: "user", content: "hi", extra: 1 })).status).toBe(400); // additionalProperties: false
+    expect((await post({ customerId: "c1", role: "user", content: "hi", contentEncoding: "identity" })).status).toBe(200);
+  });
+
+  test("required request parameters: 400 naming them when the validator checks parameters", async () => {
+    const api: ApiDef = {
+      ...products.api,
+      methods: products.api.methods.map((m) =>
+        m.httpMethod === "GET" && m.resourcePath === "/products/{productId}"
+          ? { ...m, requestParameters: { ...m.requestParameters, "method.request.querystring.view": true, "method.request.header.X-Tenant": true } }
+          : m,
+      ),
+    };
+    const s = await serve({ ...products, api });
+    const r = await req(`${s.url}/v1/products/p1?view=`);
+    expect(r).toMatchObject({ status: 400, body: { message: "Missing required request parameters: [view, X-Tenant]" } });
+    expect((await req(`${s.url}/v1/products/p1?view=full`, { headers: { "x-tenant": "t" } })).status).toBe(200);
+  });
+
+  test("payload limits: over 10 MB (API Gateway) and over 6 MB (Lambda) answer 413", async () => {
+    const s = await serve(products);
+    const big = await req(`${s.url}/v1/products/p1`, { method: "PUT", body: "x".repeat(10 * 1024 * 1024 + 1) });
+    expect(big).toMatchObject({ status: 413, body: { message: "Request Too Long" } });
+    const lambda = await req(`${s.url}/v1/health`, { method: "POST", body: "x".repeat(7 * 1024 * 1024) });
+    expect(lambda.status).toBe(403); // POST /health is no route: the route comes before the Lambda limit
+    const put = await req(`${s.url}/v1/products/p1`, { method: "PUT", headers: { "x-api-key": KEY, "content-type": "text/plain" }, body: "x".repeat(7 * 1024 * 1024) });
+    expect(put).toMatchObject({ status: 413, body: { message: expect.stringMatching(/Lambda limit of 6291456 bytes/) } });
+    expect(s.events).toHaveLength(0);
+  });
+
+  test("stage throttling: a burst beyond the bucket gets 429 Too Many Requests; --no-throttle lets it through", async () => {
+    const burst = async (url: string) => {
+      const statuses = await Promise.all(Array.from({ length: 200 }, () => req(`${url}/v1/products/p1`, json("PUT", {}))));
+      return statuses;
+    };
+    const s = await serve(products);
+    const answers = await burst(s.url);
+    const throttled = answers.filter((a) => a.status === 429);
+    expect(throttled.length).toBeGreaterThanOrEqual(20);
+    expect(answers.filter((a) => a.status === 403).length).toBeGreaterThanOrEqual(100);
+    expect(throttled[0].body).toEqual({ message: "Too Many Requests" });
+    expect(throttled[0].headers.get("x-amzn-errortype")).toBe("TooManyRequestsException");
+    // Buckets are per method: GET is unaffected.
+    expect((await req(`${s.url}/v1/health`)).status).toBe(200);
+
+    const open = await serve(products, undefined, { throttle: false });
+    expect((await burst(open.url)).filter((a) => a.status === 429)).toHaveLength(0);
+  });
+
+  test("gateway responses of the stack shape the gateway's own errors", async () => {
+    const api: ApiDef = {
+      ...products.api,
+      gatewayResponses: {
+        ...products.api.gatewayResponses,
+        MISSING_AUTHENTICATION_TOKEN: {
+          type: "MISSING_AUTHENTICATION_TOKEN",
+          statusCode: 404,
+          templates: { "application/json": '{"error":$context.error.messageString,"id":"$context.requestId"}' },
+          parameters: { "gatewayresponse.header.X-Why": "'no route'" },
+        },
+      },
+    };
+    const s = await serve({ ...products, api });
+    const r = await req(`${s.url}/v1/nope`);
+    expect(r.status).toBe(404);
+    expect(r.body).toEqual({ error: "Missing Authentication Token", id: r.headers.get("x-amzn-requestid") });
+    expect(r.headers.get("x-why")).toBe("no route");
+    // Others still use the stack's DEFAULT_4XX ({"message":$context.error.messageString}).
+    expect(await req(`${s.url}/v1/products/p1`, json("PUT", {}))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
+  });
+});
+
+describe("the REST proxy event and the proxy result", () => {
+  test("the function gets an API Gateway REST (v1) event", async () => {
+    const s = await serve(products);
+    await req(`${s.url}/v1/products/a%20b?x=1&x=2&y=z%21`, { headers: { "X-Custom": "one", "user-agent": "jest" } });
+    const e = s.events[0];
+    expect(e).toMatchObject({
+      resource: "/products/{productId}",
+      path: "/products/a%20b",
+      httpMethod: "GET",
+      pathParameters: { productId: "a%20b" },
+      queryStringParameters: { x: "2", y: "z!" },
+      multiValueQueryStringParameters: { x: ["1", "2"], y: ["z!"] },
+      stageVariables: null,
+      body: null,
+      isBase64Encoded: false,
+    });
+    expect(e.headers).toMatchObject({ "X-Custom": "one", "user-agent": "jest", "X-Forwarded-For": "127.0.0.1" });
+    expect(e.multiValueHeaders).toMatchObject({ "X-Custom": ["one"] });
+    expect(e.requestContext).toMatchObject({
+      stage: "v1",
+      resourcePath: "/products/{productId}",
+      httpMethod: "GET",
+      path: "/v1/products/a%20b",
+      identity: { sourceIp: "127.0.0.1", apiKey: null, userAgent: "jest" },
+    });
+    expect(e.requestContext.requestId).toMatch(/^[0-9a-f-]{36}$/);
+    expect(e.requestContext.requestTimeEpoch).toEqual(expect.any(Number));
+  });
+
+  test("a body is passed as text; with a binary media type, as base64", () => {
+    const base = {
+      method: "POST", path: "/x", resourcePath: "/x", pathParameters: {}, query: "", stage: "v1", stageVariables: {},
+      sourceIp: "127.0.0.1", requestId: "r", apiId: "a", body: Buffer.from("héllo"),
+    };
+    const text = buildEvent({ ...base, rawHeaders: ["Content-Type", "application/json"], binaryMediaTypes: [] });
+    expect([text.body, text.isBase64Encoded]).toEqual(["héllo", false]);
+    const bin = buildEvent({ ...base, rawHeaders: ["Content-Type", "image/png"], binaryMediaTypes: ["image/*"] });
+    expect([bin.body, bin.isBase64Encoded]).toEqual([Buffer.from("héllo").toString("base64"), true]);
+  });
+
+  test("function errors, crashes, timeouts and malformed results answer 502; base64 and multi-value results are decoded", async () => {
+    const outcomes: InvokeOutcome[] = [
+      { kind: "error", coldStart: false, error: { errorType: "TypeError", errorMessage: "boom" } },
+      { kind: "crash", detail: "exited" },
+      { kind: "timeout", afterMs: 10_000 },
+      { kind: "ok", coldStart: false, result: { body: "no status" } },
+      { kind: "ok", coldStart: false, result: { statusCode: 201, isBase64Encoded: true, body: Buffer.from("bin").toString("base64"), multiValueHeaders: { "set-cookie": ["a=1", "b=2"] } } },
+    ];
+    const s = await serve(products, () => outcomes.shift()!);
+    for (let i = 0; i < 4; i++) expect(await req(`${s.url}/v1/health`)).toMatchObject({ status: 502, body: { message: "Internal server error" } });
+    const r = await fetch(`${s.url}/v1/health`);
+    expect(r.status).toBe(201);
+    expect(await r.text()).toBe("bin");
+    expect(r.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
+    expect(r.headers.get("content-type")).toBe("application/json"); // API Gateway's default
+  });
+
+  test("resource tree: literals before parameters, greedy parameters take the rest", () => {
+    const t = new ResourceTree(["/", "/a", "/a/{id}", "/a/special", "/files/{path+}"]);
+    expect(t.match("/a/special")).toEqual({ resourcePath: "/a/special", pathParameters: {} });
+    expect(t.match("/a/other")).toEqual({ resourcePath: "/a/{id}", pathParameters: { id: "other" } });
+    expect(t.match("/files/x/y/z")).toEqual({ resourcePath: "/files/{path+}", pathParameters: { path: "x/y/z" } });
+    expect(t.match("/")).toEqual({ resourcePath: "/", pathParameters: {} });
+    expect(t.match("/b")).toBeUndefined();
+    expect(t.match("/a//x")).toBeUndefined();
+  });
+});
+
+describe("local environment and outputs", () => {
+  const local: LocalEndpoints = {
+    baseUrl: "http://127.0.0.1:3210",
+    dynamoDbEndpoint: "http://127.0.0.1:4000",
+    redis: { host: "127.0.0.1", port: 6400, tls: false },
+    apiKeys: Object.fromEntries(sessions.api.apiKeys.map((k) => [k.logicalId, { id: "kid", value: KEY }])),
+  };
+
+  test("the function environment points at the local stand-ins, with fake credentials", () => {
+    const fn = sessions.functions[0];
+    const { env, notes } = functionEnvironment(sessions, fn, local, { taskRoot: "/tmp/task", nodePath: "/repo/node_modules" });
+    expect(env).toMatchObject({
+      TABLE_NAME: sessions.tables[0].name,
+      DYNAMODB_ENDPOINT: "http://127.0.0.1:4000",
+      REDIS_HOST: "127.0.0.1",
+      REDIS_PORT: "6400",
+      REDIS_TLS: "false",
+      REDIS_CLUSTER_MODE: "false",
+      CACHE_BACKEND: "redis",
+      RATE_LIMIT_PER_WINDOW: "30",
+      SERVICE_NAME: "session-store",
+      AWS_REGION: "us-east-1",
+      AWS_LAMBDA_FUNCTION_NAME: fn.name,
+      AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+      NODE_PATH: "/repo/node_modules",
+      NODE_OPTIONS: "--enable-source-maps",
+    });
+    expect(env.DAX_ENDPOINT).toBeUndefined();
+    expect(env.REDIS_AUTH_SECRET_ARN).toBeUndefined();
+    expect(Object.values(env).join(" ")).not.toContain("${");
+    expect(notes).toEqual([
+      "DAX_ENDPOINT dropped: DAX has no local equivalent, reads go to DynamoDB directly",
+      "REDIS_AUTH_SECRET_ARN dropped: the local Redis has no AUTH",
+    ]);
+    const memory = functionEnvironment(sessions, fn, { ...local, redis: undefined }, { taskRoot: "/t", nodePath: "/n" });
+    expect(memory.env).toMatchObject({ CACHE_BACKEND: "memory" });
+    expect(memory.env.REDIS_HOST).toBeUndefined();
+  });
+
+  test("outputs: every stack output, resolved locally", () => {
+    const { outputs, notes } = localOutputs(sessions, local);
+    expect(notes).toEqual([]);
+    expect(outputs).toMatchObject({
+      api_url: "http://127.0.0.1:3210/v1",
+      table_name: sessions.tables[0].name,
+      redis_endpoint: "127.0.0.1",
+      redis_port: 6400,
+      redis_auth_secret_arn: "",
+      dax_endpoint: "",
+      function_name: sessions.functions[0].name,
+      api_key: KEY,
+    });
+    expect(Object.keys(outputs).sort()).toEqual(Object.keys(sessions.outputs).sort());
+  });
+});
+
+describe("JSON Schema draft-04 subset", () => {
+  const schema = {
+    type: "object",
+    required: ["a"],
+    additionalProperties: false,
+    properties: {
+      a: { type: "string", minLength: 2, maxLength: 3, pattern: "^[a-z]+$" },
+      n: { type: "integer", minimum: 1, maximum: 5 },
+      e: { enum: ["x", "y"] },
+      l: { type: "array", items: { type: "number" }, maxItems: 2 },
+      u: { type: ["string", "null"] },
+    },
+  };
+  test.each([
+    [{ a: "ab" }, 0],
+    [{ a: "ab", n: 5, e: "x", l: [1, 2], u: null }, 0],
+    [{}, 1],
+    [{ a: "a" }, 1],
+    [{ a: "abcd" }, 1],
+    [{ a: "AB" }, 1],
+    [{ a: "ab", n: 1.5 }, 1],
+    [{ a: "ab", n: 0 }, 1],
+    [{ a: "ab", n: 6 }, 1],
+    [{ a: "ab", e: "z" }, 1],
+    [{ a: "ab", l: [1, "2"] }, 1],
+    [{ a: "ab", l: [1, 2, 3] }, 1],
+    [{ a: "ab", u: 1 }, 1],
+    [{ a: "ab", z: 1 }, 1],
+    ["ab", 1],
+  ])("%j → %i error(s)", (value, n) => {
+    expect(validateSchema(schema, value)).toHaveLength(n);
+  });
+
+  test("counts characters, not UTF-16 units; exclusive bounds; names keywords it does not check", () => {
+    expect(validateSchema({ type: "string", maxLength: 2 }, "😀😀")).toEqual([]);
+    expect(validateSchema({ type: "number", minimum: 0, exclusiveMinimum: true }, 0)).toHaveLength(1);
+    expect(unsupportedKeywords({ $schema: "x", title: "t", type: "object", properties: { a: { oneOf: [], format: "email" } } })).toEqual(["format", "oneOf"]);
+  });
+});
+
+describe("tables in dynalite", () => {
+  test("the session table with its GSI; expired items are swept by their TTL attribute", async () => {
+    process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
+    const db = await startDynamo(sessions.tables);
+    try {
+      const TableName = sessions.tables[0].name;
+      const now = Math.floor(Date.now() / 1000);
+      for (const [sk, expiresAt] of [["META", now - 10], ["TURN#1", now + 3600]] as const) {
+        await db.client.send(new PutItemCommand({
+          TableName,
+          Item: { PK: { S: "SESSION#s" }, SK: { S: sk }, customerId: { S: "c" }, lastActivityAt: { S: "t" }, expiresAt: { N: String(expiresAt) } },
+        }));
+      }
+      const byCustomer = await db.client.send(new ScanCommand({ TableName, IndexName: "by-customer" }));
+      expect(byCustomer.Count).toBe(2);
+      expect(await db.sweepExpired()).toBe(1);
+      const left = await db.client.send(new ScanCommand({ TableName }));
+      expect(left.Items?.map((i) => i.SK.S)).toEqual(["TURN#1"]);
+    } finally {
+      await db.stop();
+    }
+  });
+});
+
+describe("helpers", () => {
+  test("reads the zips the function construct writes", () => {
+    const zip = createZip([{ name: "index.js", data: Buffer.from("exports.handler = 1;") }, { name: "index.js.map", data: Buffer.from("{}") }]);
+    expect(readZip(zip).map((e) => [e.name, e.data.toString()])).toEqual([["index.js", "exports.handler = 1;"], ["index.js.map", "{}"]]);
+    expect(() => readZip(Buffer.from("not a zip at all, clearly not a zip"))).toThrow(/not a zip archive/);
+  });
+
+  test("token bucket: burst at once, then the steady rate", () => {
+    let now = 0;
+    const b = new TokenBucket(10, 3, () => now);
+    expect([b.take(), b.take(), b.take(), b.take()]).toEqual([true, true, true, false]);
+    now += 100; // one token at 10/s
+    expect([b.take(), b.take()]).toEqual([true, false]);
+    now += 10_000;
+    expect([b.take(), b.take(), b.take(), b.take()]).toEqual([true, true, true, false]);
+  });
+});

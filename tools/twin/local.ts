@@ -1,0 +1,207 @@
+/**
+ * Maps a deployed stack's Terraform references onto the twin's local stand-ins: the function
+ * environment a Lambda would see (endpoints rewritten to dynalite and the local Redis) and
+ * the stack outputs a deployment would report (`cdktf output` shape).
+ */
+import * as path from "path";
+import { FunctionDef, REF_RE, StackModel, singleRef } from "./stack";
+
+/** Where the stand-ins listen. */
+export interface LocalEndpoints {
+  /** `http://127.0.0.1:3210` */
+  readonly baseUrl: string;
+  readonly dynamoDbEndpoint: string;
+  /** Absent: the in-memory cache backend. */
+  readonly redis?: { readonly host: string; readonly port: number; readonly tls: boolean };
+  /** API key values by the logical id of their aws_api_gateway_api_key. */
+  readonly apiKeys: Record<string, { id: string; value: string }>;
+}
+
+/** The account id the twin pretends to be (AWS's documentation account). */
+export const TWIN_ACCOUNT = "123456789012";
+
+/** Credentials that authenticate nowhere: functions never reach a real AWS account from the twin. */
+export const FAKE_CREDENTIALS = {
+  AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
+  AWS_SECRET_ACCESS_KEY: "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY",
+  AWS_SESSION_TOKEN: "cachefront-local-twin",
+} as const;
+
+type Resolved = { value: string | number } | { drop: string } | undefined;
+
+/** The local value of `${type.name.attr}`; `{drop}` for things with no local equivalent; undefined if unknown. */
+export function resolveRef(model: StackModel, local: LocalEndpoints, type: string, name: string, attr: string): Resolved {
+  const cfg = model.json.resource?.[type]?.[name];
+  if (!cfg) return undefined;
+  switch (type) {
+    case "aws_dynamodb_table":
+      if (attr === "name" || attr === "id") return { value: String(cfg.name) };
+      if (attr === "arn") return { value: `arn:aws:dynamodb:${model.region}:${TWIN_ACCOUNT}:table/${String(cfg.name)}` };
+      break;
+    case "aws_lambda_function":
+      if (attr === "function_name" || attr === "id") return { value: String(cfg.function_name) };
+      if (attr === "arn" || attr === "qualified_arn") return { value: `arn:aws:lambda:${model.region}:${TWIN_ACCOUNT}:function:${String(cfg.function_name)}` };
+      break;
+    case "aws_api_gateway_stage":
+      if (attr === "invoke_url") return { value: `${local.baseUrl}/${String(cfg.stage_name)}` };
+      if (attr === "stage_name") return { value: String(cfg.stage_name) };
+      break;
+    case "aws_api_gateway_rest_api":
+      if (attr === "id") return { value: "twin" };
+      break;
+    case "aws_api_gateway_api_key": {
+      const key = local.apiKeys[name];
+      if (key && attr === "value") return { value: key.value };
+      if (key && attr === "id") return { value: key.id };
+      break;
+    }
+    case "aws_elasticache_replication_group":
+    case "aws_elasticache_cluster":
+    case "aws_elasticache_serverless_cache":
+      if (/endpoint_address$|^cache_nodes$|address$/.test(attr)) return local.redis ? { value: local.redis.host } : { drop: "no local Redis (memory cache backend)" };
+      if (attr === "port") return local.redis ? { value: local.redis.port } : { drop: "no local Redis (memory cache backend)" };
+      break;
+    case "aws_secretsmanager_secret":
+    case "aws_secretsmanager_secret_version":
+      return { drop: "the local Redis has no AUTH" };
+    case "aws_dax_cluster":
+      return { drop: "DAX has no local equivalent" };
+  }
+  const literal = cfg[attr];
+  if (typeof literal === "string" && !literal.includes("${")) return { value: literal };
+  if (typeof literal === "number") return { value: literal };
+  return undefined;
+}
+
+/** A value with every `${…}` reference resolved; `{drop}` or undefined when one cannot be. */
+export function resolveValue(model: StackModel, local: LocalEndpoints, value: unknown): Resolved {
+  if (typeof value === "number" || typeof value === "boolean") return { value: value as number };
+  if (typeof value !== "string") return undefined;
+  const whole = singleRef(value);
+  if (whole) return resolveRef(model, local, whole.type, whole.name, whole.attr);
+  let failure: Resolved = { value: "" };
+  const out = value.replace(REF_RE, (_m, type: string, name: string, attr: string) => {
+    const r = resolveRef(model, local, type, name, attr);
+    if (r && "value" in r) return String(r.value);
+    if (failure && "value" in failure) failure = r;
+    return "";
+  });
+  if (failure === undefined || "drop" in failure) return failure;
+  if (out.includes("${")) return undefined; // a function call or other expression
+  return { value: out };
+}
+
+export interface FunctionEnvironment {
+  readonly env: Record<string, string>;
+  /** What was rewritten or left out, one line each. */
+  readonly notes: string[];
+}
+
+/**
+ * The environment of one function: what Lambda sets, then the synthesized variables with
+ * the table, cache and DAX endpoints pointed at the local stand-ins, and fake credentials.
+ */
+export function functionEnvironment(
+  model: StackModel,
+  fn: FunctionDef,
+  local: LocalEndpoints,
+  opts: { taskRoot: string; nodePath: string },
+): FunctionEnvironment {
+  const notes: string[] = [];
+  const env: Record<string, string> = {
+    PATH: process.env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+    LANG: "en_US.UTF-8",
+    TZ: "UTC",
+    NODE_PATH: opts.nodePath,
+    LAMBDA_TASK_ROOT: opts.taskRoot,
+    AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
+    AWS_REGION: model.region,
+    AWS_DEFAULT_REGION: model.region,
+    AWS_LAMBDA_FUNCTION_NAME: fn.name,
+    AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
+    AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
+    AWS_LAMBDA_LOG_GROUP_NAME: `/aws/lambda/${fn.name}`,
+    AWS_NODEJS_CONNECTION_REUSE_ENABLED: "1",
+    AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: "1",
+    // The SDK warns about this machine's Node version, which is not the function's runtime.
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
+    ...FAKE_CREDENTIALS,
+    // Any DynamoDB client, even one built without DYNAMODB_ENDPOINT, talks to dynalite.
+    AWS_ENDPOINT_URL_DYNAMODB: local.dynamoDbEndpoint,
+  };
+  const redisVars = new Set(["REDIS_HOST", "REDIS_PORT", "REDIS_TLS", "REDIS_CLUSTER_MODE"]);
+  for (const [key, raw] of Object.entries(fn.environment)) {
+    if (key === "DAX_ENDPOINT") {
+      notes.push("DAX_ENDPOINT dropped: DAX has no local equivalent, reads go to DynamoDB directly");
+      continue;
+    }
+    if (key === "REDIS_AUTH_SECRET_ARN") {
+      notes.push("REDIS_AUTH_SECRET_ARN dropped: the local Redis has no AUTH");
+      continue;
+    }
+    if (key === "DYNAMODB_ENDPOINT") continue; // set below
+    if (redisVars.has(key)) continue; // set below
+    const r = resolveValue(model, local, raw);
+    if (r && "value" in r) env[key] = String(r.value);
+    else notes.push(`${key} left unset: ${r ? r.drop : `cannot resolve ${raw} locally`}`);
+  }
+  env.DYNAMODB_ENDPOINT = local.dynamoDbEndpoint;
+  const wantsRedis = fn.environment.REDIS_HOST !== undefined || fn.environment.CACHE_BACKEND === "redis";
+  if (wantsRedis && local.redis) {
+    env.REDIS_HOST = local.redis.host;
+    env.REDIS_PORT = String(local.redis.port);
+    env.REDIS_TLS = String(local.redis.tls);
+    env.REDIS_CLUSTER_MODE = "false";
+  } else if (wantsRedis) {
+    env.CACHE_BACKEND = "memory";
+    notes.push("CACHE_BACKEND=memory: no local Redis");
+  }
+  return { env, notes };
+}
+
+/** Outputs whose local value is fixed by meaning, not by their Terraform expression. */
+function knownOutput(name: string, model: StackModel, local: LocalEndpoints): { value: unknown } | undefined {
+  switch (name) {
+    case "api_url":
+      return { value: `${local.baseUrl}/${model.api.stageName}` };
+    case "redis_endpoint":
+      return { value: local.redis?.host ?? "" };
+    case "redis_port":
+      return { value: local.redis?.port ?? 0 };
+    case "redis_auth_secret_arn":
+    case "dax_endpoint":
+      return { value: "" };
+    default:
+      return undefined;
+  }
+}
+
+/**
+ * The stack's outputs with local values, as `cdktf output --outputs-file` writes them
+ * (`{ "<stack>": { "<output>": value } }`); `notes` names outputs that could not be resolved (null).
+ */
+export function localOutputs(model: StackModel, local: LocalEndpoints): { outputs: Record<string, unknown>; notes: string[] } {
+  const outputs: Record<string, unknown> = {};
+  const notes: string[] = [];
+  for (const [name, def] of Object.entries(model.outputs)) {
+    const known = knownOutput(name, model, local);
+    if (known) {
+      outputs[name] = known.value;
+      continue;
+    }
+    const r = resolveValue(model, local, def.value);
+    if (r && "value" in r) outputs[name] = r.value;
+    else if (r && "drop" in r) outputs[name] = "";
+    else {
+      outputs[name] = null;
+      notes.push(`output ${name}: cannot resolve ${JSON.stringify(def.value)} locally (null)`);
+    }
+  }
+  return { outputs, notes };
+}
+
+/** `path` relative to the current directory when inside it (for messages). */
+export function shown(p: string): string {
+  const rel = path.relative(process.cwd(), p);
+  return rel && !rel.startsWith("..") ? rel : p;
+}

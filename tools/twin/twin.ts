@@ -1,0 +1,317 @@
+/**
+ * The local twin of one synthesized stack: its tables in dynalite, its cache in a local
+ * redis-server (or the memory backend), its bundled Lambda functions in child processes and
+ * its REST API on http://127.0.0.1:<port>/<stage>, with the gates API Gateway applies.
+ *   const twin = new Twin(options);  await twin.start();  …  await twin.stop();
+ * `stop()` may be called at any time, also while `start()` is still running.
+ */
+import { randomBytes } from "crypto";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
+import { createServer, Server } from "http";
+import { tmpdir } from "os";
+import * as path from "path";
+import { DynamoHandle, startDynamo } from "./dynamo";
+import { extractBundle, FunctionPool } from "./functions";
+import { Gateway } from "./gateway";
+import { functionEnvironment, LocalEndpoints, localOutputs, shown } from "./local";
+import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
+import { MAX_SEED, seed, seededIds, stackKind } from "./seed";
+import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
+import { staleness, synthesize, withOutDirLock } from "./synth";
+import { unsupportedKeywords } from "./schema";
+
+export const DEFAULT_PORT = 3210;
+export const DEFAULT_STACK = "product-catalog-dev";
+
+export interface TwinOptions {
+  /** The package root (holds package.json, dist/, cdktf.out/). */
+  readonly root: string;
+  readonly stack: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host: string;
+  /** Folder of the synthesized output (cdktf.json "output"). */
+  readonly outDir: string;
+  readonly outputsFile: string;
+  readonly seed: number;
+  readonly redisUrl?: string;
+  readonly throttle: boolean;
+  /** Synthesize when the output is missing or stale. */
+  readonly synth: boolean;
+  /** Most processes per function; default: reserved concurrency, at most 4 (1 with the memory backend). */
+  readonly concurrency?: number;
+  /** No access log and no function logs. */
+  readonly quiet: boolean;
+  /** Also the functions' metric (EMF) lines. */
+  readonly verbose: boolean;
+  /** Test only: every read misses the cache. */
+  readonly breakCache: boolean;
+  readonly print: (line: string) => void;
+}
+
+/** A failure the twin reports as one line. */
+export class TwinError extends Error {}
+
+class Stopped extends Error {}
+
+export class Twin {
+  private server?: Server;
+  private dynamo?: DynamoHandle;
+  private redis?: LocalRedis;
+  private readonly pools = new Map<string, FunctionPool>();
+  private codeDir?: string;
+  private sweeper?: NodeJS.Timeout;
+  private stopping?: Promise<void>;
+  private gateway?: Gateway;
+  /** `http://127.0.0.1:<port>` once listening. */
+  baseUrl = "";
+  model?: StackModel;
+  outputs: Record<string, unknown> = {};
+
+  constructor(private readonly o: TwinOptions) {}
+
+  private check(): void {
+    if (this.stopping) throw new Stopped("stopped");
+  }
+
+  async start(): Promise<void> {
+    const t0 = performance.now();
+    const { print } = this.o;
+    if (!Number.isInteger(this.o.seed) || this.o.seed < 0 || this.o.seed > MAX_SEED) throw new TwinError(`--seed ${this.o.seed}: 0 to ${MAX_SEED}`);
+    if (this.o.breakCache && this.o.redisUrl) throw new TwinError("--break-cache flushes the cache before every request; it refuses to do that to --redis-url");
+
+    // Bind first: a port in use is the most common failure and should cost nothing.
+    await this.listen();
+    this.check();
+
+    const { model, note } = await withOutDirLock(this.o.outDir, () => {
+      let why: string | undefined;
+      if (this.o.synth) {
+        why = staleness(this.o.root, this.o.outDir);
+        if (why) synthesize(this.o.root, this.o.outDir);
+      }
+      const stacks = listStacks(this.o.outDir);
+      if (stacks.length === 0) throw new TwinError(`no synthesized stacks in ${shown(this.o.outDir)}: run npm run synth (or start without --no-synth)`);
+      if (!stacks.includes(this.o.stack)) throw new TwinError(`unknown stack "${this.o.stack}"; synthesized stacks: ${stacks.join(", ")}`);
+      const dir = stackDir(this.o.outDir, this.o.stack);
+      const m = readStack(this.o.stack, dir, loadStackJson(this.o.outDir, this.o.stack));
+      // Unzip while holding the lock: a concurrent synth replaces the asset folders.
+      this.codeDir = mkdtempSync(path.join(tmpdir(), `cachefront-twin-${this.o.stack}-`));
+      const entries = new Map(m.functions.map((f) => [f.logicalId, extractBundle(f, path.join(this.codeDir!, f.logicalId))]));
+      return { model: { m, entries }, note: why ? `synthesized: ${why}` : "synthesized output is current" };
+    });
+    this.check();
+    const m = model.m;
+    this.model = m;
+    print(`twin: ${m.name} from ${shown(path.join(m.dir, "cdk.tf.json"))} (${note})`);
+    for (const w of m.warnings) print(`warning: ${w}`);
+
+    // Tables and cache, in parallel.
+    const redisBin = this.o.redisUrl ? undefined : findRedisServer();
+    // allSettled: both are registered for stop() before a failure of either is thrown.
+    const [dynamoResult, redisResult] = await Promise.allSettled([
+      startDynamo(m.tables).then((d) => (this.dynamo = d)),
+      (this.o.redisUrl ? connectRedisUrl(this.o.redisUrl) : redisBin ? startRedisServer(redisBin) : Promise.resolve(undefined)).then((r) => (this.redis = r)),
+    ]);
+    if (dynamoResult.status === "rejected") throw new TwinError(`dynalite did not start: ${(dynamoResult.reason as Error).message}`);
+    if (redisResult.status === "rejected") throw new TwinError((redisResult.reason as Error).message);
+    const dynamo = dynamoResult.value;
+    const redis = redisResult.value;
+    this.check();
+    for (const t of m.tables) {
+      const keys = [t.hashKey, t.rangeKey].filter(Boolean).join(", ");
+      const gsis = t.globalSecondaryIndexes.map((g) => ` GSI ${g.name} (${[g.hashKey, g.rangeKey].filter(Boolean).join(", ")})`).join(",");
+      print(`table: ${t.name} (${keys})${gsis}${t.ttlAttribute ? `, TTL ${t.ttlAttribute}` : ""} in dynalite, in memory`);
+    }
+    if (this.o.redisUrl && redis) print(`cache: Redis at ${redis.host}:${redis.port} (--redis-url)`);
+    else if (redis) print(`cache: redis-server pid ${redis.pid} on ${redis.host}:${redis.port} (stopped with the twin)`);
+    else print("cache: no redis-server on PATH; the functions use the in-memory cache backend (CACHE_BACKEND=memory), one cache per function process");
+    if (m.hasDax) print("dax: no local equivalent; the functions read DynamoDB directly (DAX_ENDPOINT dropped)");
+
+    // API keys: the twin generates them, as API Gateway does when the stack sets no value.
+    const apiKeys: LocalEndpoints["apiKeys"] = {};
+    for (const k of m.api.apiKeys) {
+      apiKeys[k.logicalId] = { id: randomBytes(5).toString("hex"), value: k.value ?? randomBytes(30).toString("base64url").replace(/[-_]/g, "x").slice(0, 40) };
+    }
+    const local: LocalEndpoints = {
+      baseUrl: this.baseUrl,
+      dynamoDbEndpoint: dynamo.endpoint,
+      redis: redis ? { host: redis.host, port: redis.port, tls: redis.tls } : undefined,
+      apiKeys,
+    };
+
+    // Functions: one process warm per function, more on demand.
+    const nodePath = path.join(this.o.root, "node_modules");
+    for (const fn of m.functions) {
+      const { env, notes } = functionEnvironment(m, fn, local, { taskRoot: path.dirname(model.entries.get(fn.logicalId)!.file), nodePath });
+      let max = this.o.concurrency ?? Math.min(4, fn.reservedConcurrency && fn.reservedConcurrency > 0 ? fn.reservedConcurrency : 4);
+      if (!redis && max > 1) max = 1; // memory caches are per process: one process keeps HIT after MISS
+      const pool = new FunctionPool(fn, {
+        entry: model.entries.get(fn.logicalId)!,
+        env,
+        maxWorkers: max,
+        freshEachInvoke: this.o.breakCache && !redis,
+        log: (line) => {
+          if (this.o.quiet) return;
+          if (!this.o.verbose && line.startsWith('{"_aws"')) return;
+          print(`  [${fn.name}] ${line}`);
+        },
+      });
+      this.pools.set(fn.logicalId, pool);
+      try {
+        await pool.start();
+      } catch (err) {
+        throw new TwinError(`function ${fn.name} failed to load its handler: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      this.check();
+      print(`function: ${fn.name} (${fn.runtime}, ${fn.handler}, ${fn.timeoutSeconds} s timeout, up to ${max} process${max > 1 ? "es" : ""})`);
+      for (const n of notes) print(`  env: ${n}`);
+    }
+
+    const keyMap = new Map(Object.values(apiKeys).map((k) => [k.value, k.id]));
+    const firstKey = Object.values(apiKeys)[0];
+    this.gateway = new Gateway({
+      api: m.api,
+      pools: this.pools,
+      apiKeys: keyMap,
+      throttle: this.o.throttle,
+      accessLog: this.o.quiet ? undefined : (l) => print(l),
+      note: (l) => print(`  ${l}`),
+      beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
+    });
+    if (this.o.breakCache) print("break-cache: TEST ONLY: the cache is emptied before every request, so every read misses");
+    for (const meth of m.api.methods) {
+      for (const model of Object.values(meth.models)) {
+        const unsupported = unsupportedKeywords(model.schema);
+        if (unsupported.length) print(`warning: model ${model.name} uses ${unsupported.join(", ")}, which the twin does not check`);
+      }
+    }
+
+    // DynamoDB deletes expired items within days; dynalite never does, so the twin sweeps.
+    if (m.tables.some((t) => t.ttlAttribute)) {
+      this.sweeper = setInterval(() => {
+        dynamo.sweepExpired().then((n) => n > 0 && !this.o.quiet && print(`ttl: deleted ${n} expired item(s)`), () => undefined);
+      }, 60_000);
+      this.sweeper.unref();
+    }
+
+    const kind = stackKind(m.name);
+    if (this.o.seed > 0) {
+      if (!kind) print(`seed: no sample data for stack ${m.name} (product-catalog-* and session-store-* only); skipped`);
+      else {
+        await seed(kind, this.o.seed, m.api, this.pools, firstKey);
+        this.check();
+        const ids = seededIds(this.o.seed);
+        print(`seed: ${this.o.seed} ${kind === "product-catalog" ? "product(s)" : "session(s) with 2 turns each"}: ${ids.length > 3 ? `${ids[0]} … ${ids[ids.length - 1]}` : ids.join(", ")}`);
+      }
+    }
+
+    const { outputs, notes } = localOutputs(m, local);
+    this.outputs = outputs;
+    this.writeOutputs(outputs);
+    for (const n of notes) print(`warning: ${n}`);
+
+    const stageUrl = `${this.baseUrl}/${m.api.stageName}`;
+    print(`routes (stage ${m.api.stageName}):`);
+    for (const r of this.gateway.routes()) {
+      const extras = [r.apiKeyRequired ? "x-api-key" : "", ...Object.values(r.models).map((x) => `body: ${x.name}`)].filter(Boolean).join(", ");
+      print(`  ${r.httpMethod.padEnd(7)} ${stageUrl}${r.resourcePath}${extras ? `   (${extras})` : ""}`);
+    }
+    const t = m.api.throttle.defaults;
+    print(this.o.throttle ? `throttling: ${t.rate} req/s, burst ${t.burst}, per method (--no-throttle turns it off)` : "throttling: off (--no-throttle)");
+    if (firstKey) print(`api key: ${firstKey.value} (send it as x-api-key; it is also in the outputs file)`);
+    print(`outputs: ${shown(this.o.outputsFile)}`);
+    if (kind === "product-catalog") {
+      const id = this.o.seed > 0 ? "sample-1" : "p1";
+      print("try:");
+      if (this.o.seed === 0) print(`  curl -s -X PUT ${stageUrl}/products/${id} -H 'x-api-key: ${firstKey?.value ?? ""}' -H 'content-type: application/json' -d '{"name":"Pen","price":2.5}'`);
+      print(`  curl -si ${stageUrl}/products/${id}   # twice: X-Cache MISS, then HIT`);
+    } else if (kind === "session-store") {
+      const id = this.o.seed > 0 ? "sample-1" : "s1";
+      print("try:");
+      if (this.o.seed === 0) print(`  curl -s -X POST ${stageUrl}/sessions/${id}/turns -H 'x-api-key: ${firstKey?.value ?? ""}' -H 'content-type: application/json' -d '{"customerId":"c1","role":"user","content":"hi"}'`);
+      print(`  curl -s ${stageUrl}/sessions/${id}`);
+    }
+    print(`started in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ctrl-C stops it`);
+    this.gateway.ready = true;
+    print(`ready: ${this.baseUrl} (${m.name})`);
+  }
+
+  private listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const server = createServer((req, res) => {
+        if (!this.gateway) {
+          res.writeHead(503, { "content-type": "application/json" });
+          res.end(JSON.stringify({ message: "The local twin is starting" }));
+          return;
+        }
+        this.gateway.handle(req, res);
+      });
+      server.keepAliveTimeout = 5_000;
+      server.once("error", (err: NodeJS.ErrnoException) => {
+        if (err.code === "EADDRINUSE") reject(new TwinError(`port ${this.o.port} on ${this.o.host} is already in use (another twin?); choose another with --port`));
+        else if (err.code === "EACCES") reject(new TwinError(`no permission to listen on ${this.o.host}:${this.o.port}; choose a port above 1024 with --port`));
+        else reject(new TwinError(`cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`));
+      });
+      server.listen(this.o.port, this.o.host, () => {
+        const addr = server.address();
+        const port = typeof addr === "object" && addr ? addr.port : this.o.port;
+        this.baseUrl = `http://${this.o.host.includes(":") ? `[${this.o.host}]` : this.o.host}:${port}`;
+        this.server = server;
+        resolve();
+      });
+    });
+  }
+
+  /** Writes this stack's outputs into the outputs file, keeping other stacks' entries. */
+  private writeOutputs(outputs: Record<string, unknown>): void {
+    const file = this.o.outputsFile;
+    let all: Record<string, unknown> = {};
+    if (existsSync(file)) {
+      try {
+        const prior = JSON.parse(readFileSync(file, "utf8")) as unknown;
+        if (prior && typeof prior === "object" && !Array.isArray(prior)) all = prior as Record<string, unknown>;
+      } catch {
+        /* not ours or broken: replaced */
+      }
+    }
+    all[this.o.stack] = outputs;
+    mkdirSync(path.dirname(file), { recursive: true });
+    const tmp = `${file}.${process.pid}.tmp`;
+    writeFileSync(tmp, JSON.stringify(all, null, 2) + "\n", { mode: 0o600 }); // holds the API key
+    renameSync(tmp, file);
+  }
+
+  /** Stops everything the twin started; safe to call more than once and during start(). */
+  stop(): Promise<void> {
+    this.stopping ??= this.release();
+    return this.stopping;
+  }
+
+  /**
+   * Stops whatever is running now. start() may still acquire something after stop() began (a
+   * redis-server that was starting); calling this again after start() has thrown releases it.
+   */
+  async release(): Promise<void> {
+    if (this.gateway) this.gateway.ready = false;
+    if (this.sweeper) clearInterval(this.sweeper);
+    const server = this.server;
+    this.server = undefined;
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    const redis = this.redis;
+    this.redis = undefined;
+    const dynamo = this.dynamo;
+    this.dynamo = undefined;
+    const closed = server ? new Promise<void>((r) => server.close(() => r())) : Promise.resolve();
+    server?.closeAllConnections();
+    await Promise.allSettled(pools.map((p) => p.close()));
+    await Promise.allSettled([redis?.stop(), dynamo?.stop(), closed]);
+    if (this.codeDir) rmSync(this.codeDir, { recursive: true, force: true });
+  }
+}
+
+/** True for the error start() throws when stop() interrupted it. */
+export function isStopped(err: unknown): boolean {
+  return err instanceof Stopped;
+}
