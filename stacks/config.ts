@@ -3,6 +3,7 @@
  * bad value fails before any construct is built, with the field path in the message.
  */
 import { Profile } from "../modules/core/profile";
+import { CacheAlarmsProps, validateCacheAlarms } from "../modules/observability";
 import { LOG_RETENTION_DAYS, PropsValidator } from "../modules/core/validation";
 
 /** Optional S3 remote state. Without it, state is local (`terraform.<stack>.tfstate`). */
@@ -74,6 +75,8 @@ export interface EnvironmentConfig {
     /** Put DAX between the product function and the table as well. */
     readonly dax: boolean;
   };
+  /** Dashboards (always) and alarms (on in prod): switch, email, thresholds, periods, evaluation counts. */
+  readonly observability: { readonly alarms: CacheAlarmsProps };
   readonly remoteState?: RemoteStateConfig;
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -98,6 +101,7 @@ export const ENVIRONMENTS: Readonly<Record<Profile, EnvironmentConfig>> = {
     dax: { nodeType: "dax.t3.small", replicationFactor: 1, recordTtlMillis: 300_000, queryTtlMillis: 60_000 },
     api: { throttlingRateLimit: 50, throttlingBurstLimit: 100 },
     function: { memorySize: 256, timeoutSeconds: 10 },
+    observability: { alarms: { enabled: false } },
     tags: { Environment: "dev", Project: "cachefront" },
   },
   prod: {
@@ -109,6 +113,23 @@ export const ENVIRONMENTS: Readonly<Record<Profile, EnvironmentConfig>> = {
     dax: { nodeType: "dax.r5.large", replicationFactor: 3, recordTtlMillis: 300_000, queryTtlMillis: 60_000 },
     api: { throttlingRateLimit: 1000, throttlingBurstLimit: 2000 },
     function: { memorySize: 512, timeoutSeconds: 10, reservedConcurrency: 200 },
+    observability: {
+      alarms: {
+        enabled: true,
+        cacheHitRatio: { threshold: 80, periodSeconds: 300, evaluationPeriods: 3, minRequests: 100 },
+        cacheCircuitOpen: { threshold: 0, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
+        redisEvictions: { threshold: 0, periodSeconds: 300, evaluationPeriods: 3 },
+        redisCpu: { threshold: 80, periodSeconds: 300, evaluationPeriods: 3 },
+        redisMemory: { threshold: 85, periodSeconds: 300, evaluationPeriods: 3 },
+        redisReplicationLag: { threshold: 10, periodSeconds: 60, evaluationPeriods: 5 },
+        daxErrors: { threshold: 10, periodSeconds: 300, evaluationPeriods: 2 },
+        dynamoDbThrottles: { threshold: 0, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
+        lambdaErrorRate: { threshold: 2, periodSeconds: 300, evaluationPeriods: 2, minRequests: 20 },
+        lambdaThrottles: { threshold: 0, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3 },
+        apiServerErrorRate: { threshold: 1, periodSeconds: 300, evaluationPeriods: 2, minRequests: 20 },
+        apiLatencyP99: { threshold: 1000, periodSeconds: 300, evaluationPeriods: 3 },
+      },
+    },
     tags: { Environment: "prod", Project: "cachefront" },
   },
 };
@@ -153,6 +174,7 @@ export function validateConfig(cfg: EnvironmentConfig): EnvironmentConfig {
     v.check(cfg.dax.replicationFactor >= 3, "dax.replicationFactor", cfg.dax.replicationFactor,
       "at least 3 in prod (one node per AZ, as AWS recommends for production)");
   }
+  validateCacheAlarms(v, "observability.alarms", cfg.observability.alarms);
   if (cfg.remoteState) {
     v.matches("remoteState.bucket", cfg.remoteState.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name");
     v.matches("remoteState.region", cfg.remoteState.region, REGION_RE, "an AWS region name");
@@ -162,28 +184,30 @@ export function validateConfig(cfg: EnvironmentConfig): EnvironmentConfig {
   return cfg;
 }
 
-/** Deep-partial override of an environment. */
-export type ConfigOverride = {
-  readonly [K in keyof EnvironmentConfig]?: EnvironmentConfig[K] extends readonly unknown[]
-    ? EnvironmentConfig[K]
-    : EnvironmentConfig[K] extends object
-      ? Partial<EnvironmentConfig[K]>
-      : EnvironmentConfig[K];
-};
+type DeepPartial<T> = T extends readonly unknown[] ? T : T extends object ? { readonly [K in keyof T]?: DeepPartial<T[K]> } : T;
+
+/** Override of an environment: any subset of fields, at any depth. */
+export type ConfigOverride = DeepPartial<EnvironmentConfig>;
+
+function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return !!v && typeof v === "object" && !Array.isArray(v);
+}
+
+/** Objects are merged key by key at every depth; arrays and scalars are replaced. */
+function deepMerge(base: unknown, override: unknown): unknown {
+  if (!isPlainObject(base) || !isPlainObject(override)) return override === undefined ? base : override;
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(override)) out[k] = deepMerge(base[k], v);
+  return out;
+}
 
 /**
- * The named environment, with an optional override merged one level deep (objects are
- * merged, arrays and scalars replaced), validated.
+ * The named environment with an optional override merged in at any depth (so
+ * `{ observability: { alarms: { redisCpu: { threshold: 70 } } } }` changes one threshold and
+ * keeps the rest), validated.
  */
 export function loadConfig(name: Profile, override: ConfigOverride = {}): EnvironmentConfig {
   const base = ENVIRONMENTS[name];
   if (!base) throw new Error(`config: unknown environment ${JSON.stringify(name)}; allowed: ${Object.keys(ENVIRONMENTS).join(", ")}`);
-  const merged: Record<string, unknown> = { ...base };
-  for (const [k, val] of Object.entries(override)) {
-    const prior = (base as unknown as Record<string, unknown>)[k];
-    merged[k] = val && typeof val === "object" && !Array.isArray(val) && prior && typeof prior === "object" && !Array.isArray(prior)
-      ? { ...(prior as object), ...(val as object) }
-      : val;
-  }
-  return validateConfig(merged as unknown as EnvironmentConfig);
+  return validateConfig(deepMerge(base, override) as EnvironmentConfig);
 }

@@ -6,6 +6,7 @@ import { Construct } from "constructs";
 import { CacheApi } from "../modules/api";
 import { DaxCluster } from "../modules/dax";
 import { CacheAsideFunction } from "../modules/function";
+import { CacheObservability } from "../modules/observability";
 import { CacheEngine, RedisCache } from "../modules/redis";
 import { CacheTable } from "../modules/table";
 import { CacheStack, CacheStackProps } from "./base";
@@ -17,6 +18,7 @@ export class SessionStoreStack extends CacheStack {
   public readonly cache: RedisCache;
   public readonly fn: CacheAsideFunction;
   public readonly api: CacheApi;
+  public readonly observability: CacheObservability;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {
     super(scope, id, props);
@@ -90,6 +92,11 @@ export class SessionStoreStack extends CacheStack {
       logRetentionDays: cfg.logRetentionDays,
     });
 
+    this.observability = new CacheObservability(this, "observability", {
+      api: this.api, function: this.fn, table: this.table, cache: this.cache, dax: this.dax,
+      alarms: cfg.observability.alarms,
+    });
+
     this.output("api_url", this.api.url, "Invoke URL of the API stage");
     this.output("table_name", this.table.tableName, "DynamoDB sessions table");
     this.output("redis_endpoint", this.cache.endpointAddress, "Redis/Valkey endpoint (TLS)");
@@ -97,6 +104,8 @@ export class SessionStoreStack extends CacheStack {
     this.output("redis_auth_secret_arn", this.cache.authSecretArn, "Secret holding the Redis AUTH token");
     this.output("dax_endpoint", this.dax.discoveryEndpoint, "DAX discovery endpoint");
     this.output("function_name", this.fn.functionName, "Session Lambda function");
+    this.output("alarm_topic_arn", this.observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");
+    this.output("dashboard_name", this.observability.dashboardName, "CloudWatch dashboard of this stack");
     this.output("api_key", this.api.apiKeyValue!, "API key for the write route (POST turns)", true);
   }
 }

@@ -20,9 +20,12 @@ import { PropsValidator } from "../core/validation";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
 import { bundleHandler, Bundle } from "./bundle";
 
-/** Node.js runtimes this module set supports (both in AWS standard support). */
-export type NodeRuntime = "nodejs20.x" | "nodejs22.x";
-export const SUPPORTED_RUNTIMES: readonly NodeRuntime[] = ["nodejs20.x", "nodejs22.x"];
+/**
+ * Node.js runtimes this module set supports: those in AWS standard support that AWS provider
+ * 5.100 accepts (AWS deprecated nodejs20.x in April 2026).
+ */
+export type NodeRuntime = "nodejs22.x";
+export const SUPPORTED_RUNTIMES: readonly NodeRuntime[] = ["nodejs22.x"];
 
 /** A DynamoDB table a function can be wired to. */
 export interface ITableBinding {
@@ -185,7 +188,7 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
 
     this.bundle = bundleHandler({
       entry,
-      target: runtime === "nodejs22.x" ? "node22" : "node20",
+      target: "node22",
       externals: props.externalModules ?? ["@aws-sdk/*", "@smithy/*"],
       sourceMap: props.sourceMap ?? true,
     });

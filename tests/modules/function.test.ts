@@ -178,10 +178,10 @@ describe("CacheAsideFunction defaults", () => {
 
   test("explicit props are passed through", () => {
     const f = lambda(synthFn({
-      functionName: "my_fn-1", runtime: "nodejs20.x", architecture: "x86_64", memorySize: 1024, timeoutSeconds: 20,
+      functionName: "my_fn-1", runtime: "nodejs22.x", architecture: "x86_64", memorySize: 1024, timeoutSeconds: 20,
       handlerExport: "main", environment: { STAGE: "test" },
     }));
-    expect(f).toMatchObject({ function_name: "my_fn-1", runtime: "nodejs20.x", architectures: ["x86_64"], memory_size: 1024, timeout: 20, handler: "index.main" });
+    expect(f).toMatchObject({ function_name: "my_fn-1", runtime: "nodejs22.x", architectures: ["x86_64"], memory_size: 1024, timeout: 20, handler: "index.main" });
     expect(f.environment.variables.STAGE).toBe("test");
   });
 });
@@ -417,6 +417,10 @@ describe("CacheAsideFunction validation", () => {
 
   test("refuses timeout 901", () => {
     expectInvalid({ timeoutSeconds: 901 }, "timeoutSeconds", "901");
+  });
+
+  test("refuses nodejs20.x, deprecated by AWS on 2026-04-30", () => {
+    expectInvalid({ runtime: "nodejs20.x" as NodeRuntime }, "runtime", '"nodejs20.x"');
   });
 
   test("refuses runtime nodejs16.x", () => {

@@ -47,8 +47,11 @@ describe("smoke suite against the local twin", () => {
   test("the outputs file has the shape of cdktf output --outputs-file, with local values", () => {
     const out = products.outputs();
     expect(Object.keys(out).sort()).toEqual(
-      ["api_key", "api_url", "dax_endpoint", "function_name", "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name"],
+      ["alarm_topic_arn", "api_key", "api_url", "dashboard_name", "dax_endpoint", "function_name", "redis_auth_secret_arn",
+        "redis_endpoint", "redis_port", "table_name"],
     );
+    expect(out.alarm_topic_arn).toBe(""); // no local CloudWatch: empty, like dax_endpoint
+    expect(out.dashboard_name).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(out.api_url).toBe(`${products.url}/v1`);
     expect(out.table_name).toMatch(/^product-catalog-dev-products-/);
     expect(out.function_name).toMatch(/^product-catalog-dev-fn-/);

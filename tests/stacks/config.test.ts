@@ -15,10 +15,15 @@ describe("environment config", () => {
     expect(ENVIRONMENTS.dev.dax.replicationFactor).toBe(1);
   });
 
-  test("overrides merge one level deep", () => {
-    const cfg = loadConfig("dev", { redis: { nodeType: "cache.t4g.small" } as never });
+  test("overrides merge at any depth", () => {
+    const cfg = loadConfig("dev", { redis: { nodeType: "cache.t4g.small" } });
     expect(cfg.redis.nodeType).toBe("cache.t4g.small");
     expect(cfg.redis.engine).toBe("valkey");
+    const prod = loadConfig("prod", { observability: { alarms: { redisCpu: { threshold: 70 } } } });
+    expect(prod.observability.alarms.redisCpu?.threshold).toBe(70);
+    expect(prod.observability.alarms.redisCpu?.periodSeconds).toBe(300);
+    expect(prod.observability.alarms.redisMemory?.threshold).toBe(85);
+    expect(prod.availabilityZones).toEqual(ENVIRONMENTS.prod.availabilityZones); // arrays replaced, not merged
   });
 
   // GIVEN a bad value WHEN the config loads THEN one error names config(<env>).<field>, the value and what is allowed
@@ -35,6 +40,7 @@ describe("environment config", () => {
     ["prod DAX of 1 node", "prod", { dax: { replicationFactor: 1 } }, "dax.replicationFactor", "at least 3 in prod"],
     ["log retention of 8 days", "dev", { logRetentionDays: 8 }, "logRetentionDays", "8"],
     ["zero throttling", "dev", { api: { throttlingRateLimit: 0 } }, "api.throttlingRateLimit", "positive"],
+    ["a hit-ratio threshold over 100 %", "prod", { observability: { alarms: { cacheHitRatio: { threshold: 120 } } } }, "observability.alarms.cacheHitRatio.threshold", "120"],
     ["a bad state bucket", "dev", { remoteState: { bucket: "Bad_Bucket", keyPrefix: "x", region: "us-east-1" } }, "remoteState.bucket", "Bad_Bucket"],
   ])("rejects %s", (_case, env, override, field, fragment) => {
     expect(() => loadConfig(env as "dev" | "prod", override as never)).toThrow(

@@ -36,7 +36,8 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
 
   test("declares the outputs the smoke tests read", () => {
     expect(Object.keys(json.output).sort()).toEqual(
-      ["api_key", "api_url", "dax_endpoint", "function_name", "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name"],
+      ["alarm_topic_arn", "api_key", "api_url", "dashboard_name", "dax_endpoint", "function_name", "redis_auth_secret_arn",
+        "redis_endpoint", "redis_port", "table_name"],
     );
     expect(json.output.api_key.sensitive).toBe(true);
   });

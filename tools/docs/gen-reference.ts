@@ -152,7 +152,7 @@ function analyzeModule(name: string, sf: ts.SourceFile, checker: ts.TypeChecker)
     if (itf && !cls) doc.interfaces.push(analyzeInterface(exp.name, sym, itf, checker));
     for (const d of decls) {
       if (ts.isTypeAliasDeclaration(d) || ts.isEnumDeclaration(d)) {
-        doc.types.push({ name: exp.name, description, text: declarationText(d, sf) });
+        doc.types.push({ name: exp.name, description, text: declarationText(d, d.getSourceFile()) });
       } else if (ts.isVariableDeclaration(d)) {
         doc.constants.push(constantDoc(exp.name, description, d, checker));
       }

@@ -66,6 +66,10 @@ export function resolveRef(model: StackModel, local: LocalEndpoints, type: strin
       return { drop: "the local Redis has no AUTH" };
     case "aws_dax_cluster":
       return { drop: "DAX has no local equivalent" };
+    case "aws_sns_topic":
+    case "aws_kms_key":
+    case "aws_cloudwatch_metric_alarm":
+      return { drop: "alarms and their topic exist only in CloudWatch" };
   }
   const literal = cfg[attr];
   if (typeof literal === "string" && !literal.includes("${")) return { value: literal };
