@@ -79,3 +79,29 @@ export function handlerEnv(opts: { service: string; table: CreateTableCommandInp
 
 export const body = (r: { body: string }) => JSON.parse(r.body);
 export const uid = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
+
+/** The product-catalog table as the stack declares it (partition key only). */
+export const PRODUCTS_TABLE: CreateTableCommandInput = {
+  TableName: "products",
+  BillingMode: "PAY_PER_REQUEST",
+  AttributeDefinitions: [{ AttributeName: "productId", AttributeType: "S" }],
+  KeySchema: [{ AttributeName: "productId", KeyType: "HASH" }],
+};
+
+/** The session-store table as the stack declares it: PK/SK plus the customer index. */
+export const SESSIONS_TABLE: CreateTableCommandInput = {
+  TableName: "sessions",
+  BillingMode: "PAY_PER_REQUEST",
+  AttributeDefinitions: [
+    { AttributeName: "PK", AttributeType: "S" },
+    { AttributeName: "SK", AttributeType: "S" },
+    { AttributeName: "customerId", AttributeType: "S" },
+    { AttributeName: "lastActivityAt", AttributeType: "S" },
+  ],
+  KeySchema: [{ AttributeName: "PK", KeyType: "HASH" }, { AttributeName: "SK", KeyType: "RANGE" }],
+  GlobalSecondaryIndexes: [{
+    IndexName: "by-customer",
+    KeySchema: [{ AttributeName: "customerId", KeyType: "HASH" }, { AttributeName: "lastActivityAt", KeyType: "RANGE" }],
+    Projection: { ProjectionType: "KEYS_ONLY" },
+  }],
+};

@@ -9,7 +9,6 @@
  * their EMF lines are collected and every metric reference in the synthesized alarms and
  * dashboard is checked against them.
  */
-import { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { loadRuntimeConfig } from "../../functions/lib/config";
@@ -39,33 +38,11 @@ import { ProductCatalogStack } from "../../stacks/product-catalog";
 import { SessionStoreStack } from "../../stacks/session-store";
 import { decodeJsonencode, onlyResource, resourcesOf, SynthJson } from "../helpers/synth";
 import { apiEvent, getProduct, product } from "./events";
-import { handlerEnv, uid } from "./handler-env";
+import { handlerEnv, PRODUCTS_TABLE, SESSIONS_TABLE, uid } from "./handler-env";
 
 jest.setTimeout(120_000);
 
-const PRODUCTS_TABLE: CreateTableCommandInput = {
-  TableName: "products",
-  BillingMode: "PAY_PER_REQUEST",
-  AttributeDefinitions: [{ AttributeName: "productId", AttributeType: "S" }],
-  KeySchema: [{ AttributeName: "productId", KeyType: "HASH" }],
-};
 
-const SESSIONS_TABLE: CreateTableCommandInput = {
-  TableName: "sessions",
-  BillingMode: "PAY_PER_REQUEST",
-  AttributeDefinitions: [
-    { AttributeName: "PK", AttributeType: "S" },
-    { AttributeName: "SK", AttributeType: "S" },
-    { AttributeName: "customerId", AttributeType: "S" },
-    { AttributeName: "lastActivityAt", AttributeType: "S" },
-  ],
-  KeySchema: [{ AttributeName: "PK", KeyType: "HASH" }, { AttributeName: "SK", KeyType: "RANGE" }],
-  GlobalSecondaryIndexes: [{
-    IndexName: "by-customer",
-    KeySchema: [{ AttributeName: "customerId", KeyType: "HASH" }, { AttributeName: "lastActivityAt", KeyType: "RANGE" }],
-    Projection: { ProjectionType: "KEYS_ONLY" },
-  }],
-};
 
 // One redis-server and one dynalite for both services (one EMF sink per process).
 const env = handlerEnv({ service: "product-catalog", table: PRODUCTS_TABLE });

@@ -3,24 +3,17 @@
  * TTL + jitter, negative caching, invalidation races, stampede, Redis and DynamoDB outages,
  * and bad input. Only AWS itself (and DAX) are absent.
  */
-import { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { jitteredTtl } from "../../functions/lib/cache-aside";
 import { RuntimeConfig } from "../../functions/lib/config";
 import { createDynamoDb, ItemApi, TableClient } from "../../functions/lib/table";
 import { createHandler } from "../../functions/products/handler";
 import { apiEvent, deleteProduct, getProduct, parseEmf, product } from "./events";
-import { body, handlerEnv, uid } from "./handler-env";
+import { body, handlerEnv, PRODUCTS_TABLE, uid } from "./handler-env";
 
 jest.setTimeout(60_000);
 
-const TABLE: CreateTableCommandInput = {
-  TableName: "products",
-  BillingMode: "PAY_PER_REQUEST",
-  AttributeDefinitions: [{ AttributeName: "productId", AttributeType: "S" }],
-  KeySchema: [{ AttributeName: "productId", KeyType: "HASH" }],
-};
 
-const env = handlerEnv({ service: "product-catalog", table: TABLE });
+const env = handlerEnv({ service: "product-catalog", table: PRODUCTS_TABLE });
 const config = env.config;
 const emf = env.emf;
 

@@ -3,33 +3,17 @@
  * caching, consistent reads, compressed turns, per-customer rate limits, session locks, and
  * the DAX path with an unreachable DAX endpoint (DAX itself cannot run here).
  */
-import { CreateTableCommandInput, PutItemCommand } from "@aws-sdk/client-dynamodb";
+import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { gzipSync } from "zlib";
 import { RuntimeConfig } from "../../functions/lib/config";
 import { createHandler } from "../../functions/sessions/handler";
 import { apiEvent, parseEmf } from "./events";
-import { body, handlerEnv, uid } from "./handler-env";
+import { body, handlerEnv, SESSIONS_TABLE, uid } from "./handler-env";
 jest.setTimeout(60_000);
 
-const TABLE: CreateTableCommandInput = {
-  TableName: "sessions",
-  BillingMode: "PAY_PER_REQUEST",
-  AttributeDefinitions: [
-    { AttributeName: "PK", AttributeType: "S" },
-    { AttributeName: "SK", AttributeType: "S" },
-    { AttributeName: "customerId", AttributeType: "S" },
-    { AttributeName: "lastActivityAt", AttributeType: "S" },
-  ],
-  KeySchema: [{ AttributeName: "PK", KeyType: "HASH" }, { AttributeName: "SK", KeyType: "RANGE" }],
-  GlobalSecondaryIndexes: [{
-    IndexName: "by-customer",
-    KeySchema: [{ AttributeName: "customerId", KeyType: "HASH" }, { AttributeName: "lastActivityAt", KeyType: "RANGE" }],
-    Projection: { ProjectionType: "KEYS_ONLY" },
-  }],
-};
 
-const env = handlerEnv({ service: "session-store", table: TABLE, defaults: { CONTEXT_TURNS: "3", RATE_LIMIT_PER_WINDOW: "1000" } });
+const env = handlerEnv({ service: "session-store", table: SESSIONS_TABLE, defaults: { CONTEXT_TURNS: "3", RATE_LIMIT_PER_WINDOW: "1000" } });
 const config = env.config;
 const emf = env.emf;
 const dyn = { client: () => env.dyn.client() };

@@ -6,6 +6,7 @@ import { ChildProcess, spawn, spawnSync } from "child_process";
 import { mkdtempSync, rmSync } from "fs";
 import Redis from "ioredis";
 import * as net from "net";
+import { ping } from "../../tools/twin/redis";
 import { tmpdir } from "os";
 import * as path from "path";
 
@@ -60,24 +61,9 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** Sends one inline PING over a raw socket: true when the server answers. */
+/** Sends one inline PING over a raw socket: true when the server answers (NOAUTH counts). */
 function pingOnce(port: number, timeoutMs = 200): Promise<boolean> {
-  return new Promise((resolve) => {
-    const sock = net.connect({ host: "127.0.0.1", port });
-    let buf = "";
-    const done = (ok: boolean) => {
-      sock.destroy();
-      resolve(ok);
-    };
-    sock.setTimeout(timeoutMs, () => done(false));
-    sock.on("error", () => done(false));
-    sock.on("connect", () => sock.write("PING\r\n"));
-    sock.on("data", (d) => {
-      buf += d.toString();
-      // A server with requirepass answers NOAUTH: it is up all the same.
-      if (buf.includes("\r\n")) done(buf.startsWith("+PONG") || buf.startsWith("-NOAUTH"));
-    });
-  });
+  return ping("127.0.0.1", port, timeoutMs);
 }
 
 function waitExit(p: ChildProcess): Promise<void> {
