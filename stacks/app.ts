@@ -10,6 +10,9 @@ export const STACK_KINDS = {
   "session-store": SessionStoreStack,
 } as const;
 
+/**
+ * The environments the default app builds, in order: every stack kind is synthesized once per name (`<kind>-<env>`).
+ */
 export const ENVIRONMENT_NAMES: readonly Profile[] = ["dev", "prod"];
 
 /** Builds every stack kind × environment into `app` (`<kind>-<env>`). */

@@ -18,7 +18,9 @@ export interface CacheStackProps {
  * every construct below reads, and the network.
  */
 export abstract class CacheStack extends TerraformStack {
+  /** The environment this stack deploys, validated. */
   public readonly config: EnvironmentConfig;
+  /** The stack's VPC (`network`), in the environment's availability zones. */
   public readonly network: Network;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {

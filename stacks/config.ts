@@ -18,35 +18,53 @@ export interface RemoteStateConfig {
   readonly kmsKeyId?: string;
 }
 
+/** The ElastiCache Redis OSS / Valkey settings of an environment. */
 export interface RedisConfig {
+  /** Engine: `valkey` (wire-compatible, cheaper) or `redis`. */
   readonly engine: "redis" | "valkey";
+  /** Major.minor engine version, e.g. `8.0` (see `RedisCache` for the supported ones). */
   readonly engineVersion: string;
+  /** Node type, e.g. `cache.t4g.micro`. */
   readonly nodeType: string;
   /** Replicas per shard (0–5). */
   readonly replicasPerShard: number;
   /** Shards; set to enable cluster mode. */
   readonly numShards?: number;
+  /** Days to keep daily snapshots (0–35, 0 turns snapshots off). */
   readonly snapshotRetentionDays: number;
 }
 
+/**
+ * The DAX settings of an environment (used by the session store, and by the product catalog with `productCatalog.dax`).
+ */
 export interface DaxConfig {
+  /** DAX node type, e.g. `dax.t3.small` (never a `cache.*` type). */
   readonly nodeType: string;
+  /** Nodes (1–10); at least 3 in prod, one per AZ. */
   readonly replicationFactor: number;
+  /** How long DAX keeps an item read with GetItem, in milliseconds. */
   readonly recordTtlMillis: number;
+  /** How long DAX keeps a Query result, in milliseconds; writes do not invalidate it. */
   readonly queryTtlMillis: number;
 }
 
 /** One environment. */
 export interface EnvironmentConfig {
+  /** `dev` or `prod`: the stack name suffix and the profile every construct's defaults follow. */
   readonly name: Profile;
+  /** AWS region of the provider and every resource, e.g. `us-east-1`. */
   readonly region: string;
   /** AZs for subnets; never looked up, so plans run offline. */
   readonly availabilityZones: readonly string[];
+  /** IPv4 CIDR of the VPC (/16 to /24). */
   readonly vpcCidr: string;
   /** Retention of every log group (flow logs, Lambda, API access logs, cache logs). */
   readonly logRetentionDays: number;
+  /** The Redis/Valkey cache. */
   readonly redis: RedisConfig;
+  /** The DAX cluster. */
   readonly dax: DaxConfig;
+  /** Cache TTLs the functions use. */
   readonly cache: {
     /** Product cache TTL (the seed's 5 minutes), 1 s – 1 day. */
     readonly productTtlSeconds: number;
@@ -55,15 +73,18 @@ export interface EnvironmentConfig {
     /** Random extra TTL, as a fraction of the TTL (0–0.5), so keys written together do not expire together. */
     readonly ttlJitterRatio: number;
   };
+  /** Stage throttling of the API: steady requests per second and burst. */
   readonly api: {
     readonly throttlingRateLimit: number;
     readonly throttlingBurstLimit: number;
   };
+  /** Memory (MB), timeout (s) and optional reserved concurrency of the Lambda functions. */
   readonly function: {
     readonly memorySize: number;
     readonly timeoutSeconds: number;
     readonly reservedConcurrency?: number;
   };
+  /** Session store behaviour: rate limit and context size. */
   readonly sessions: {
     /** Requests per customer per window (sliding window). */
     readonly rateLimitPerWindow: number;
@@ -71,13 +92,16 @@ export interface EnvironmentConfig {
     /** Turns assembled into the context. */
     readonly contextTurns: number;
   };
+  /** Product catalog options. */
   readonly productCatalog: {
     /** Put DAX between the product function and the table as well. */
     readonly dax: boolean;
   };
   /** Dashboards (always) and alarms (on in prod): switch, email, thresholds, periods, evaluation counts. */
   readonly observability: { readonly alarms: CacheAlarmsProps };
+  /** S3 remote state; local state when absent (help/deploying.md). */
   readonly remoteState?: RemoteStateConfig;
+  /** Default tags on every resource (the stack adds `Stack` and `ManagedBy`). */
   readonly tags: Readonly<Record<string, string>>;
 }
 

@@ -12,12 +12,24 @@ import { CacheTable } from "../modules/table";
 import { CacheStack, CacheStackProps } from "./base";
 import { PRODUCT_SCHEMA } from "./schemas";
 
+/**
+ * The product catalog stack: API Gateway → Lambda (`functions/products`) → Redis/Valkey cache-aside (5-minute TTL) →
+ * DynamoDB `productId` table, DAX in between when `productCatalog.dax` is on, with its dashboard and alarms. Outputs:
+ * `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn`, `dax_endpoint`, `function_name`,
+ * `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive).
+ */
 export class ProductCatalogStack extends CacheStack {
+  /** The products table (partition key `productId`). */
   public readonly table: CacheTable;
+  /** The Redis/Valkey cache. */
   public readonly cache: RedisCache;
+  /** The product function (`functions/products/handler.ts`). */
   public readonly fn: CacheAsideFunction;
+  /** The REST API: `GET /health`, `GET`, `PUT` and `DELETE /products/{productId}` (writes need the API key). */
   public readonly api: CacheApi;
+  /** Dashboard, alarm topic and (in prod) alarms. */
   public readonly observability: CacheObservability;
+  /** The DAX cluster, when `productCatalog.dax` is on. */
   public readonly dax?: DaxCluster;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {

@@ -12,12 +12,25 @@ import { CacheTable } from "../modules/table";
 import { CacheStack, CacheStackProps } from "./base";
 import { TURN_SCHEMA } from "./schemas";
 
+/**
+ * The session store stack: chat sessions in DynamoDB (`PK` = `SESSION#<id>`, `SK` = `META` / `TURN#…` / `SUMMARY#…`,
+ * TTL `expiresAt`, GSI `by-customer`) read through DAX, Redis/Valkey for the assembled context, rate limits and session
+ * locks, behind API Gateway and `functions/sessions`. Same outputs as the product catalog.
+ */
 export class SessionStoreStack extends CacheStack {
+  /** The sessions table. */
   public readonly table: CacheTable;
+  /** The DAX cluster in front of the sessions table. */
   public readonly dax: DaxCluster;
+  /** The Redis/Valkey cache (context, rate limits, locks). */
   public readonly cache: RedisCache;
+  /** The session function (`functions/sessions/handler.ts`). */
   public readonly fn: CacheAsideFunction;
+  /**
+   * The REST API: `GET /health`, `GET /sessions/{sessionId}`, `POST /sessions/{sessionId}/turns` (needs the API key).
+   */
   public readonly api: CacheApi;
+  /** Dashboard, alarm topic and (in prod) alarms. */
   public readonly observability: CacheObservability;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {

@@ -15,29 +15,42 @@ import type { CacheStore } from "./cache/types";
 import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics } from "./metrics";
 
+/**
+ * How a read was served: `HIT` from the cache, `MISS` from the table, `BYPASS` from the table because the cache was
+ * unavailable (or skipped).
+ */
 export type CacheStatus = "HIT" | "MISS" | "BYPASS";
 
+/** The outcome of {@link CacheAside.read}. */
 export interface ReadResult<T> {
-  /** The value, or undefined when the table has no such item (possibly served from a negative entry). */
+  /** The value, or undefined when the table has no such item (possibly served from a negative entry). Parsed on first access. */
   readonly value: T | undefined;
+  /**
+   * The value as JSON text, or undefined when not found. On a hit this is a slice of the cached
+   * entry, so a handler can answer without parsing and re-encoding it (the cache-hit hot path).
+   */
+  readonly json: string | undefined;
   /** HIT: from cache; MISS: loaded from the table (and cached when possible); BYPASS: cache unavailable. */
   readonly status: CacheStatus;
 }
 
+/**
+ * TTLs and lease timings of a {@link CacheAside} (from `CACHE_TTL_SECONDS`, `CACHE_TTL_JITTER_RATIO`,
+ * `NEGATIVE_CACHE_TTL_SECONDS`, `CACHE_LEASE_TTL_MS`, `CACHE_LEASE_WAIT_MS`).
+ */
 export interface CacheAsideSettings {
+  /** TTL of a cached value, before jitter. */
   readonly ttlSeconds: number;
   /** Extra random TTL as a fraction (0–0.5): entries written together expire apart. */
   readonly jitterRatio: number;
   /** TTL of "not found" entries, so a missing id cannot hammer the table. */
   readonly negativeTtlSeconds: number;
+  /** Lifetime of a miss's lease (stampede lock): longer than a table read ever takes. */
   readonly leaseTtlMs: number;
+  /** Longest a reader that lost the lease race polls the cache before reading the table itself. */
   readonly leaseWaitMs: number;
 }
 
-interface Envelope<T> {
-  v?: T;
-  nf?: 1;
-}
 
 /** A TTL in [ttl, ttl × (1 + ratio)], whole seconds. */
 export function jitteredTtl(ttlSeconds: number, ratio: number, random: () => number = Math.random): number {
@@ -46,6 +59,10 @@ export function jitteredTtl(ttlSeconds: number, ratio: number, random: () => num
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/**
+ * Cache-aside over a {@link CacheStore}: reads with stampede protection and negative caching, race-safe invalidation,
+ * and fallback to the table when the cache is down (see the file comment for the protocol).
+ */
 export class CacheAside {
   /** Keys whose invalidation failed while the cache was unreachable; retried on the next write or read. */
   private readonly pendingInvalidations = new Set<string>();
@@ -55,10 +72,16 @@ export class CacheAside {
     private readonly settings: CacheAsideSettings,
   ) {}
 
+  /** The store the reads and invalidations go to. */
   get backend(): CacheStore {
     return this.store;
   }
 
+  /**
+   * Reads `key` (a JSON-serializable value) from the cache, or on a miss with `load` from the table, caching what it
+   * loaded for `ttlSeconds` plus jitter (a missing item for the negative TTL). Never fails because of the cache: when
+   * it is unavailable the value comes from `load` with status `BYPASS`. Errors of `load` propagate.
+   */
   async read<T>(key: string, load: () => Promise<T | undefined>, metrics: RequestMetrics, ttlSeconds = this.settings.ttlSeconds): Promise<ReadResult<T>> {
     await this.retryPendingInvalidations();
     let cached: string | undefined;
@@ -68,10 +91,10 @@ export class CacheAside {
       return this.bypass(key, load, metrics, err);
     }
     if (cached !== undefined) {
-      const env = parseEnvelope<T>(cached);
-      if (env) {
+      const entry = decodeEntry(cached);
+      if (entry) {
         metrics.count(METRIC.CacheHit);
-        return { value: env.nf ? undefined : env.v, status: "HIT" };
+        return fromJson<T>(entry.json, "HIT");
       }
     }
     metrics.count(METRIC.CacheMiss);
@@ -87,7 +110,7 @@ export class CacheAside {
       const waited = await this.waitForFill<T>(key, metrics);
       if (waited) return waited;
       // The holder is slow or died: serve from the table, but leave caching to the holder.
-      return { value: await this.timedLoad(load, metrics), status: "MISS" };
+      return loaded(await this.timedLoad(load, metrics), "MISS");
     }
 
     let value: T | undefined;
@@ -97,15 +120,15 @@ export class CacheAside {
       await this.store.releaseLease(key, token).catch(() => undefined);
       throw err;
     }
-    const envelope: Envelope<T> = value === undefined ? { nf: 1 } : { v: value };
+    const result = loaded(value, "MISS");
     const ttl = value === undefined ? this.settings.negativeTtlSeconds : jitteredTtl(ttlSeconds, this.settings.jitterRatio);
     try {
-      await this.store.setIfLeaseHeld(key, JSON.stringify(envelope), ttl, token);
+      await this.store.setIfLeaseHeld(key, encodeEntry(result.json), ttl, token);
     } catch (err) {
       metrics.count(METRIC.CacheError);
       log("warn", "cache fill failed", { key, ...errorFields(err) });
     }
-    return { value, status: "MISS" };
+    return result;
   }
 
   /** Deletes the cached value and revokes any lease; remembered for retry if the cache is down. */
@@ -146,11 +169,11 @@ export class CacheAside {
       } catch {
         return undefined;
       }
-      const env = cached !== undefined ? parseEnvelope<T>(cached) : undefined;
-      if (env) {
+      const entry = cached !== undefined ? decodeEntry(cached) : undefined;
+      if (entry) {
         metrics.timing(METRIC.StampedeWait, Date.now() - start);
         metrics.count(METRIC.CacheHit);
-        return { value: env.nf ? undefined : env.v, status: "HIT" };
+        return fromJson<T>(entry.json, "HIT");
       }
     }
     metrics.timing(METRIC.StampedeWait, Date.now() - start);
@@ -162,7 +185,7 @@ export class CacheAside {
     if (isCircuitOpen(err)) metrics.count(METRIC.CircuitOpen);
     metrics.count(METRIC.Fallback);
     log("warn", "cache unavailable; reading the table", { key, ...errorFields(err) });
-    return { value: await this.timedLoad(load, metrics), status: "BYPASS" };
+    return loaded(await this.timedLoad(load, metrics), "BYPASS");
   }
 
   private async timedLoad<T>(load: () => Promise<T | undefined>, metrics: RequestMetrics): Promise<T | undefined> {
@@ -175,13 +198,39 @@ export class CacheAside {
   }
 }
 
-function parseEnvelope<T>(raw: string): Envelope<T> | undefined {
-  try {
-    const env = JSON.parse(raw) as Envelope<T>;
-    return env && typeof env === "object" && ("v" in env || env.nf === 1) ? env : undefined;
-  } catch {
-    return undefined; // a foreign or corrupt entry is a miss, and the fill overwrites it
+// Entries are `{"v":<value JSON>}` or `{"nf":1}` (not found). The value's JSON is a fixed-offset
+// slice of the entry, so a hit needs no JSON.parse.
+const VALUE_PREFIX = '{"v":';
+const NOT_FOUND = '{"nf":1}';
+
+function encodeEntry(json: string | undefined): string {
+  return json === undefined ? NOT_FOUND : `${VALUE_PREFIX}${json}}`;
+}
+
+/** The value's JSON text of an entry (undefined json = not found); undefined for a foreign entry (a miss, overwritten by the fill). */
+function decodeEntry(raw: string): { json: string | undefined } | undefined {
+  if (raw === NOT_FOUND) return { json: undefined };
+  if (raw.length > VALUE_PREFIX.length + 1 && raw.startsWith(VALUE_PREFIX) && raw.endsWith("}")) {
+    return { json: raw.slice(VALUE_PREFIX.length, -1) };
   }
+  return undefined;
+}
+
+/** A result whose value is parsed from `json` only if someone reads it. */
+function fromJson<T>(json: string | undefined, status: CacheStatus): ReadResult<T> {
+  let parsed: { v: T | undefined } | undefined;
+  return {
+    status,
+    json,
+    get value(): T | undefined {
+      parsed ??= { v: json === undefined ? undefined : (JSON.parse(json) as T) };
+      return parsed.v;
+    },
+  };
+}
+
+function loaded<T>(value: T | undefined, status: CacheStatus): ReadResult<T> {
+  return { status, value, json: value === undefined ? undefined : JSON.stringify(value) };
 }
 
 /** True for the breaker's fail-fast error (the name is the contract, not the class). */

@@ -6,18 +6,25 @@
 import type { CacheBackendKind } from "./cache/types";
 import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME } from "./metrics";
 
+/** Where and how the `redis` backend connects (`REDIS_*` variables). */
 export interface RedisSettings {
+  /** Primary (or, in cluster mode, configuration) endpoint (`REDIS_HOST`). */
   readonly host: string;
+  /** Port (`REDIS_PORT`, default 6379). */
   readonly port: number;
+  /** Connect with TLS (`REDIS_TLS`, default true). */
   readonly tls: boolean;
+  /** Use the cluster protocol (`REDIS_CLUSTER_MODE`, default false). */
   readonly clusterMode: boolean;
   /** Secrets Manager ARN of the AUTH token; absent for a local Redis without AUTH. */
   readonly authSecretArn?: string;
 }
 
+/** Circuit breaker settings (`BREAKER_*` and `CACHE_COMMAND_TIMEOUT_MS`). */
 export interface BreakerSettings {
   /** Failures within `windowMs` that open the circuit. */
   readonly failureThreshold: number;
+  /** Sliding window, in milliseconds, in which failures are counted. */
   readonly windowMs: number;
   /** How long the circuit stays open before one probe is let through. */
   readonly cooldownMs: number;
@@ -25,30 +32,45 @@ export interface BreakerSettings {
   readonly commandTimeoutMs: number;
 }
 
+/** The runtime configuration read by {@link loadRuntimeConfig}; help/runtime.md lists every variable and default. */
 export interface RuntimeConfig {
+  /** `SERVICE_NAME`: the metrics' `Service` dimension and the default key prefix. */
   readonly serviceName: string;
+  /** `AWS_REGION` (set by Lambda). */
   readonly region: string;
+  /** `TABLE_NAME`: the DynamoDB table (required). */
   readonly tableName: string;
   /** Override of the DynamoDB endpoint (local twin, tests). */
   readonly dynamoDbEndpoint?: string;
   /** `daxs://host:port` when DAX fronts the table. */
   readonly daxEndpoint?: string;
+  /** `CACHE_BACKEND`: `redis`, `dynamodb` or `memory`. */
   readonly cacheBackend: CacheBackendKind;
+  /** `CACHE_KEY_PREFIX`: prefix of every cache key. */
   readonly keyPrefix: string;
+  /** Redis connection; present when `REDIS_HOST` is set. */
   readonly redis?: RedisSettings;
   /** Table of the `dynamodb` cache backend. */
   readonly cacheTableName?: string;
+  /** `CACHE_TTL_SECONDS`: TTL of cached values. */
   readonly ttlSeconds: number;
+  /** `CACHE_TTL_JITTER_RATIO`: extra random TTL fraction. */
   readonly ttlJitterRatio: number;
+  /** `NEGATIVE_CACHE_TTL_SECONDS`: TTL of not-found entries. */
   readonly negativeTtlSeconds: number;
+  /** `CACHE_CONTROL_MAX_AGE_SECONDS`: `max-age` of cacheable responses. */
   readonly cacheControlMaxAgeSeconds: number;
   /** Lease (stampede lock) lifetime: longer than a table read ever takes. */
   readonly leaseTtlMs: number;
   /** Longest a follower waits for the lease holder to fill the cache. */
   readonly leaseWaitMs: number;
+  /** Circuit breaker settings. */
   readonly breaker: BreakerSettings;
+  /** `METRICS_NAMESPACE`: CloudWatch namespace of the EMF metrics. */
   readonly metricsNamespace: string;
+  /** `MAX_BODY_BYTES`: largest request body accepted. */
   readonly maxBodyBytes: number;
+  /** Session store settings (`CONTEXT_*`, `RATE_LIMIT_*`, `SESSION_*`, `CUSTOMER_INDEX_NAME`). */
   readonly sessions: {
     readonly contextTtlSeconds: number;
     readonly contextTurns: number;

@@ -1,30 +1,46 @@
 /** API Gateway REST proxy (payload v1) types, JSON responses and a small router. */
 
+/** The fields of an API Gateway REST proxy event (payload 1.0) the runtime reads. */
 export interface ProxyEvent {
+  /** HTTP method, e.g. `GET`. */
   readonly httpMethod: string;
+  /** Request path below the stage, e.g. `/products/p1`. */
   readonly path: string;
   /** The matched resource template, e.g. `/products/{productId}`. */
   readonly resource?: string;
+  /** Path parameters of the matched resource, not yet percent-decoded. */
   readonly pathParameters?: Record<string, string | undefined> | null;
+  /** Query string parameters, decoded. */
   readonly queryStringParameters?: Record<string, string | undefined> | null;
+  /** Request headers as sent (use {@link header} for a case-insensitive lookup). */
   readonly headers?: Record<string, string | undefined> | null;
+  /** Request body: text, or base64 when `isBase64Encoded`. */
   readonly body?: string | null;
+  /** True when `body` is base64 (binary media types). */
   readonly isBase64Encoded?: boolean;
+  /** Request context; the runtime reads `requestId`. */
   readonly requestContext?: { readonly requestId?: string; readonly stage?: string; readonly [k: string]: unknown };
 }
 
+/** A Lambda proxy integration response. */
 export interface ProxyResult {
+  /** HTTP status code. */
   statusCode: number;
+  /** Response headers. */
   headers: Record<string, string>;
+  /** Response body (JSON text for every route here). */
   body: string;
 }
 
 /** An error that becomes a 4xx/5xx JSON response with this status and message. */
 export class HttpError extends Error {
   constructor(
+    /** HTTP status of the response. */
     public readonly statusCode: number,
     message: string,
+    /** Extra response headers, e.g. `retry-after`. */
     public readonly headers: Record<string, string> = {},
+    /** Extra detail for the body's `details` field, e.g. the list of invalid fields. */
     public readonly details?: unknown,
   ) {
     super(message);
@@ -32,6 +48,7 @@ export class HttpError extends Error {
   }
 }
 
+/** A JSON response: `body` serialized, `content-type: application/json; charset=utf-8` plus `headers`. */
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): ProxyResult {
   return {
     statusCode,
@@ -40,6 +57,12 @@ export function json(statusCode: number, body: unknown, headers: Record<string, 
   };
 }
 
+/** A JSON response from text that is already JSON (a cache hit's entry), with no re-encoding. */
+export function jsonText(statusCode: number, body: string, headers: Record<string, string> = {}): ProxyResult {
+  return { statusCode, headers: { "content-type": "application/json; charset=utf-8", ...headers }, body };
+}
+
+/** The JSON error response of an {@link HttpError}: `{ error, details?, requestId? }` with its status and headers. */
 export function errorResult(err: HttpError, requestId?: string): ProxyResult {
   return json(
     err.statusCode,
@@ -50,8 +73,11 @@ export function errorResult(err: HttpError, requestId?: string): ProxyResult {
 
 /** A route: method + resource template, e.g. `GET /products/{productId}`. */
 export interface Route<C> {
+  /** HTTP method, e.g. `GET`. */
   readonly method: string;
+  /** Resource template exactly as the API declares it, e.g. `/products/{productId}`. */
   readonly path: string;
+  /** Answers the request; `params` holds the decoded path parameters, `ctx` the request context. */
   readonly handle: (event: ProxyEvent, params: Record<string, string>, ctx: C) => Promise<ProxyResult>;
 }
 

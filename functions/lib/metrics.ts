@@ -58,6 +58,7 @@ export const METRIC = {
   RateLimited: "RateLimited",
   LockContention: "LockContention",
 } as const;
+/** A metric name of {@link METRIC}. */
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];
 
 /** CloudWatch units the runtime uses. */
@@ -103,22 +104,26 @@ export class RequestMetrics {
     private readonly service: string,
   ) {}
 
+  /** Sets the `Route` dimension (`"<METHOD> <path template>"`). */
   setRoute(route: string): void {
     this.route = route;
   }
 
+  /** Adds `n` to a count metric. */
   count(name: MetricName, n = 1): void {
     const prior = this.values.get(name);
     if (prior && METRIC_UNITS[name] === "Count") prior[0] += n;
     else this.values.set(name, [n]);
   }
 
+  /** Records one duration, in milliseconds. */
   timing(name: MetricName, ms: number): void {
     const list = this.values.get(name) ?? [];
     list.push(Math.round(ms * 1000) / 1000);
     this.values.set(name, list);
   }
 
+  /** Writes what was recorded as one EMF line (nothing when empty) and starts over. */
   flush(): void {
     if (this.values.size === 0) return;
     const names = [...this.values.keys()];

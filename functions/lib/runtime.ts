@@ -12,22 +12,37 @@ import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics, routeDimension } from "./metrics";
 import { createTableClient, TableClient } from "./table";
 
+/**
+ * What a handler's routes work with, built once per container: the configuration, the cache store, the cache-aside
+ * reader on top of it, and the table client.
+ */
 export interface Runtime {
+  /** Configuration read from the environment. */
   readonly config: RuntimeConfig;
+  /** The cache backend (Redis, DynamoDB or memory) behind its circuit breaker. */
   readonly store: CacheStore;
+  /** Cache-aside reads (`read`) and invalidation (`invalidate`) over `store`. */
   readonly cache: CacheAside;
+  /** DynamoDB access, through DAX when `DAX_ENDPOINT` is set. */
   readonly table: TableClient;
 }
 
 /** Overrides for tests and the local twin; anything not given is built from the config. */
 export interface RuntimeDeps {
+  /** Configuration to use instead of the environment's. */
   readonly config?: RuntimeConfig;
+  /** Cache store to use instead of the configured backend. */
   readonly store?: CacheStore;
+  /** Table client to use instead of the configured DynamoDB/DAX client. */
   readonly table?: TableClient;
 }
 
 let fallbackCounter = 0;
 
+/**
+ * Builds a {@link Runtime}: whatever `deps` does not give is built from the configuration (by default
+ * `loadRuntimeConfig()` on `process.env`).
+ */
 export function createRuntime(deps: RuntimeDeps = {}): Runtime {
   const config = deps.config ?? loadRuntimeConfig();
   const store = deps.store ?? createCacheStore(config);
@@ -44,8 +59,11 @@ export function createRuntime(deps: RuntimeDeps = {}): Runtime {
 
 /** Per-request context handed to routes. */
 export interface RequestContext {
+  /** The container's runtime. */
   readonly rt: Runtime;
+  /** This request's metrics, written as one EMF line when the request ends. */
   readonly metrics: RequestMetrics;
+  /** API Gateway's request id, echoed in error bodies. */
   readonly requestId?: string;
 }
 

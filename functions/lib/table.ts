@@ -16,11 +16,17 @@ import { errorFields, log } from "./log";
  * them (their promise overloads; the SDK types also declare callback overloads).
  */
 export interface ItemApi {
+  /** GetItem. */
   getItem(input: GetItemCommandInput): Promise<GetItemCommandOutput>;
+  /** Query. */
   query(input: QueryCommandInput): Promise<QueryCommandOutput>;
+  /** PutItem. */
   putItem(input: PutItemCommandInput): Promise<PutItemCommandOutput>;
+  /** UpdateItem. */
   updateItem(input: UpdateItemCommandInput): Promise<UpdateItemCommandOutput>;
+  /** DeleteItem. */
   deleteItem(input: DeleteItemCommandInput): Promise<DeleteItemCommandOutput>;
+  /** DescribeTable. */
   describeTable(input: DescribeTableCommandInput): Promise<DescribeTableCommandOutput>;
 }
 
@@ -51,11 +57,16 @@ export interface TableClientOptions {
   readonly onFallback?: (op: string, err: unknown) => void;
 }
 
+/**
+ * DynamoDB item access that goes through DAX when a DAX client is given and falls back to DynamoDB for `daxCooldownMs`
+ * after any DAX failure or timeout (request errors such as a failed condition are not retried).
+ */
 export class TableClient {
   private daxDownUntil = 0;
 
   constructor(private readonly opts: TableClientOptions) {}
 
+  /** True when a DAX client is configured. */
   get usesDax(): boolean {
     return !!this.opts.dax;
   }
@@ -66,6 +77,7 @@ export class TableClient {
     return this.viaDax("getItem", input);
   }
 
+  /** Eventually consistent queries go through DAX; strongly consistent ones straight to DynamoDB. */
   query(input: Input<"query">): Promise<Output<"query">> {
     if (input.ConsistentRead) return this.opts.dynamoDb.query(input);
     return this.viaDax("query", input);
@@ -76,14 +88,17 @@ export class TableClient {
     return this.viaDax("putItem", input);
   }
 
+  /** Through DAX when present (write-through). */
   updateItem(input: Input<"updateItem">): Promise<Output<"updateItem">> {
     return this.viaDax("updateItem", input);
   }
 
+  /** Through DAX when present (write-through). */
   deleteItem(input: Input<"deleteItem">): Promise<Output<"deleteItem">> {
     return this.viaDax("deleteItem", input);
   }
 
+  /** Always DynamoDB (DAX has no control plane); the health route uses it. */
   describeTable(input: Input<"describeTable">): Promise<Output<"describeTable">> {
     return this.opts.dynamoDb.describeTable(input);
   }

@@ -5,6 +5,7 @@ import { header, HttpError, ProxyEvent } from "./http";
 /** Ids: 1–128 of letters, digits, `-`, `_`, `.`, `:` (no `#`: it separates sort-key parts). */
 export const ID_RE = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 
+/** Returns `value` when it is a valid id ({@link ID_RE}); otherwise throws an HttpError 400 naming `name`. */
 export function validateId(name: string, value: string | undefined): string {
   if (value === undefined || value === "") throw new HttpError(400, `${name} is required`);
   if (!ID_RE.test(value)) {

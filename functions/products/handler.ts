@@ -4,7 +4,7 @@
  */
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { CacheStatus } from "../lib/cache-aside";
-import { json, ProxyEvent, ProxyResult } from "../lib/http";
+import { json, jsonText, ProxyEvent, ProxyResult } from "../lib/http";
 import { health } from "../lib/health";
 import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
 import { checkFields, FieldRule, parseJsonBody, validateId } from "../lib/validate";
@@ -33,10 +33,10 @@ async function getProduct(_e: ProxyEvent, p: Record<string, string>, { rt, metri
     const out = await rt.table.getItem({ TableName: rt.config.tableName, Key: marshall({ productId: id }) });
     return out.Item ? (unmarshall(out.Item) as Product) : undefined;
   }, metrics);
-  if (result.value === undefined) {
+  if (result.json === undefined) {
     return json(404, { error: `product ${id} not found` }, { "x-cache": result.status });
   }
-  return json(200, result.value, cacheHeaders(rt, result.status));
+  return jsonText(200, result.json, cacheHeaders(rt, result.status));
 }
 
 async function putProduct(e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {

@@ -6,7 +6,7 @@
  */
 import { randomBytes } from "crypto";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { HttpError, json, ProxyEvent, ProxyResult } from "../lib/http";
+import { HttpError, json, jsonText, ProxyEvent, ProxyResult } from "../lib/http";
 import { log, errorFields } from "../lib/log";
 import { METRIC } from "../lib/metrics";
 import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
@@ -101,8 +101,8 @@ async function getSession(e: ProxyEvent, p: Record<string, string>, { rt, metric
     return json(200, ctx, { "x-cache": "BYPASS", "cache-control": "no-store" });
   }
   const result = await rt.cache.read(contextKey(id), () => assemble(rt, id, false), metrics, rt.config.sessions.contextTtlSeconds);
-  if (!result.value) return json(404, { error: `session ${id} not found` }, { "x-cache": result.status });
-  return json(200, result.value, { "x-cache": result.status, "cache-control": "private, no-cache" });
+  if (result.json === undefined) return json(404, { error: `session ${id} not found` }, { "x-cache": result.status });
+  return jsonText(200, result.json, { "x-cache": result.status, "cache-control": "private, no-cache" });
 }
 
 /** Takes the session's write lock, waiting briefly; undefined when the cache cannot lock (fail open). */

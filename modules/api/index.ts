@@ -29,12 +29,14 @@ import { PropsValidator } from "../core/validation";
 
 /** HTTP methods a route may use. */
 export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE" | "PATCH";
+/** Every {@link HttpMethod}. */
 export const HTTP_METHODS: readonly HttpMethod[] = ["GET", "PUT", "POST", "DELETE", "PATCH"];
 /** Methods that carry a request body, and so may have a body schema. */
 export const BODY_METHODS: readonly HttpMethod[] = ["PUT", "POST", "PATCH"];
 
 /** API Gateway execution log levels. */
 export type ApiLoggingLevel = "OFF" | "ERROR" | "INFO";
+/** Every {@link ApiLoggingLevel}. */
 export const API_LOGGING_LEVELS: readonly ApiLoggingLevel[] = ["OFF", "ERROR", "INFO"];
 
 /** Any JSON value. */
@@ -47,6 +49,7 @@ export const JSON_SCHEMA_DRAFT_04 = "http://json-schema.org/draft-04/schema#";
 
 /** One route: a method on a path, proxied to a function. */
 export interface ApiRoute {
+  /** HTTP method of the route. */
   readonly method: HttpMethod;
   /**
    * Resource path, e.g. `/products/{productId}`: starts with `/`, segments of letters, digits,
@@ -171,6 +174,7 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
  * JSON error responses and (when a route asks for it) an API key with a usage plan.
  */
 export class CacheApi extends Construct {
+  /** The Terraform `aws_api_gateway_rest_api` resource (regional endpoint). */
   public readonly restApi: ApiGatewayRestApi;
   /** Resources by full path (e.g. `/products/{productId}`); the root `/` is the API's own. */
   public readonly resources: ReadonlyMap<string, ApiGatewayResource>;
@@ -184,10 +188,15 @@ export class CacheApi extends Construct {
   public readonly paramsValidator?: ApiGatewayRequestValidator;
   /** Validates body and parameters; present when some route has a body schema. */
   public readonly bodyValidator?: ApiGatewayRequestValidator;
+  /** JSON `DEFAULT_4XX` and `DEFAULT_5XX` gateway responses. */
   public readonly gatewayResponses: readonly ApiGatewayGatewayResponse[];
+  /** The deployment, replaced (create before destroy) whenever `redeploymentHash` changes. */
   public readonly deployment: ApiGatewayDeployment;
+  /** The stage: access logs, X-Ray tracing. */
   public readonly stage: ApiGatewayStage;
+  /** Stage-wide method settings: throttling, execution log level, metrics. */
   public readonly methodSettings: ApiGatewayMethodSettings;
+  /** The group the stage writes JSON access logs to. */
   public readonly accessLogGroup: LogGroup;
   /** The group API Gateway writes execution logs to, created here so it has a retention. */
   public readonly executionLogGroup: LogGroup;
@@ -206,11 +215,11 @@ export class CacheApi extends Construct {
 
   /** @attribute — base URL of the stage, e.g. `https://abc.execute-api.eu-west-1.amazonaws.com/v1`. */
   public readonly url: string;
-  /** @attribute */
+  /** @attribute The REST API's id. */
   public readonly restApiId: string;
-  /** @attribute */
+  /** @attribute The REST API's execution ARN (what Lambda permissions name as source). */
   public readonly executionArn: string;
-  /** @attribute */
+  /** @attribute The stage's name, the first segment of every URL. */
   public readonly stageName: string;
   /** @attribute — the API key's id, when a route requires a key. */
   public readonly apiKeyId?: string;
@@ -224,7 +233,9 @@ export class CacheApi extends Construct {
   public readonly redeploymentHash: string;
   /** Throttling and logging in force, after defaults. */
   public readonly throttlingRateLimit: number;
+  /** Burst limit in force, after defaults. */
   public readonly throttlingBurstLimit: number;
+  /** Execution log level in force, after defaults. */
   public readonly loggingLevel: ApiLoggingLevel;
 
   constructor(scope: Construct, id: string, props: CacheApiProps) {

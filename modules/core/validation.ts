@@ -20,7 +20,9 @@ export interface PropsProblem {
  */
 export class PropsValidationError extends Error {
   constructor(
+    /** Path of the construct (or config) whose props were refused, e.g. `session-store-dev/dax`. */
     public readonly constructPath: string,
+    /** Every problem found, in the order they were checked. */
     public readonly problems: readonly PropsProblem[],
   ) {
     super(

@@ -125,10 +125,15 @@ export const DAX_DATA_ACTIONS = [
  * wiring, and a service role limited to the tables it fronts.
  */
 export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
+  /** The Terraform `aws_dax_cluster` resource. */
   public readonly resource: TfDaxCluster;
+  /** Subnet group over the network's private subnets. */
   public readonly subnetGroup: DaxSubnetGroup;
+  /** Parameter group holding the record and query TTLs. */
   public readonly parameterGroup: DaxParameterGroup;
+  /** The cluster's security group: ingress only on 9111, only from wired clients. */
   public readonly securityGroup: SecurityGroup;
+  /** The cluster's security group and TLS port, for wiring (`allowFrom`). */
   public readonly connections: Connections;
   /** Role DAX assumes to reach the tables. */
   public readonly role: Role;
@@ -137,9 +142,9 @@ export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
    * `daxs` scheme makes the client speak TLS, which a TLS-only cluster requires.
    */
   public readonly discoveryEndpoint: string;
-  /** @attribute */
+  /** @attribute The cluster's ARN. */
   public readonly clusterArn: string;
-  /** @attribute */
+  /** @attribute The cluster's name. */
   public readonly clusterName: string;
   /** @attribute DNS name of the discovery endpoint. */
   public readonly clusterAddress: string;

@@ -25,13 +25,16 @@ import { bundleHandler, Bundle } from "./bundle";
  * 5.100 accepts (AWS deprecated nodejs20.x in April 2026).
  */
 export type NodeRuntime = "nodejs22.x";
+/** Every {@link NodeRuntime}, for validation and iteration. */
 export const SUPPORTED_RUNTIMES: readonly NodeRuntime[] = ["nodejs22.x"];
 
 /** A DynamoDB table a function can be wired to. */
 export interface ITableBinding {
-  /** @attribute */
+  /** @attribute The table's name. */
   readonly tableName: string;
+  /** Lets `grantee` read items and query the table and its indexes. */
   grantReadData(grantee: IGrantable): void;
+  /** Lets `grantee` read and write items (no table management). */
   grantReadWriteData(grantee: IGrantable): void;
 }
 
@@ -39,6 +42,7 @@ export interface ITableBinding {
 export interface ICacheBinding extends IConnectable {
   /** Address clients connect to (primary endpoint, or configuration endpoint in cluster mode). */
   readonly endpointAddress: string;
+  /** Port clients connect to (TLS). */
   readonly port: number;
   /** ARN of the secret holding the AUTH token. */
   readonly authSecretArn: string;
@@ -54,7 +58,9 @@ export interface ICacheBinding extends IConnectable {
 export interface IDaxBinding extends IConnectable {
   /** `daxs://…:9111` discovery endpoint (daxs: the cluster only accepts TLS). */
   readonly discoveryEndpoint: string;
+  /** Lets `peer` reach the cluster's TLS port. */
   allowFrom(peer: IConnectable): void;
+  /** Lets `grantee` call the DAX data-plane actions on this cluster. */
   grantAccess(grantee: IGrantable): void;
 }
 
@@ -65,6 +71,11 @@ export interface CacheAsideFunctionProps {
   /**
    * Handler entry file: absolute, or relative to this package's root
    * (e.g. `functions/products/handler.ts`). Bundled by esbuild at synth time.
+   * Relative paths resolve against the root of `@cachefront/cdktf-dynamodb-cache` (see
+   * `packageRoot()`), not against your app: `functions/products/handler.ts` and
+   * `functions/sessions/handler.ts` are the handlers the package ships (as TypeScript, bundled
+   * from `node_modules`). Give your own handler as an absolute path, e.g.
+   * `path.join(__dirname, "handler.ts")`.
    */
   readonly entry: string;
   /**
@@ -144,20 +155,27 @@ const REFERENCE_SUFFIX_RE = /(_ARN|_NAME|_ID)$/i;
  * role and X-Ray tracing, whose code is bundled from `functions/`.
  */
 export class CacheAsideFunction extends Construct implements IGrantable, IConnectable {
+  /** The Terraform `aws_lambda_function` resource. */
   public readonly resource: LambdaFunction;
+  /** The execution role: logs, VPC access and X-Ray, plus whatever wiring grants. */
   public readonly role: Role;
+  /** The function's log group (`/aws/lambda/<name>`), created with a retention. */
   public readonly logGroup: LogGroup;
+  /** The function's security group: no ingress, egress only to what it is wired to. */
   public readonly securityGroup: SecurityGroup;
+  /** The function's security group, for wiring (a Lambda listens on no port). */
   public readonly connections: Connections;
+  /** The execution role, which grants (`table.grantReadData(fn)`) add policies to. */
   public readonly grantPrincipal: IPrincipal;
   /** The bundle deployed (path, content hash, size). */
   public readonly bundle: Bundle;
-  /** @attribute */
+  /** @attribute The function's name. */
   public readonly functionName: string;
-  /** @attribute */
+  /** @attribute The function's ARN. */
   public readonly functionArn: string;
   /** @attribute — the ARN API Gateway integrations invoke. */
   public readonly invokeArn: string;
+  /** The network the function runs in (its private subnets). */
   public readonly network: Network;
   private readonly env: Record<string, string> = {};
 

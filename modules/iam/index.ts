@@ -26,6 +26,7 @@ export const ScopedServices = ["dynamodb", "dax", "secretsmanager", "kms", "elas
 
 /** Something that can be granted permissions, e.g. a function. */
 export interface IGrantable {
+  /** The principal grants are added to (a function's execution role). */
   readonly grantPrincipal: IPrincipal;
 }
 
@@ -53,11 +54,13 @@ export interface RoleProps {
 
 /** An IAM role trusted by exactly one AWS service, with permissions added by grants. */
 export class Role extends Construct implements IPrincipal, IGrantable {
+  /** The Terraform `aws_iam_role` resource. */
   public readonly resource: IamRole;
-  /** @attribute */
+  /** @attribute The role's ARN. */
   public readonly roleArn: string;
-  /** @attribute */
+  /** @attribute The role's name. */
   public readonly roleName: string;
+  /** The role itself: grants to the role add inline policies to it. */
   public readonly grantPrincipal: IPrincipal = this;
   private readonly policies = new Map<string, IamRolePolicy>();
 

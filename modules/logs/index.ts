@@ -26,10 +26,11 @@ export interface LogGroupProps {
 
 /** A CloudWatch log group that always has a retention period. */
 export class LogGroup extends Construct {
+  /** The Terraform `aws_cloudwatch_log_group` resource. */
   public readonly resource: CloudwatchLogGroup;
-  /** @attribute */
+  /** @attribute The log group's name. */
   public readonly logGroupName: string;
-  /** @attribute */
+  /** @attribute The log group's ARN (without the trailing `:*`). */
   public readonly logGroupArn: string;
   /** The retention in force, after defaults. */
   public readonly retentionDays: number;

@@ -92,7 +92,9 @@ export interface NetworkProps {
 
 /** An interface VPC endpoint, reachable on 443 from what is wired to it. */
 export class InterfaceEndpoint extends Construct implements IConnectable {
+  /** The Terraform `aws_vpc_endpoint` resource. */
   public readonly resource: VpcEndpoint;
+  /** The endpoint's security group on port 443: wire clients with `connections.allowDefaultPortFrom(fn)`. */
   public readonly connections: Connections;
 
   constructor(
@@ -134,25 +136,31 @@ const AZ_RE = /^([a-z]{2}(?:-gov)?-[a-z]+-\d)[a-z]$/;
  * endpoint on them, flow logs to CloudWatch Logs and the default security group emptied.
  */
 export class Network extends Construct {
+  /** The Terraform `aws_vpc` resource. */
   public readonly vpc: Vpc;
-  /** @attribute */
+  /** @attribute The VPC's id. */
   public readonly vpcId: string;
   /** The AZs, in the order given. */
   public readonly availabilityZones: readonly string[];
+  /** Region of the VPC (given, or derived from the availability zone names). */
   public readonly region: string;
   /** Private subnets, one per AZ. */
   public readonly privateSubnets: Subnet[] = [];
-  /** @attribute */
+  /** @attribute Ids of the private subnets, one per AZ, in AZ order. */
   public readonly privateSubnetIds: string[];
   /** Literal CIDRs of the private subnets. */
   public readonly privateSubnetCidrs: readonly string[];
+  /** Route tables of the private subnets, one per AZ (the DynamoDB gateway endpoint is on each). */
   public readonly privateRouteTables: RouteTable[] = [];
+  /** Public subnets, one per AZ; empty unless `publicSubnets` is on. */
   public readonly publicSubnets: Subnet[] = [];
   /** The DynamoDB gateway endpoint. */
   public readonly dynamoDbEndpoint: VpcEndpoint;
   /** Prefix list of the DynamoDB endpoint: the destination for function egress to DynamoDB. */
   public readonly dynamoDbPrefixListId: string;
+  /** The VPC flow log (all traffic by default, one-minute aggregation). */
   public readonly flowLog: FlowLog;
+  /** Log group the flow log delivers to, with the profile's retention. */
   public readonly flowLogGroup: LogGroup;
   /** True when private subnets route to the internet through NAT. */
   public readonly hasNat: boolean;

@@ -28,8 +28,11 @@ export const POLICY_MODE_ENV = "CACHEFRONT_POLICY";
 
 /** What the pack records in a stack's `//` metadata. */
 export interface PolicyMetadata {
+  /** Name of the pack that recorded it (`cachefront`). */
   readonly pack: string;
+  /** Profile the stack was evaluated with. */
   readonly profile: Profile;
+  /** Suppressions in force in the stack. */
   readonly suppressions: readonly Suppression[];
 }
 

@@ -7,10 +7,13 @@ import { isExpression, many, TerraformModel, TfResource, wholeReference } from "
 
 /** One statement, normalised. Lists hold `${...}` strings where an element is an expression. */
 export interface StatementView {
+  /** `Allow` or `Deny`. */
   readonly effect: "Allow" | "Deny";
+  /** Actions of `Action` (empty when the statement uses `NotAction`). */
   readonly actions: readonly string[];
   /** Present when the statement uses `NotAction`. */
   readonly notActions?: readonly string[];
+  /** Resources of `Resource` (empty when the statement uses `NotResource`). */
   readonly resources: readonly string[];
   /** Present when the statement uses `NotResource`. */
   readonly notResources?: readonly string[];

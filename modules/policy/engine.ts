@@ -33,16 +33,21 @@ export interface Suppression {
 
 /** The outcome of one rule on one resource (not-applicable outcomes are not findings). */
 export interface Finding {
+  /** Id of the rule, e.g. `CF-SG-1`. */
   readonly ruleId: string;
+  /** The rule's title. */
   readonly title: string;
   /** Effective severity in this stack (after prod escalation). */
   readonly severity: Severity;
+  /** Outcome: pass, fail, unknown or suppressed. */
   readonly status: FindingStatus;
   /** For suppressed findings: what the rule said before the suppression. */
   readonly suppressedStatus?: "fail" | "unknown";
+  /** Stack the resource belongs to. */
   readonly stack: string;
   /** Terraform address, e.g. `aws_lambda_function.fn_function_DEA3557A`. */
   readonly address: string;
+  /** Terraform resource type, e.g. `aws_lambda_function`. */
   readonly resourceType: string;
   /** Construct path of the resource. */
   readonly path: string;
@@ -62,26 +67,39 @@ export interface Finding {
 export interface SuppressionUse extends Suppression {
   /** Absolute construct path (`` for the whole stack). */
   readonly path: string;
+  /** Findings it covered. */
   readonly matched: number;
 }
 
 /** Counts of a stack's findings. */
 export interface ReportSummary {
+  /** Error-level violations (not suppressed). */
   readonly errors: number;
+  /** Warning-level violations (not suppressed). */
   readonly warnings: number;
+  /** Outcomes that could not be decided from the configuration. */
   readonly unknown: number;
+  /** Violations or unknowns covered by a suppression. */
   readonly suppressed: number;
+  /** Passing outcomes. */
   readonly passed: number;
+  /** Resources evaluated. */
   readonly resources: number;
+  /** Rules evaluated. */
   readonly rules: number;
 }
 
 /** Everything the pack found in one stack. */
 export interface StackReport {
+  /** Stack name. */
   readonly stack: string;
+  /** Profile the stack was evaluated with. */
   readonly profile: Profile;
+  /** Every finding, passes included. */
   readonly findings: readonly Finding[];
+  /** Every suppression in force, with how many findings it covered. */
   readonly suppressions: readonly SuppressionUse[];
+  /** Counts of the findings. */
   readonly summary: ReportSummary;
   /** Rules evaluated (ids), in pack order. */
   readonly ruleIds: readonly string[];

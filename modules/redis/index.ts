@@ -188,16 +188,23 @@ export interface RedisCacheProps {
  * and multi-AZ automatic failover whenever it has replicas.
  */
 export class RedisCache extends Construct implements ICacheBinding {
+  /** The Terraform `aws_elasticache_replication_group` resource. */
   public readonly replicationGroup: ElasticacheReplicationGroup;
+  /** Subnet group over the network's private subnets. */
   public readonly subnetGroup: ElasticacheSubnetGroup;
+  /** Parameter group of the engine's family (`maxmemory-policy`, and `cluster-enabled` in cluster mode). */
   public readonly parameterGroup: ElasticacheParameterGroup;
+  /** The cache's security group: ingress only on its port, only from wired clients. */
   public readonly securityGroup: SecurityGroup;
+  /** The cache's security group and port, for wiring (`allowFrom`). */
   public readonly connections: Connections;
   /** Secret holding the AUTH token. */
   public readonly authSecret: SecretsmanagerSecret;
   /** The secret's one version; its value is generated once and then left alone. */
   public readonly authSecretVersion: SecretsmanagerSecretVersion;
+  /** Log group receiving the slow log (JSON). */
   public readonly slowLogGroup: LogGroup;
+  /** Log group receiving the engine log (JSON). */
   public readonly engineLogGroup: LogGroup;
   /** Engine and version in force. */
   public readonly engine: CacheEngine;
@@ -221,13 +228,13 @@ export class RedisCache extends Construct implements ICacheBinding {
   public readonly endpointAddress: string;
   /** @attribute Reader endpoint (load-balanced over replicas); undefined in cluster mode. */
   public readonly readerEndpointAddress?: string;
-  /** @attribute */
+  /** @attribute Port the nodes listen on (TLS). */
   public readonly port: number;
   /** @attribute ARN of the secret holding the AUTH token. */
   public readonly authSecretArn: string;
-  /** @attribute */
+  /** @attribute The replication group's id. */
   public readonly replicationGroupId: string;
-  /** @attribute */
+  /** @attribute The replication group's ARN. */
   public readonly replicationGroupArn: string;
   /**
    * Cache cluster ids of the member nodes, known at synth time: `<id>-001`, `<id>-002`, … without

@@ -33,7 +33,7 @@ export interface SecurityGroupProps {
 export class SecurityGroup extends Construct {
   /** The Terraform resource. */
   public readonly resource: TfSecurityGroup;
-  /** @attribute */
+  /** @attribute The security group's id. */
   public readonly securityGroupId: string;
   private readonly ruleKeys = new Set<string>();
 
@@ -110,6 +110,7 @@ function shortHash(s: string): string {
 
 /** Anything that owns a security group and can be wired to others. */
 export interface IConnectable {
+  /** Its security group and listening port, which wiring (`allowFrom`) writes rules on. */
   readonly connections: Connections;
 }
 

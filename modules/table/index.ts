@@ -27,8 +27,9 @@ export interface KeyAttribute {
 export interface GlobalSecondaryIndex {
   /** Index name (3–255 of a-z, A-Z, 0-9, `_`, `-`, `.`). */
   readonly indexName: string;
+  /** Partition key of the index. */
   readonly partitionKey: KeyAttribute;
-  /** @default none */
+  /** Sort key of the index. @default none */
   readonly sortKey?: KeyAttribute;
   /**
    * Attributes copied into the index: `ALL`, `KEYS_ONLY`, or a list of non-key attributes.
@@ -43,9 +44,9 @@ export interface ProvisionedCapacity {
   readonly readCapacity: number;
   /** Minimum (and initial) write capacity units. */
   readonly writeCapacity: number;
-  /** @default 10 × readCapacity */
+  /** Ceiling autoscaling may raise read capacity to. @default 10 × readCapacity */
   readonly maxReadCapacity?: number;
-  /** @default 10 × writeCapacity */
+  /** Ceiling autoscaling may raise write capacity to. @default 10 × writeCapacity */
   readonly maxWriteCapacity?: number;
   /** Target utilization percent for autoscaling (20–90). @default 70 */
   readonly targetUtilizationPercent?: number;
@@ -62,7 +63,9 @@ export class Billing {
     return new Billing("PROVISIONED", capacity);
   }
   private constructor(
+    /** DynamoDB billing mode: `PAY_PER_REQUEST` (on demand) or `PROVISIONED`. */
     public readonly mode: "PAY_PER_REQUEST" | "PROVISIONED",
+    /** Capacity floor, ceiling and autoscaling target; only in provisioned mode. */
     public readonly capacity?: ProvisionedCapacity,
   ) {}
 }
@@ -130,16 +133,21 @@ const NAME_RE = /^[a-zA-Z0-9_.-]{3,255}$/;
  * protection in prod, on-demand by default; permissions only through its grant methods.
  */
 export class CacheTable extends Construct implements ITableBinding {
+  /** The Terraform `aws_dynamodb_table` resource. */
   public readonly resource: DynamodbTable;
-  /** @attribute */
+  /** @attribute The table's name. */
   public readonly tableName: string;
-  /** @attribute */
+  /** @attribute The table's ARN. */
   public readonly tableArn: string;
   /** @attribute — empty unless `stream` is set. */
   public readonly streamArn: string;
+  /** The table's partition key. */
   public readonly partitionKey: KeyAttribute;
+  /** The table's sort key, when it has one. */
   public readonly sortKey?: KeyAttribute;
+  /** The TTL attribute in force (epoch seconds). */
   public readonly timeToLiveAttribute: string;
+  /** Names of the global secondary indexes, in the order given. */
   public readonly indexNames: readonly string[];
   private readonly kmsKeyArn?: string;
 

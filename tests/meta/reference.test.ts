@@ -10,6 +10,7 @@ import {
   renderReference,
   stalePages,
 } from "../../tools/docs/gen-reference";
+import { findUndocumentedExports, packageEntryPoints, publicApi } from "../../tools/docs/api-coverage";
 
 const ROOT = path.resolve(__dirname, "../..");
 
@@ -171,5 +172,80 @@ describe("the documentation checks fire", () => {
     expect(page).toContain("| widgetId | `string` |");
     expect(page).toContain("`Helper.create(): Helper`");
     expect(page).not.toContain(dir);
+  });
+});
+
+describe("the package's public API (package.json exports)", () => {
+  const entries = packageEntryPoints(ROOT);
+
+  test("the exports map names the root, ./policy and ./runtime entry points, each a TypeScript source here", () => {
+    expect([...entries]).toEqual([
+      [".", "modules/index.ts"],
+      ["./policy", "modules/policy/index.ts"],
+      ["./runtime", "functions/lib/index.ts"],
+    ]);
+  });
+
+  test("every exported symbol, every public method and attribute of its classes, every interface member has a JSDoc summary", () => {
+    const api = publicApi(ROOT, [...entries.values()]);
+    const gaps = findUndocumentedExports(ROOT, [...entries.values()]);
+    if (gaps.length > 0) throw new Error(`Undocumented public API (${gaps.length}):\n${gaps.map((g) => `  ${g}`).join("\n")}`);
+    // Guard against a check that passes because it saw nothing.
+    const kinds = new Set(api.map((s) => s.kind));
+    for (const k of ["class", "function", "interface", "type", "const", "method", "property", "member"]) expect(kinds).toContain(k);
+    expect(api.filter((s) => s.entry === "modules/index.ts" && !s.name.includes(".")).map((s) => s.name)).toEqual(
+      expect.arrayContaining(["Network", "RedisCache", "DaxCluster", "CacheTable", "CacheAsideFunction", "CacheApi", "CacheObservability", "CacheStack", "ProductCatalogStack", "loadConfig"]),
+    );
+    expect(api.length).toBeGreaterThan(500);
+  });
+
+  describe("the check fires", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = fixtureRoot({
+        "lib/index.ts": `export { Widget, helper } from "./widget";
+export type { Shape } from "./widget";
+/** Documented. */
+export const ANSWER = 42;
+export const QUESTION = "?";
+`,
+        "lib/widget.ts": `/** A widget. */
+export class Widget {
+  /** Documented. */
+  public readonly size = 1;
+  public readonly colour = "blue";
+  private readonly secret = 1;
+  constructor(/** Documented. */ public readonly label: string, public readonly tag: string) {}
+  /** Documented. */
+  grow(): void {}
+  shrink(): void {}
+  protected hidden(): void {}
+  /** @internal */
+  internalOnly(): void {}
+}
+/** A shape. */
+export interface Shape {
+  /** Documented. */
+  readonly sides: number;
+  readonly name: string;
+  area(): number;
+}
+export function helper(): number { return new Widget("a", "b").size; }
+`,
+      });
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test("GIVEN undocumented exports, class members and interface members THEN each is named; private, protected and @internal are not", () => {
+      expect(findUndocumentedExports(dir, ["lib/index.ts"]).map((g) => g.replace(/ \(.*$/, "")).sort()).toEqual([
+        "lib/index.ts: QUESTION",
+        "lib/index.ts: Widget.tag",
+        "lib/index.ts: Widget.colour",
+        "lib/index.ts: Widget.shrink()",
+        "lib/index.ts: helper",
+        "lib/index.ts: Shape.name",
+        "lib/index.ts: Shape.area()",
+      ].sort());
+    });
   });
 });

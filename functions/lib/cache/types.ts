@@ -37,7 +37,12 @@ export interface WindowResult {
   readonly retryAfterMs: number;
 }
 
+/**
+ * A cache backend: values with TTLs, leases for stampede protection, atomic invalidation and sliding-window rate
+ * limits.
+ */
 export interface CacheStore {
+  /** Which backend this is. */
   readonly kind: CacheBackendKind;
 
   /** The value, or undefined when absent or expired. */
@@ -50,11 +55,13 @@ export interface CacheStore {
   getMany(keys: readonly string[]): Promise<Array<string | undefined>>;
   /** Stores several values (a pipeline on Redis, a batch on DynamoDB). */
   setMany(entries: readonly CacheEntry[]): Promise<void>;
+  /** True when `key` holds an unexpired value. */
   has(key: string): Promise<boolean>;
   /** Sets a new TTL on an existing key; false when the key does not exist. */
   expire(key: string, ttlSeconds: number): Promise<boolean>;
   /** Remaining seconds; -2 when the key does not exist, -1 when it has no TTL. */
   ttl(key: string): Promise<number>;
+  /** Counters since the store was created. */
   stats(): CacheStats;
 
   /**

@@ -10,6 +10,9 @@ import { LOGS_RULES, SECRETS_RULES } from "./logs-secrets";
 import { SECURITY_GROUP_RULES } from "./security-group";
 import { VPC_RULES } from "./vpc";
 
+/**
+ * Every rule of the cachefront pack, in evaluation order (exported as `CACHEFRONT_RULES`); help/policy.md lists them.
+ */
 export const ALL_RULES: readonly PolicyRule[] = [
   ...VPC_RULES,
   ...SECURITY_GROUP_RULES,

@@ -1,0 +1,142 @@
+/**
+ * The benchmark's building blocks (tools/bench): statistics, the Zipf workload, the naive synth
+ * baseline's import rewriting, the page markers and the chart. Fast and offline; the benchmark
+ * itself is run with `npm run bench`, not by the tests.
+ */
+import { readdirSync, readFileSync, statSync } from "fs";
+import * as path from "path";
+import { renderChart } from "../../tools/bench/chart";
+import { namespaceMap, PROVIDER, rewriteProviderImports } from "../../tools/bench/naive";
+import { PAGE_BEGIN, PAGE_END, replaceSection, targets } from "../../tools/bench/report";
+import { cdfPoints, percentile, ratio, summarize } from "../../tools/bench/stats";
+import { mulberry32, ttlCacheHitRatio, Zipf } from "../../tools/bench/zipf";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+describe("stats", () => {
+  test("nearest-rank percentiles", () => {
+    const v = Array.from({ length: 100 }, (_, i) => 100 - i); // 100 … 1, unsorted on purpose
+    expect(percentile(v, 50)).toBe(50);
+    expect(percentile(v, 99)).toBe(99);
+    expect(percentile(v, 100)).toBe(100);
+    expect(percentile([3, 1, 2], 99)).toBe(3); // fewer than 100 samples: p99 is the largest
+    expect(percentile([], 50)).toBeNaN();
+  });
+
+  test("summaries, ratios and CDF points", () => {
+    const s = summarize([1, 2, 3, 4]);
+    expect(s).toMatchObject({ n: 4, min: 1, p50: 2, max: 4, mean: 2.5 });
+    expect(ratio(1, 4)).toBe(0.25);
+    expect(ratio(1, 0)).toBeNaN();
+    const cdf = cdfPoints([5, 1, 3]);
+    expect(cdf[0]).toEqual([1, 0]);
+    expect(cdf[cdf.length - 1]).toEqual([5, 1]);
+  });
+});
+
+describe("Zipf workload", () => {
+  test("probabilities sum to 1 and fall with rank", () => {
+    const z = new Zipf(1000, 1.0);
+    let sum = 0;
+    for (let k = 1; k <= 1000; k++) sum += z.probability(k);
+    expect(sum).toBeCloseTo(1, 9);
+    expect(z.probability(1) / z.probability(2)).toBeCloseTo(2, 9);
+  });
+
+  test("sampling is deterministic per seed and follows the distribution", () => {
+    const z = new Zipf(10_000, 1.0);
+    const a = mulberry32(1);
+    const b = mulberry32(1);
+    const xs = Array.from({ length: 50_000 }, () => z.sample(a));
+    expect(xs.slice(0, 100)).toEqual(Array.from({ length: 100 }, () => z.sample(b)));
+    expect(Math.min(...xs)).toBeGreaterThanOrEqual(1);
+    expect(Math.max(...xs)).toBeLessThanOrEqual(10_000);
+    const firstRank = xs.filter((x) => x === 1).length / xs.length;
+    expect(Math.abs(firstRank - z.probability(1))).toBeLessThan(0.01); // ≈ 0.102
+  });
+
+  test("the modelled TTL-cache hit ratio grows with the request rate", () => {
+    const z = new Zipf(10_000, 1.0);
+    const r = [1, 10, 100, 1000].map((rate) => ttlCacheHitRatio(z, rate, 300));
+    for (let i = 1; i < r.length; i++) expect(r[i]).toBeGreaterThan(r[i - 1]);
+    expect(r[3]).toBeLessThan(1);
+  });
+});
+
+describe("naive synth baseline", () => {
+  const index = readFileSync(path.join(ROOT, "node_modules", PROVIDER, "lib", "index.js"), "utf8");
+  const namespaces = namespaceMap(index);
+
+  test("maps the provider's modules to their namespaces", () => {
+    expect(namespaces.get("dax-cluster")).toBe("daxCluster");
+    expect(namespaces.get("provider")).toBe("provider");
+    expect(namespaces.size).toBeGreaterThan(1000);
+  });
+
+  test("rewrites deep imports to the root namespace, aliases included", () => {
+    const src = [
+      `import { DaxCluster as TfDaxCluster, DaxClusterConfig } from "${PROVIDER}/lib/dax-cluster";`,
+      `import { Construct } from "constructs";`,
+      `import { Vpc } from '${PROVIDER}/lib/vpc'`,
+    ].join("\n");
+    const r = rewriteProviderImports(src, namespaces);
+    expect(r.rewritten).toBe(2);
+    expect(r.source.split("\n")).toEqual([
+      `import * as aws from "${PROVIDER}";`,
+      "import TfDaxCluster = aws.daxCluster.DaxCluster;",
+      "import DaxClusterConfig = aws.daxCluster.DaxClusterConfig;",
+      `import { Construct } from "constructs";`,
+      "import Vpc = aws.vpc.Vpc;",
+    ]);
+  });
+
+  test("refuses what it cannot rewrite instead of keeping a deep import", () => {
+    expect(() => rewriteProviderImports(`import { X } from "${PROVIDER}/lib/no-such-module";`, namespaces)).toThrow(/not a namespace/);
+    expect(() => rewriteProviderImports(`import {\n  Vpc,\n} from "${PROVIDER}/lib/vpc";`, namespaces)).toThrow(/cannot rewrite/);
+  });
+
+  test("every provider import of the app can be rewritten (the baseline keeps working as the code changes)", () => {
+    const files = (dir: string): string[] =>
+      readdirSync(dir).flatMap((n) => {
+        const p = path.join(dir, n);
+        return statSync(p).isDirectory() ? files(p) : p.endsWith(".ts") ? [p] : [];
+      });
+    let rewritten = 0;
+    for (const f of [path.join(ROOT, "main.ts"), ...files(path.join(ROOT, "stacks")), ...files(path.join(ROOT, "modules"))]) {
+      rewritten += rewriteProviderImports(readFileSync(f, "utf8"), namespaces, f).rewritten;
+    }
+    expect(rewritten).toBeGreaterThan(20);
+  });
+});
+
+describe("report", () => {
+  test("replaces only the generated section of the page", () => {
+    const page = `# T\n\nintro\n\n${PAGE_BEGIN}\nold\n${PAGE_END}\n\noutro\n`;
+    expect(replaceSection(page, "new")).toBe(`# T\n\nintro\n\n${PAGE_BEGIN}\nnew\n${PAGE_END}\n\noutro\n`);
+    expect(() => replaceSection("# no markers", "x")).toThrow(/markers/);
+  });
+
+  test("help/performance.md has the markers the benchmark writes between", () => {
+    const page = readFileSync(path.join(ROOT, "help", "performance.md"), "utf8");
+    expect(page.indexOf(PAGE_BEGIN)).toBeGreaterThan(0);
+    expect(page.indexOf(PAGE_END)).toBeGreaterThan(page.indexOf(PAGE_BEGIN));
+  });
+
+  test("targets of scenarios that did not run are neither passed nor failed", () => {
+    const t = targets({});
+    expect(t.length).toBeGreaterThanOrEqual(7);
+    expect(t.every((x) => x.pass === null)).toBe(true);
+  });
+
+  test("the chart is well-formed SVG without NaN", () => {
+    const svg = renderChart("t", "s", [
+      { kind: "cdf", title: "a & b", xLabel: "ms", series: [{ label: "x", color: "#000", points: cdfPoints([0.1, 0.2, 5, 40]) }] },
+      { kind: "line", title: "l", xLabel: "s", yLabel: "hit", yPercent: true, yMin: 0, yMax: 1, series: [{ label: "h", color: "#111", points: [[0, 0.5], [1, 0.9]] }], bands: [{ from: 0.2, to: 0.4, label: "down" }], right: { label: "p99", series: [{ label: "p99", color: "#222", points: [[0, 3], [1, 9]] }] } },
+      { kind: "bars", title: "b", groups: [{ label: "g", bars: [{ label: "one", value: 2, color: "#333", text: "2" }], limit: { value: 3, label: "max" } }] },
+    ]);
+    expect(svg.startsWith("<svg")).toBe(true);
+    expect(svg).not.toMatch(/NaN|Infinity|undefined/);
+    expect(svg).toContain("a &amp; b");
+    expect((svg.match(/<g /g) ?? []).length).toBe(3);
+  });
+});
