@@ -10,6 +10,7 @@
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import { docsProgram } from "./gen-reference";
 
 /** One symbol of the public API the check looked at. */
 export interface ApiSymbol {
@@ -47,17 +48,7 @@ export function packageEntryPoints(rootDir: string, outDir = "dist/package"): Ma
 /** Every public symbol reachable from `entries` (paths relative to `rootDir`), documented or not. */
 export function publicApi(rootDir: string, entries: readonly string[]): ApiSymbol[] {
   const files = entries.map((e) => path.join(rootDir, e));
-  const program = ts.createProgram(files, {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    lib: ["lib.es2022.d.ts"],
-    strict: true,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    noEmit: true,
-    types: [],
-  });
+  const program = docsProgram(files);
   const checker = program.getTypeChecker();
   const out: ApiSymbol[] = [];
   const rel = (f: string) => path.relative(rootDir, f).split(path.sep).join("/");

@@ -91,6 +91,22 @@ export interface ConstantDoc {
 // ---------------------------------------------------------------------------------------------
 // Analysis
 
+/** The TypeScript program the documentation tools read `files` with (shared by the reference and the API coverage check). */
+export function docsProgram(files: readonly string[]): ts.Program {
+  return ts.createProgram([...files], {
+    target: ts.ScriptTarget.ES2022,
+    module: ts.ModuleKind.CommonJS,
+    moduleResolution: ts.ModuleResolutionKind.Node10,
+    lib: ["lib.es2022.d.ts"],
+    strict: true,
+    esModuleInterop: true,
+    skipLibCheck: true,
+    noEmit: true,
+    // Documentation needs no ambient types; leaving them out keeps the program small.
+    types: [],
+  });
+}
+
 /** Folders of `<rootDir>/modules` that have an `index.ts`, sorted. */
 export function moduleNames(rootDir: string): string[] {
   const dir = path.join(rootDir, "modules");
@@ -107,18 +123,7 @@ export function moduleNames(rootDir: string): string[] {
 export function analyzeModules(rootDir: string): ModuleDoc[] {
   const names = moduleNames(rootDir);
   const files = names.map((n) => path.join(rootDir, "modules", n, "index.ts"));
-  const program = ts.createProgram(files, {
-    target: ts.ScriptTarget.ES2022,
-    module: ts.ModuleKind.CommonJS,
-    moduleResolution: ts.ModuleResolutionKind.Node10,
-    lib: ["lib.es2022.d.ts"],
-    strict: true,
-    esModuleInterop: true,
-    skipLibCheck: true,
-    noEmit: true,
-    // Documentation needs no ambient types; leaving them out keeps the program small.
-    types: [],
-  });
+  const program = docsProgram(files);
   const checker = program.getTypeChecker();
   return names.map((name, i) => {
     const sf = program.getSourceFile(files[i]);
