@@ -11,6 +11,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import * as os from "os";
 import * as path from "path";
 import { parseArgs } from "util";
+import { packageRoot } from "../../modules/core/project-root";
 import Redis from "ioredis";
 import { runBackends } from "./backends";
 import { runBundles } from "./bundle";
@@ -48,15 +49,6 @@ Runs every benchmark scenario against its baseline in the same run and reports r
   --no-page          do not rewrite the figures in help/performance.md (full runs rewrite them)
   -h, --help         this text`;
 
-function packageRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "cdktf.json"))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find the project root above ${__dirname}`);
-    dir = up;
-  }
-}
 
 async function main(): Promise<number> {
   let values;

@@ -5,6 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
+import { packageRoot } from "../../modules/core/project-root";
 
 /** Folder of the generated pages, relative to the package root (POSIX separators). */
 export const REFERENCE_DIR = "help/reference";
@@ -703,20 +704,10 @@ function existingPages(rootDir: string): string[] {
     .map((n) => `${REFERENCE_DIR}/${n}`);
 }
 
-/** The package root: the first folder above this file with `package.json` and `modules/`. */
-export function findRoot(from: string = __dirname): string {
-  let dir = from;
-  for (;;) {
-    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "modules"))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new Error(`cannot find the package root above ${from}`);
-    dir = up;
-  }
-}
 
 function main(argv: string[]): number {
   const check = argv.includes("--check");
-  const rootDir = findRoot();
+  const rootDir = packageRoot();
   const pages = generateReference(rootDir);
   const stale = stalePages(rootDir, pages);
   if (check) {

@@ -5,9 +5,10 @@
  *   node dist/tools/twin/main.js --help
  * See help/local-twin.md.
  */
-import { existsSync, readFileSync } from "fs";
+import { readFileSync } from "fs";
 import * as path from "path";
 import { parseArgs } from "util";
+import { packageRoot } from "../../modules/core/project-root";
 import { DEFAULT_PORT, DEFAULT_STACK, isStopped, Twin, TwinError, TwinOptions } from "./twin";
 
 const USAGE = `usage: npm start -- [options]      (or: node dist/tools/twin/main.js [options])
@@ -28,16 +29,6 @@ the bundled Lambda handlers in child processes and the REST API on http://127.0.
   --break-cache        TEST ONLY: empty the cache before every request (every read misses)
   -h, --help           this text`;
 
-/** The package root: the folder above dist/ holding package.json. */
-function packageRoot(): string {
-  let dir = __dirname;
-  for (;;) {
-    if (existsSync(path.join(dir, "package.json")) && existsSync(path.join(dir, "cdktf.json"))) return dir;
-    const up = path.dirname(dir);
-    if (up === dir) throw new TwinError(`cannot find the project root (package.json + cdktf.json) above ${__dirname}`);
-    dir = up;
-  }
-}
 
 function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
   if (raw === undefined) return fallback;
