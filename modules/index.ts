@@ -1,15 +1,15 @@
 /**
- * The package's root entry point, `@cachefront/cdktf-dynamodb-cache`: every construct of
+ * The package's root entry point, `@cachefront/cdktf-dynamodb-cache`: the constructs of
  * `modules/` (network, security groups, IAM, logs, table, Redis/Valkey, DAX, function, API,
- * observability) and the building blocks of the ready-made stacks (`CacheStack`, the typed
- * environment config, `ProductCatalogStack`, `SessionStoreStack`, `buildApp`).
+ * observability) and the contracts of the handlers the package ships (`PRODUCTS`, `SESSIONS`).
  *
- *   import { CacheTable, Network, RedisCache, CacheEngine } from "@cachefront/cdktf-dynamodb-cache";
+ *   import { CacheTable, Network, RedisCache, CacheEngine, PRODUCTS } from "@cachefront/cdktf-dynamodb-cache";
  *   import { applyPolicy } from "@cachefront/cdktf-dynamodb-cache/policy";
+ *   import { ProductCatalogStack, loadConfig } from "@cachefront/cdktf-dynamodb-cache/stacks";
  *
- * The policy pack is the `./policy` subpath and the Lambda runtime library (for your own
- * handlers) the `./runtime` subpath. help/using-the-package.md describes all three, and
- * help/examples/consumer is a complete app built on this package.
+ * The ready-made stacks and their environment config are the `./stacks` subpath, the policy pack
+ * `./policy` and the Lambda runtime library (for your own handlers and contracts) `./runtime`.
+ * help/using-the-package.md describes all four; help/examples/consumer is a complete app.
  */
 export * from "./network";
 export * from "./security-group";
@@ -25,8 +25,7 @@ export type { Bundle } from "./function/bundle";
 export { packageRoot } from "./core/project-root";
 export { PROFILE_CONTEXT_KEY, profileOf } from "./core/profile";
 export type { Profile } from "./core/profile";
-export { LOG_RETENTION_DAYS, PropsValidationError } from "./core/validation";
+export { LOG_RETENTION_DAYS, PropsValidationError, PropsValidator } from "./core/validation";
 export type { PropsProblem } from "./core/validation";
-export * from "../stacks";
-export { buildApp, ENVIRONMENT_NAMES, STACK_KINDS } from "../stacks/app";
-export { PRODUCT_SCHEMA, TURN_SCHEMA } from "../stacks/schemas";
+export { PRODUCT_SCHEMA, PRODUCTS, PRODUCTS_TABLE } from "../functions/products/contract";
+export { SESSIONS, SESSIONS_TABLE, TURN_SCHEMA } from "../functions/sessions/contract";

@@ -1,5 +1,5 @@
 import { App } from "cdktf";
-import { Profile } from "../modules/core/profile";
+import type { Profile } from "../modules";
 import { loadConfig } from "./config";
 import { ProductCatalogStack } from "./product-catalog";
 import { SessionStoreStack } from "./session-store";

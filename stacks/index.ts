@@ -1,4 +1,11 @@
+/**
+ * The package's `./stacks` entry point: the ready-made stacks (product catalog, session store),
+ * their shared base and the typed environment config, and the default app's builder.
+ *
+ *   import { ProductCatalogStack, loadConfig } from "@cachefront/cdktf-dynamodb-cache/stacks";
+ */
 export * from "./base";
 export * from "./config";
 export * from "./product-catalog";
 export * from "./session-store";
+export { buildApp, ENVIRONMENT_NAMES, STACK_KINDS } from "./app";

@@ -1,10 +1,12 @@
 /**
- * Runtime configuration, read once per container from environment variables that the
- * function construct sets (names and endpoints only; secrets are fetched by ARN).
- * Every variable is documented in help/runtime.md.
+ * Runtime configuration, read once per container from the environment variables the function
+ * construct writes (names and endpoints only; secrets are fetched by ARN). Every variable, its
+ * default and its range is declared once, in `./contract/runtime.ts`; help/runtime.md lists them.
  */
 import type { CacheBackendKind } from "./cache/types";
-import { DEFAULT_METRICS_NAMESPACE, DEFAULT_SERVICE_NAME } from "./metrics";
+import { CONNECTIONS, ConfigError, readSetting, readSettings, RUNTIME_SETTINGS } from "./contract";
+
+export { ConfigError } from "./contract";
 
 /** Where and how the `redis` backend connects (`REDIS_*` variables). */
 export interface RedisSettings {
@@ -70,112 +72,46 @@ export interface RuntimeConfig {
   readonly metricsNamespace: string;
   /** `MAX_BODY_BYTES`: largest request body accepted. */
   readonly maxBodyBytes: number;
-  /** Session store settings (`CONTEXT_*`, `RATE_LIMIT_*`, `SESSION_*`, `CUSTOMER_INDEX_NAME`). */
-  readonly sessions: {
-    readonly contextTtlSeconds: number;
-    readonly contextTurns: number;
-    readonly rateLimitPerWindow: number;
-    readonly rateLimitWindowSeconds: number;
-    readonly lockTtlMs: number;
-    readonly lockWaitMs: number;
-    readonly sessionTtlDays: number;
-    readonly customerIndexName: string;
-  };
 }
 
-/** A bad environment variable: the message names it, its value and what is allowed. */
-export class ConfigError extends Error {
-  constructor(name: string, value: string, allowed: string) {
-    super(`environment variable ${name}=${JSON.stringify(value)}: ${allowed}`);
-    this.name = "ConfigError";
-  }
-}
-
-type Env = Record<string, string | undefined>;
-
-function str(env: Env, name: string, fallback?: string): string {
-  const v = env[name];
-  if (v !== undefined && v !== "") return v;
-  if (fallback !== undefined) return fallback;
-  throw new ConfigError(name, "", "required");
-}
-
-function int(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < min || n > max) throw new ConfigError(name, raw, `an integer from ${min} to ${max}`);
-  return n;
-}
-
-function num(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  const n = Number(raw);
-  if (!Number.isFinite(n) || n < min || n > max) throw new ConfigError(name, raw, `a number from ${min} to ${max}`);
-  return n;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name];
-  if (raw === undefined || raw === "") return fallback;
-  if (raw === "true" || raw === "1") return true;
-  if (raw === "false" || raw === "0") return false;
-  throw new ConfigError(name, raw, "true or false");
-}
+type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and validates the configuration; throws {@link ConfigError} on the first bad variable. */
 export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
-  const serviceName = str(env, "SERVICE_NAME", DEFAULT_SERVICE_NAME);
-  const redisHost = env.REDIS_HOST;
-  const backendRaw = str(env, "CACHE_BACKEND", redisHost ? "redis" : "memory");
-  if (!["redis", "dynamodb", "memory"].includes(backendRaw)) {
-    throw new ConfigError("CACHE_BACKEND", backendRaw, "one of redis, dynamodb, memory");
-  }
-  const cacheBackend = backendRaw as CacheBackendKind;
-  if (cacheBackend === "redis" && !redisHost) throw new ConfigError("REDIS_HOST", "", "required when CACHE_BACKEND=redis");
-  const ttlSeconds = int(env, "CACHE_TTL_SECONDS", 300, 1, 86_400);
+  // Settings whose default is another variable's value (see their `derived` text).
+  const serviceName = readSetting(RUNTIME_SETTINGS.serviceName, env);
+  const s = readSettings(RUNTIME_SETTINGS, env, { keyPrefix: serviceName });
+  const c = readSettings(CONNECTIONS, env, {
+    region: readSetting(CONNECTIONS.defaultRegion, env) ?? "us-east-1",
+    cacheBackend: readSetting(CONNECTIONS.redisHost, env) ? "redis" : "memory",
+  });
+  const cacheBackend = c.cacheBackend as CacheBackendKind;
+  if (cacheBackend === "redis" && !c.redisHost) throw new ConfigError(CONNECTIONS.redisHost.env, "", `required when ${CONNECTIONS.cacheBackend.env}=redis`);
   return {
     serviceName,
-    region: str(env, "AWS_REGION", str(env, "AWS_DEFAULT_REGION", "us-east-1")),
-    tableName: str(env, "TABLE_NAME"),
-    dynamoDbEndpoint: env.DYNAMODB_ENDPOINT || undefined,
-    daxEndpoint: env.DAX_ENDPOINT || undefined,
+    region: c.region,
+    tableName: c.tableName,
+    dynamoDbEndpoint: c.dynamoDbEndpoint,
+    daxEndpoint: c.daxEndpoint,
     cacheBackend,
-    keyPrefix: str(env, "CACHE_KEY_PREFIX", serviceName),
-    redis: redisHost
-      ? {
-          host: redisHost,
-          port: int(env, "REDIS_PORT", 6379, 1, 65_535),
-          tls: bool(env, "REDIS_TLS", true),
-          clusterMode: bool(env, "REDIS_CLUSTER_MODE", false),
-          authSecretArn: env.REDIS_AUTH_SECRET_ARN || undefined,
-        }
+    keyPrefix: s.keyPrefix,
+    redis: c.redisHost
+      ? { host: c.redisHost, port: c.redisPort, tls: c.redisTls, clusterMode: c.redisClusterMode, authSecretArn: c.redisAuthSecretArn }
       : undefined,
-    cacheTableName: env.CACHE_TABLE_NAME || undefined,
-    ttlSeconds,
-    ttlJitterRatio: num(env, "CACHE_TTL_JITTER_RATIO", 0.1, 0, 0.5),
-    negativeTtlSeconds: int(env, "NEGATIVE_CACHE_TTL_SECONDS", 30, 1, 3_600),
-    cacheControlMaxAgeSeconds: int(env, "CACHE_CONTROL_MAX_AGE_SECONDS", 60, 0, 86_400),
-    leaseTtlMs: int(env, "CACHE_LEASE_TTL_MS", 3_000, 100, 60_000),
-    leaseWaitMs: int(env, "CACHE_LEASE_WAIT_MS", 1_000, 0, 30_000),
+    cacheTableName: c.cacheTableName,
+    ttlSeconds: s.ttlSeconds,
+    ttlJitterRatio: s.ttlJitterRatio,
+    negativeTtlSeconds: s.negativeTtlSeconds,
+    cacheControlMaxAgeSeconds: s.cacheControlMaxAgeSeconds,
+    leaseTtlMs: s.leaseTtlMs,
+    leaseWaitMs: s.leaseWaitMs,
     breaker: {
-      failureThreshold: int(env, "BREAKER_FAILURE_THRESHOLD", 3, 1, 1_000),
-      windowMs: int(env, "BREAKER_WINDOW_MS", 10_000, 100, 600_000),
-      cooldownMs: int(env, "BREAKER_COOLDOWN_MS", 2_000, 100, 600_000),
-      commandTimeoutMs: int(env, "CACHE_COMMAND_TIMEOUT_MS", 150, 10, 10_000),
+      failureThreshold: s.breakerFailureThreshold,
+      windowMs: s.breakerWindowMs,
+      cooldownMs: s.breakerCooldownMs,
+      commandTimeoutMs: s.cacheCommandTimeoutMs,
     },
-    metricsNamespace: str(env, "METRICS_NAMESPACE", DEFAULT_METRICS_NAMESPACE),
-    maxBodyBytes: int(env, "MAX_BODY_BYTES", 64 * 1024, 1, 6 * 1024 * 1024),
-    sessions: {
-      contextTtlSeconds: int(env, "CONTEXT_TTL_SECONDS", 300, 1, 86_400),
-      contextTurns: int(env, "CONTEXT_TURNS", 20, 1, 100),
-      rateLimitPerWindow: int(env, "RATE_LIMIT_PER_WINDOW", 30, 1, 100_000),
-      rateLimitWindowSeconds: int(env, "RATE_LIMIT_WINDOW_SECONDS", 60, 1, 86_400),
-      lockTtlMs: int(env, "SESSION_LOCK_TTL_MS", 5_000, 100, 60_000),
-      lockWaitMs: int(env, "SESSION_LOCK_WAIT_MS", 500, 0, 10_000),
-      sessionTtlDays: int(env, "SESSION_TTL_DAYS", 30, 1, 3_650),
-      customerIndexName: str(env, "CUSTOMER_INDEX_NAME", "by-customer"),
-    },
+    metricsNamespace: s.metricsNamespace,
+    maxBodyBytes: s.maxBodyBytes,
   };
 }

@@ -1,5 +1,6 @@
+/** The health route every handler serves (`HEALTH_ROUTE` in the runtime contract). */
 import { json, ProxyResult } from "./http";
-import type { Runtime } from "./runtime";
+import type { RouteHandler, Runtime } from "./runtime";
 
 /** Reachability of cache and table. 200 while the table answers (a cache outage only degrades). */
 export async function health(rt: Runtime): Promise<ProxyResult> {
@@ -17,3 +18,5 @@ export async function health(rt: Runtime): Promise<ProxyResult> {
   return json(tableUp ? 200 : 503, body, { "cache-control": "no-store" });
 }
 
+/** `GET /health` as a route handler. */
+export const healthRoute: RouteHandler = (_event, _params, { rt }) => health(rt);

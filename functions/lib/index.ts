@@ -1,29 +1,33 @@
 /**
  * The Lambda runtime library, the package's `./runtime` subpath: what the bundled handlers
- * (`functions/products`, `functions/sessions`) are built from, for writing your own
- * cache-aside handler. Bundle it into the function with `CacheAsideFunction` (esbuild, at synth):
+ * (`functions/products`, `functions/sessions`) are built from, for writing your own cache-aside
+ * handler. A handler is a contract (its routes, settings, table layout, cache keys) plus one
+ * function per route; `CacheAsideFunction` bundles it (esbuild, at synth) and `CacheApi` serves
+ * its routes:
  *
- *   import { defineHandler, json, validateId } from "@cachefront/cdktf-dynamodb-cache/runtime";
- *   export const { handler } = defineHandler([{ method: "GET", path: "/items/{id}", handle: async (_e, p, { rt, metrics }) => {
- *     const r = await rt.cache.read(`item:${validateId("id", p.id)}`, async () => (await rt.table.getItem({ … })).Item, metrics);
- *     return json(r.value ? 200 : 404, r.value ?? { error: "not found" }, { "x-cache": r.status });
- *   } }]);
+ *   // contract.ts
+ *   export const PRICES = defineContract({ name: "prices", entry: path.join(__dirname, "handler.ts"), description: "…",
+ *     routes: [{ name: "getPrice", method: "GET", path: "/prices/{id}", summary: "…", access: "public", cached: true }],
+ *     settings: {}, table: { partitionKey: { name: "productId", type: "S" } }, metrics: [] });
+ *   // handler.ts
+ *   export const { handler } = defineHandler(PRICES, { getPrice: async (_e, p, { rt, metrics }) => { … } });
  *
- * Configuration comes from the environment variables the construct sets (help/runtime.md).
+ * Configuration comes from the environment variables the construct writes (help/runtime.md).
  * Plain TypeScript: no cdktf, no constructs.
  */
 export { createRuntime, defineHandler, handleRequest } from "./runtime";
-export type { BoundHandler, RequestContext, Runtime, RuntimeDeps } from "./runtime";
-export { errorResult, header, HttpError, json, Router } from "./http";
+export type { BoundHandler, RequestContext, RouteHandler, RouteHandlers, Runtime, RuntimeDeps } from "./runtime";
+export { errorResult, header, HttpError, json, jsonText, Router } from "./http";
 export type { ProxyEvent, ProxyResult, Route } from "./http";
-export { health } from "./health";
-export { checkFields, ID_RE, parseJsonBody, validateId } from "./validate";
-export type { FieldRule } from "./validate";
+export { health, healthRoute } from "./health";
+export { ID_RE, parseJsonBody, validateId } from "./validate";
+export { compileSchema, unsupportedKeywords } from "./schema";
+export type { BodyCheck } from "./schema";
 export { CacheAside, isCircuitOpen, jitteredTtl } from "./cache-aside";
 export type { CacheAsideSettings, CacheStatus, ReadResult } from "./cache-aside";
-export { ConfigError, loadRuntimeConfig } from "./config";
+export { loadRuntimeConfig } from "./config";
 export type { BreakerSettings, RedisSettings, RuntimeConfig } from "./config";
 export type { ItemApi, TableClient } from "./table";
-export { METRIC, RequestMetrics } from "./metrics";
-export type { MetricName } from "./metrics";
+export { RequestMetrics } from "./metrics";
+export * from "./contract";
 export type { CacheBackendKind, CacheStore } from "./cache/types";

@@ -1,86 +1,12 @@
 /**
  * CloudWatch Embedded Metric Format: one JSON line per request, which CloudWatch Logs turns
- * into metrics with no API call on the request path.
- *
- * This file is the one definition of the runtime's metrics: the namespace, the dimension names,
- * the metric names and their units. The handlers write with it, and `modules/observability`
- * (dashboard and alarms) reads the same constants, so what is emitted and what is watched cannot
- * drift apart. It stays pure data plus the writer: no cdktf, no constructs, no AWS SDK.
+ * into metrics with no API call on the request path. The names, units and dimensions are defined
+ * in `./contract/metrics.ts` (which the dashboard and alarms read too); this file writes them.
  */
+import { DIMENSION, METRIC_DIMENSIONS, METRIC_UNITS, MetricName, UNMATCHED_ROUTE } from "./contract/metrics";
 
-/** Namespace the runtime writes to when `METRICS_NAMESPACE` is not set. */
-export const DEFAULT_METRICS_NAMESPACE = "Cachefront";
-
-/** `Service` dimension value when `SERVICE_NAME` is not set. */
-export const DEFAULT_SERVICE_NAME = "cachefront";
-
-/** Environment variables that choose the namespace and the `Service` dimension value. */
-export const METRICS_ENV = {
-  namespace: "METRICS_NAMESPACE",
-  serviceName: "SERVICE_NAME",
-} as const;
-
-/** Dimension names of every runtime metric. */
-export const DIMENSION = {
-  /** The service (`SERVICE_NAME`), e.g. `product-catalog`. */
-  Service: "Service",
-  /** The matched route, `"<METHOD> <path template>"`, e.g. `GET /products/{productId}`. */
-  Route: "Route",
-} as const;
-export type DimensionName = (typeof DIMENSION)[keyof typeof DIMENSION];
-
-/** Dimension set of every runtime metric (one set, in this order). */
-export const METRIC_DIMENSIONS = [DIMENSION.Service, DIMENSION.Route] as const;
-
-/** `Route` value of a request no route matched. */
-export const UNMATCHED_ROUTE = "unknown";
-
-/** The `Route` dimension value of a route: its method and path template, as the API declares them. */
-export function routeDimension(method: string, path: string): string {
-  return `${method} ${path}`;
-}
-
-/**
- * Paths of routes that never read through the cache (the health check), so they emit no
- * `CacheHit`/`CacheMiss` and are left out of hit-ratio math.
- */
-export const UNCACHED_ROUTE_PATHS: readonly string[] = ["/health"];
-
-/** Metric names the runtime emits (and the dashboard and alarms read). */
-export const METRIC = {
-  CacheHit: "CacheHit",
-  CacheMiss: "CacheMiss",
-  CacheError: "CacheError",
-  CircuitOpen: "CircuitOpen",
-  Fallback: "Fallback",
-  LoadLatency: "LoadLatency",
-  StampedeWait: "StampedeWait",
-  RateLimited: "RateLimited",
-  LockContention: "LockContention",
-} as const;
-/** A metric name of {@link METRIC}. */
-export type MetricName = (typeof METRIC)[keyof typeof METRIC];
-
-/** CloudWatch units the runtime uses. */
-export type MetricUnit = "Count" | "Milliseconds";
-
-/** Unit and meaning of each metric. */
-export const METRIC_DEFINITIONS: Readonly<Record<MetricName, { readonly unit: MetricUnit; readonly description: string }>> = {
-  CacheHit: { unit: "Count", description: "a read answered from the cache (including a follower served after a stampede wait)" },
-  CacheMiss: { unit: "Count", description: "a read that found nothing cached and went to the table" },
-  CacheError: { unit: "Count", description: "a cache command that failed or timed out (read, fill or invalidation)" },
-  CircuitOpen: { unit: "Count", description: "a read that skipped the cache because the circuit breaker was open" },
-  Fallback: { unit: "Count", description: "work done without a dependency: a read bypassing the cache, a rate limit or lock failing open, DAX bypassed for the table" },
-  LoadLatency: { unit: "Milliseconds", description: "time of one table (or DAX) load on a miss or bypass" },
-  StampedeWait: { unit: "Milliseconds", description: "time a follower waited for the lease holder to fill the cache" },
-  RateLimited: { unit: "Count", description: "a request refused by the per-customer rate limit (sessions)" },
-  LockContention: { unit: "Count", description: "a failed attempt to take a session's write lock (sessions)" },
-};
-
-/** Unit of each metric. */
-export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = Object.fromEntries(
-  Object.entries(METRIC_DEFINITIONS).map(([name, d]) => [name, d.unit]),
-) as Record<MetricName, MetricUnit>;
+export { DIMENSION, METRIC, METRIC_DEFINITIONS, METRIC_DIMENSIONS, METRIC_UNITS, routeDimension, UNMATCHED_ROUTE } from "./contract/metrics";
+export type { DimensionName, MetricName, MetricUnit } from "./contract/metrics";
 
 type Sink = (line: string) => void;
 // Raw stdout, not console.log: in Lambda's text log format console.log prefixes each line

@@ -1,24 +1,34 @@
 /**
  * Container-scope wiring shared by the handlers: configuration, the cache store (behind its
  * circuit breaker), the table client (DAX when configured) and the request wrapper that turns
- * every outcome into a JSON response with metrics.
+ * every outcome into a JSON response with metrics. A handler module is its contract plus one
+ * function per route:
+ *
+ *   export const { handler, createHandler } = defineHandler(PRODUCTS, {
+ *     health: healthRoute, getProduct, putProduct, deleteProduct,   // every route of the contract by name, no other
+ *   });
  */
 import { createCacheStore } from "./cache";
 import type { CacheStore } from "./cache/types";
 import { CacheAside } from "./cache-aside";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
+import { FunctionContract, readSettings, routeKey, RouteName, RouteSpec, SettingsOf, SettingsSpec } from "./contract";
 import { errorResult, HttpError, json, ProxyEvent, ProxyResult, Route, Router } from "./http";
 import { errorFields, log } from "./log";
-import { METRIC, RequestMetrics, routeDimension } from "./metrics";
+import { METRIC, RequestMetrics } from "./metrics";
+import { compileSchema } from "./schema";
 import { createTableClient, TableClient } from "./table";
+import { parseJsonBody } from "./validate";
 
 /**
- * What a handler's routes work with, built once per container: the configuration, the cache store, the cache-aside
- * reader on top of it, and the table client.
+ * What a handler's routes work with, built once per container: the configuration, the function's
+ * own settings, the cache store, the cache-aside reader on top of it, and the table client.
  */
-export interface Runtime {
-  /** Configuration read from the environment. */
+export interface Runtime<S extends SettingsSpec = SettingsSpec> {
+  /** The runtime's configuration, read from the environment. */
   readonly config: RuntimeConfig;
+  /** The function's own settings (its contract's `settings`), read from the environment. */
+  readonly settings: SettingsOf<S>;
   /** The cache backend (Redis, DynamoDB or memory) behind its circuit breaker. */
   readonly store: CacheStore;
   /** Cache-aside reads (`read`) and invalidation (`invalidate`) over `store`. */
@@ -27,9 +37,11 @@ export interface Runtime {
   readonly table: TableClient;
 }
 
-/** Overrides for tests and the local twin; anything not given is built from the config. */
+/** Overrides for tests and the local twin; anything not given is built from the environment. */
 export interface RuntimeDeps {
-  /** Configuration to use instead of the environment's. */
+  /** Environment to read the configuration and settings from. @default process.env */
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  /** Configuration to use instead of the one read from `env`. */
   readonly config?: RuntimeConfig;
   /** Cache store to use instead of the configured backend. */
   readonly store?: CacheStore;
@@ -40,11 +52,12 @@ export interface RuntimeDeps {
 let fallbackCounter = 0;
 
 /**
- * Builds a {@link Runtime}: whatever `deps` does not give is built from the configuration (by default
- * `loadRuntimeConfig()` on `process.env`).
+ * Builds a {@link Runtime} for `settings`: whatever `deps` does not give is built from the
+ * environment (by default `process.env`).
  */
-export function createRuntime(deps: RuntimeDeps = {}): Runtime {
-  const config = deps.config ?? loadRuntimeConfig();
+export function createRuntime<S extends SettingsSpec>(settings: S, deps: RuntimeDeps = {}): Runtime<S> {
+  const env = deps.env ?? process.env;
+  const config = deps.config ?? loadRuntimeConfig(env);
   const store = deps.store ?? createCacheStore(config);
   const table = deps.table ?? createTableClient(config, () => fallbackCounter++);
   const cache = new CacheAside(store, {
@@ -54,34 +67,49 @@ export function createRuntime(deps: RuntimeDeps = {}): Runtime {
     leaseTtlMs: config.leaseTtlMs,
     leaseWaitMs: config.leaseWaitMs,
   });
-  return { config, store, cache, table };
+  return { config, settings: readSettings(settings, env), store, cache, table };
 }
 
 /** Per-request context handed to routes. */
-export interface RequestContext {
+export interface RequestContext<S extends SettingsSpec = SettingsSpec> {
   /** The container's runtime. */
-  readonly rt: Runtime;
+  readonly rt: Runtime<S>;
   /** This request's metrics, written as one EMF line when the request ends. */
   readonly metrics: RequestMetrics;
   /** API Gateway's request id, echoed in error bodies. */
   readonly requestId?: string;
+  /** The request body, parsed and checked against the route's schema; only on routes with a body schema. */
+  readonly body: Record<string, unknown>;
 }
+
+/** One route's code: answers the request; `params` holds the decoded path parameters. */
+export type RouteHandler<S extends SettingsSpec = SettingsSpec> = (
+  event: ProxyEvent,
+  params: Record<string, string>,
+  ctx: RequestContext<S>,
+) => Promise<ProxyResult>;
 
 /** Errors about the request itself (DynamoDB refused its shape): a 400, not an outage. */
 const CLIENT_ERRORS = new Set(["ValidationException", "SerializationException"]);
 
+/** A contract route with its code and compiled body check. */
+interface BoundRoute<S extends SettingsSpec> extends Route<RequestContext<S>> {
+  readonly spec: RouteSpec;
+}
+
 /**
- * Runs one request: routes it, counts DAX fallbacks, flushes metrics, and maps every error
- * to JSON — HttpError to its status, a refused request to 400, an unreachable table to 503.
+ * Runs one request: routes it, parses and checks its body, counts DAX fallbacks, flushes
+ * metrics, and maps every error to JSON — HttpError to its status, a refused request to 400, an
+ * unreachable table to 503.
  */
-export async function handleRequest(event: ProxyEvent, router: Router<RequestContext>, rt: Runtime): Promise<ProxyResult> {
+export async function handleRequest<S extends SettingsSpec>(event: ProxyEvent, router: Router<RequestContext<S>>, rt: Runtime<S>): Promise<ProxyResult> {
   const metrics = new RequestMetrics(rt.config.metricsNamespace, rt.config.serviceName);
-  const requestId = event.requestContext?.requestId;
+  const requestId = event?.requestContext?.requestId;
   const fallbacksBefore = fallbackCounter;
   try {
     const { route, params } = router.match(event ?? ({} as ProxyEvent));
-    metrics.setRoute(routeDimension(route.method, route.path));
-    return await route.handle(event, params, { rt, metrics, requestId });
+    metrics.setRoute(routeKey(route as Route<RequestContext<S>> & Pick<RouteSpec, "method" | "path">));
+    return await route.handle(event, params, { rt, metrics, requestId, body: {} });
   } catch (err) {
     if (err instanceof HttpError) return errorResult(err, requestId);
     if (err instanceof Error && CLIENT_ERRORS.has(err.name)) {
@@ -96,22 +124,48 @@ export async function handleRequest(event: ProxyEvent, router: Router<RequestCon
 }
 
 /** A handler bound to its runtime (tests and the local twin reach the clients through `runtime`). */
-export type BoundHandler = ((event: ProxyEvent) => Promise<ProxyResult>) & { runtime: Runtime };
+export type BoundHandler<S extends SettingsSpec = SettingsSpec> = ((event: ProxyEvent) => Promise<ProxyResult>) & { runtime: Runtime<S> };
+
+/** One function per route of contract `C`: exactly its routes, by name. */
+export type RouteHandlers<C extends FunctionContract> = { readonly [K in RouteName<C>]: RouteHandler<C["settings"]> };
 
 /**
- * The two entry points of a handler module: `createHandler(deps)` for tests and the local
- * twin, and `handler` for Lambda, which builds its clients once per container and reuses them.
+ * The two entry points of a handler module, built from its contract: `createHandler(deps)` for
+ * tests and the local twin, and `handler` for Lambda, which builds its clients once per container
+ * and reuses them. A route with a body schema gets its body parsed and checked before its code runs.
  */
-export function defineHandler(routes: readonly Route<RequestContext>[]): {
-  createHandler: (deps?: RuntimeDeps) => BoundHandler;
+export function defineHandler<C extends FunctionContract>(contract: C, handlers: RouteHandlers<C>): {
+  createHandler: (deps?: RuntimeDeps) => BoundHandler<C["settings"]>;
   handler: (event: ProxyEvent) => Promise<ProxyResult>;
 } {
-  const router = new Router<RequestContext>(routes);
-  const createHandler = (deps: RuntimeDeps = {}): BoundHandler => {
-    const rt = createRuntime(deps);
+  type S = C["settings"];
+  const given = handlers as unknown as Record<string, RouteHandler<S>>;
+  const names = new Set(contract.routes.map((r) => r.name));
+  const extra = Object.keys(given).filter((k) => !names.has(k));
+  if (extra.length > 0) throw new Error(`handler of ${contract.name}: no route ${extra.join(", ")} in its contract`);
+  const routes: BoundRoute<S>[] = contract.routes.map((spec) => {
+    const handle = given[spec.name];
+    if (!handle) throw new Error(`handler of ${contract.name}: route ${spec.name} (${routeKey(spec)}) has no code`);
+    if (!spec.body) return { method: spec.method, path: spec.path, spec, handle };
+    const checkBody = compileSchema(spec.body);
+    return {
+      method: spec.method,
+      path: spec.path,
+      spec,
+      handle: (event, params, ctx) => {
+        const body = parseJsonBody(event, ctx.rt.config.maxBodyBytes);
+        const problems = checkBody(body);
+        if (problems.length > 0) throw new HttpError(400, "invalid body", {}, problems);
+        return handle(event, params, { ...ctx, body });
+      },
+    };
+  });
+  const router = new Router<RequestContext<S>>(routes);
+  const createHandler = (deps: RuntimeDeps = {}): BoundHandler<S> => {
+    const rt = createRuntime(contract.settings as S, deps);
     return Object.assign((event: ProxyEvent) => handleRequest(event, router, rt), { runtime: rt });
   };
-  let container: BoundHandler | undefined;
+  let container: BoundHandler<S> | undefined;
   const handler = async (event: ProxyEvent): Promise<ProxyResult> => {
     if (!container) {
       try {

@@ -9,6 +9,7 @@ import type {
   QueryCommandOutput, UpdateItemCommandInput, UpdateItemCommandOutput,
 } from "@aws-sdk/client-dynamodb";
 import { DynamoDB as DynamoDBClient } from "@aws-sdk/client-dynamodb";
+import { withDeadline } from "./deadline";
 import { errorFields, log } from "./log";
 
 /**
@@ -114,7 +115,8 @@ export class TableClient {
     const dax = this.opts.dax as unknown as Record<K, (i: Input<K>) => Promise<Output<K>>> | undefined;
     if (!dax || Date.now() < this.daxDownUntil) return ddb[op].call(this.opts.dynamoDb, input);
     try {
-      return await withTimeout(dax[op].call(this.opts.dax, input), this.opts.daxTimeoutMs ?? 300, `DAX ${op}`);
+      const ms = this.opts.daxTimeoutMs ?? 300;
+      return await withDeadline(dax[op].call(this.opts.dax, input), ms, () => new Error(`DAX ${op} timed out after ${ms} ms`));
     } catch (err) {
       if (err instanceof Error && REQUEST_ERRORS.has(err.name)) throw err;
       this.daxDownUntil = Date.now() + (this.opts.daxCooldownMs ?? 5000);
@@ -123,15 +125,6 @@ export class TableClient {
       return ddb[op].call(this.opts.dynamoDb, input);
     }
   }
-}
-
-function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} timed out after ${ms} ms`)), ms);
-  });
-  p.catch(() => undefined); // a late rejection after the timeout must not go unhandled
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
 }
 
 export interface TableConnection {

@@ -1,4 +1,4 @@
-/** Input validation: ids and JSON bodies. Every failure is an HttpError 4xx, never a 5xx. */
+/** Input validation: ids, JSON bodies and encoded content. Every failure is an HttpError 4xx, never a 5xx. */
 import { gunzipSync } from "zlib";
 import { header, HttpError, ProxyEvent } from "./http";
 
@@ -32,43 +32,6 @@ export function parseJsonBody(event: ProxyEvent, maxBytes: number): Record<strin
   }
   if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new HttpError(400, "body must be a JSON object");
   return parsed as Record<string, unknown>;
-}
-
-/** A field rule for {@link checkFields}. */
-export type FieldRule =
-  | { type: "string"; required?: boolean; minLength?: number; maxLength?: number; pattern?: RegExp; enum?: readonly string[] }
-  | { type: "number"; required?: boolean; min?: number; max?: number }
-  | { type: "boolean"; required?: boolean };
-
-/**
- * Checks an object against field rules (the same shape as the API's JSON Schema model, so a
- * request that reaches the function without API Gateway's validation is held to the same bar).
- * Unknown fields are refused when `closed`.
- */
-export function checkFields(body: Record<string, unknown>, rules: Record<string, FieldRule>, closed = false): void {
-  const problems: string[] = [];
-  for (const [name, rule] of Object.entries(rules)) {
-    const v = body[name];
-    if (v === undefined || v === null) {
-      if (rule.required) problems.push(`${name} is required`);
-      continue;
-    }
-    if (rule.type === "string") {
-      if (typeof v !== "string") { problems.push(`${name} must be a string`); continue; }
-      if (rule.minLength !== undefined && v.length < rule.minLength) problems.push(`${name} must have at least ${rule.minLength} characters`);
-      if (rule.maxLength !== undefined && v.length > rule.maxLength) problems.push(`${name} must have at most ${rule.maxLength} characters`);
-      if (rule.pattern && !rule.pattern.test(v)) problems.push(`${name} has an invalid format`);
-      if (rule.enum && !rule.enum.includes(v)) problems.push(`${name} must be one of ${rule.enum.join(", ")}`);
-    } else if (rule.type === "number") {
-      if (typeof v !== "number" || !Number.isFinite(v)) { problems.push(`${name} must be a number`); continue; }
-      if (rule.min !== undefined && v < rule.min) problems.push(`${name} must be ≥ ${rule.min}`);
-      if (rule.max !== undefined && v > rule.max) problems.push(`${name} must be ≤ ${rule.max}`);
-    } else if (typeof v !== "boolean") {
-      problems.push(`${name} must be true or false`);
-    }
-  }
-  if (closed) for (const k of Object.keys(body)) if (!(k in rules)) problems.push(`${k} is not an allowed field`);
-  if (problems.length > 0) throw new HttpError(400, "invalid body", {}, problems);
 }
 
 /** Decodes content sent as `gzip+base64` (compressed turns), bounded so a zip bomb cannot blow memory. */

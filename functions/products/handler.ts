@@ -1,78 +1,59 @@
 /**
  * Product catalog: cache-aside reads (Redis → DynamoDB, 5-minute TTL with jitter, negative
- * caching), invalidate-on-write, and a health route. API Gateway REST proxy events (v1).
+ * caching), invalidate-on-write, and a health route. API Gateway REST proxy events (v1). Routes,
+ * body schema, table layout and cache keys are in ./contract.ts.
  */
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { CacheStatus } from "../lib/cache-aside";
-import { json, jsonText, ProxyEvent, ProxyResult } from "../lib/http";
-import { health } from "../lib/health";
-import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
-import { checkFields, FieldRule, parseJsonBody, validateId } from "../lib/validate";
+import { healthRoute } from "../lib/health";
+import { json, jsonText, ProxyResult } from "../lib/http";
+import { defineHandler, RouteHandler, Runtime } from "../lib/runtime";
+import { validateId } from "../lib/validate";
+import { PRODUCT_RESERVED_FIELDS, productCacheKey, PRODUCTS, PRODUCTS_TABLE } from "./contract";
 
+/** A product item as stored: the body's fields plus its id and last write time. */
 export type Product = Record<string, unknown> & { productId: string };
 
-/** Mirrors the API's request model (stacks/schemas.ts) for requests that bypass API Gateway. */
-const PRODUCT_FIELDS: Record<string, FieldRule> = {
-  name: { type: "string", required: true, minLength: 1, maxLength: 200 },
-  price: { type: "number", required: true, min: 0 },
-  currency: { type: "string", pattern: /^[A-Z]{3}$/ },
-  category: { type: "string", maxLength: 100 },
-  description: { type: "string", maxLength: 4000 },
-};
-const RESERVED = new Set(["productId", "updatedAt"]);
-
-const productKey = (id: string) => `product:${id}`;
+type Handler = RouteHandler<typeof PRODUCTS.settings>;
+const KEY = PRODUCTS_TABLE.partitionKey.name;
+const RESERVED = new Set<string>(PRODUCT_RESERVED_FIELDS);
 
 function cacheHeaders(rt: Runtime, status: CacheStatus): Record<string, string> {
   return { "x-cache": status, "cache-control": `public, max-age=${rt.config.cacheControlMaxAgeSeconds}` };
 }
 
-async function getProduct(_e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+const getProduct: Handler = async (_e, p, { rt, metrics }) => {
   const id = validateId("productId", p.productId);
-  const result = await rt.cache.read<Product>(productKey(id), async () => {
-    const out = await rt.table.getItem({ TableName: rt.config.tableName, Key: marshall({ productId: id }) });
+  const result = await rt.cache.read<Product>(productCacheKey(id), async () => {
+    const out = await rt.table.getItem({ TableName: rt.config.tableName, Key: marshall({ [KEY]: id }) });
     return out.Item ? (unmarshall(out.Item) as Product) : undefined;
   }, metrics);
   if (result.json === undefined) {
     return json(404, { error: `product ${id} not found` }, { "x-cache": result.status });
   }
   return jsonText(200, result.json, cacheHeaders(rt, result.status));
-}
+};
 
-async function putProduct(e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+const putProduct: Handler = async (_e, p, { rt, metrics, body }): Promise<ProxyResult> => {
   const id = validateId("productId", p.productId);
-  const body = parseJsonBody(e, rt.config.maxBodyBytes);
-  checkFields(body, PRODUCT_FIELDS);
-  for (const k of Object.keys(body)) {
-    if (RESERVED.has(k)) delete body[k];
-    else if (!/^[A-Za-z][A-Za-z0-9_]{0,63}$/.test(k)) {
-      return json(400, { error: "invalid body", details: [`${k} is not a valid field name`] });
-    }
-  }
-  const item: Product = { ...body, productId: id, updatedAt: new Date().toISOString() };
+  const fields = Object.fromEntries(Object.entries(body).filter(([k]) => !RESERVED.has(k)));
+  const item: Product = { ...fields, productId: id, updatedAt: new Date().toISOString() };
   const out = await rt.table.putItem({
     TableName: rt.config.tableName,
     Item: marshall(item, { removeUndefinedValues: true }),
     ReturnValues: "ALL_OLD",
   });
   // Table first, then the cache: the write is durable before any reader can miss on it.
-  await rt.cache.invalidate(productKey(id), metrics);
+  await rt.cache.invalidate(productCacheKey(id), metrics);
   return json(out.Attributes ? 200 : 201, item);
-}
+};
 
-async function deleteProduct(_e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+const deleteProduct: Handler = async (_e, p, { rt, metrics }) => {
   const id = validateId("productId", p.productId);
-  const out = await rt.table.deleteItem({ TableName: rt.config.tableName, Key: marshall({ productId: id }), ReturnValues: "ALL_OLD" });
-  await rt.cache.invalidate(productKey(id), metrics);
+  const out = await rt.table.deleteItem({ TableName: rt.config.tableName, Key: marshall({ [KEY]: id }), ReturnValues: "ALL_OLD" });
+  await rt.cache.invalidate(productCacheKey(id), metrics);
   if (!out.Attributes) return json(404, { error: `product ${id} not found` });
   return { statusCode: 204, headers: {}, body: "" };
-}
+};
 
-export const ROUTES = [
-  { method: "GET", path: "/health", handle: (_e: ProxyEvent, _p: Record<string, string>, c: RequestContext) => health(c.rt) },
-  { method: "GET", path: "/products/{productId}", handle: getProduct },
-  { method: "PUT", path: "/products/{productId}", handle: putProduct },
-  { method: "DELETE", path: "/products/{productId}", handle: deleteProduct },
-];
-
-export const { createHandler, handler } = defineHandler(ROUTES);
+export const { createHandler, handler } = defineHandler(PRODUCTS, { health: healthRoute, getProduct, putProduct, deleteProduct });

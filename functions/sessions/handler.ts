@@ -6,12 +6,13 @@
  */
 import { randomBytes } from "crypto";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { HttpError, json, jsonText, ProxyEvent, ProxyResult } from "../lib/http";
-import { log, errorFields } from "../lib/log";
-import { METRIC } from "../lib/metrics";
-import { defineHandler, RequestContext, Runtime } from "../lib/runtime";
 import { health } from "../lib/health";
-import { checkFields, decodeContent, FieldRule, parseJsonBody, validateId } from "../lib/validate";
+import { HttpError, json, jsonText } from "../lib/http";
+import { errorFields, log } from "../lib/log";
+import { METRIC } from "../lib/metrics";
+import { defineHandler, RequestContext, RouteHandler, Runtime } from "../lib/runtime";
+import { decodeContent, validateId } from "../lib/validate";
+import { contextCacheKey, lockCacheKey, rateLimitCacheKey, SESSIONS, SESSIONS_TABLE, sessionPartition, SORT_KEY } from "./contract";
 
 export interface Turn {
   readonly turnId: string;
@@ -31,40 +32,34 @@ export interface SessionContext {
   readonly summary: { readonly content: string; readonly createdAt: string } | null;
 }
 
-const TURN_FIELDS: Record<string, FieldRule> = {
-  customerId: { type: "string", required: true, minLength: 1, maxLength: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/ },
-  role: { type: "string", required: true, enum: ["user", "assistant", "system"] },
-  content: { type: "string", required: true, minLength: 1, maxLength: 32_000 },
-  contentEncoding: { type: "string", enum: ["identity", "gzip+base64"] },
-};
 const MAX_DECODED_CONTENT = 256 * 1024;
 
-const pk = (id: string) => `SESSION#${id}`;
-const contextKey = (id: string) => `session:${id}:context`;
-const lockKey = (id: string) => `session:${id}:write`;
+type Settings = typeof SESSIONS.settings;
+type Handler = RouteHandler<Settings>;
+const pk = sessionPartition;
+const { partitionKey: PK, sortKey: SK, timeToLiveAttribute: EXPIRES_AT } = SESSIONS_TABLE;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** `#pk`/`#sk` in key conditions: the attribute names come from the contract's table layout. */
+const KEY_NAMES = { "#pk": PK.name, "#sk": SK.name };
+
 /** Reads META, the newest N turns and the latest summary; undefined when the session does not exist. */
-async function assemble(rt: Runtime, id: string, consistent: boolean): Promise<SessionContext | undefined> {
+async function assemble(rt: Runtime<Settings>, id: string, consistent: boolean): Promise<SessionContext | undefined> {
   const TableName = rt.config.tableName;
+  const newest = (prefix: string, limit: number) =>
+    rt.table.query({
+      TableName,
+      KeyConditionExpression: "#pk = :pk AND begins_with(#sk, :prefix)",
+      ExpressionAttributeNames: KEY_NAMES,
+      ExpressionAttributeValues: marshall({ ":pk": pk(id), ":prefix": prefix }),
+      ScanIndexForward: false,
+      Limit: limit,
+      ConsistentRead: consistent,
+    });
   const [meta, turns, summary] = await Promise.all([
-    rt.table.getItem({ TableName, Key: marshall({ PK: pk(id), SK: "META" }), ConsistentRead: consistent }),
-    rt.table.query({
-      TableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :turn)",
-      ExpressionAttributeValues: marshall({ ":pk": pk(id), ":turn": "TURN#" }),
-      ScanIndexForward: false,
-      Limit: rt.config.sessions.contextTurns,
-      ConsistentRead: consistent,
-    }),
-    rt.table.query({
-      TableName,
-      KeyConditionExpression: "PK = :pk AND begins_with(SK, :summary)",
-      ExpressionAttributeValues: marshall({ ":pk": pk(id), ":summary": "SUMMARY#" }),
-      ScanIndexForward: false,
-      Limit: 1,
-      ConsistentRead: consistent,
-    }),
+    rt.table.getItem({ TableName, Key: marshall({ [PK.name]: pk(id), [SK.name]: SORT_KEY.meta }), ConsistentRead: consistent }),
+    newest(SORT_KEY.turn, rt.settings.contextTurns),
+    newest(SORT_KEY.summary, 1),
   ]);
   if (!meta.Item) return undefined;
   const m = unmarshall(meta.Item);
@@ -78,7 +73,7 @@ async function assemble(rt: Runtime, id: string, consistent: boolean): Promise<S
     turns: (turns.Items ?? []).map((raw) => {
       const t = unmarshall(raw);
       return {
-        turnId: String(t.SK).slice("TURN#".length),
+        turnId: String(t[SK.name]).slice(SORT_KEY.turn.length),
         role: String(t.role),
         content: decodeContent(String(t.content), t.contentEncoding as string | undefined, MAX_DECODED_CONTENT),
         createdAt: String(t.createdAt),
@@ -88,7 +83,7 @@ async function assemble(rt: Runtime, id: string, consistent: boolean): Promise<S
   };
 }
 
-async function getSession(e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+const getSession: Handler = async (e, p, { rt, metrics }) => {
   const id = validateId("sessionId", p.sessionId);
   const consistentRaw = e.queryStringParameters?.consistent;
   if (consistentRaw !== undefined && consistentRaw !== null && !["true", "false"].includes(consistentRaw)) {
@@ -100,20 +95,20 @@ async function getSession(e: ProxyEvent, p: Record<string, string>, { rt, metric
     if (!ctx) return json(404, { error: `session ${id} not found` }, { "x-cache": "BYPASS" });
     return json(200, ctx, { "x-cache": "BYPASS", "cache-control": "no-store" });
   }
-  const result = await rt.cache.read(contextKey(id), () => assemble(rt, id, false), metrics, rt.config.sessions.contextTtlSeconds);
+  const result = await rt.cache.read(contextCacheKey(id), () => assemble(rt, id, false), metrics);
   if (result.json === undefined) return json(404, { error: `session ${id} not found` }, { "x-cache": result.status });
   return jsonText(200, result.json, { "x-cache": result.status, "cache-control": "private, no-cache" });
-}
+};
 
 /** Takes the session's write lock, waiting briefly; undefined when the cache cannot lock (fail open). */
-async function lockSession(rt: Runtime, id: string, metrics: RequestContext["metrics"]): Promise<string | undefined> {
+async function lockSession(rt: Runtime<Settings>, id: string, metrics: RequestContext["metrics"]): Promise<string | undefined> {
   const token = randomBytes(12).toString("base64url");
-  const deadline = Date.now() + rt.config.sessions.lockWaitMs;
+  const deadline = Date.now() + rt.settings.lockWaitMs;
   let delay = 10;
   for (;;) {
     let acquired: boolean;
     try {
-      acquired = await rt.store.acquireLease(lockKey(id), token, rt.config.sessions.lockTtlMs);
+      acquired = await rt.store.acquireLease(lockCacheKey(id), token, rt.settings.lockTtlMs);
     } catch (err) {
       // Without the cache, sort keys (time + random suffix) still keep concurrent turns apart.
       metrics.count(METRIC.Fallback);
@@ -130,18 +125,16 @@ async function lockSession(rt: Runtime, id: string, metrics: RequestContext["met
   }
 }
 
-async function postTurn(e: ProxyEvent, p: Record<string, string>, { rt, metrics }: RequestContext): Promise<ProxyResult> {
+const appendTurn: Handler = async (_e, p, { rt, metrics, body }) => {
   const id = validateId("sessionId", p.sessionId);
-  const body = parseJsonBody(e, rt.config.maxBodyBytes);
-  checkFields(body, TURN_FIELDS, true);
   const customerId = body.customerId as string;
   const encoding = (body.contentEncoding as string | undefined) ?? "identity";
   decodeContent(body.content as string, encoding, MAX_DECODED_CONTENT); // refuse undecodable content before storing it
 
   const now = Date.now();
-  const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.config.sessions;
+  const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.settings;
   try {
-    const hit = await rt.store.hitWindow(`ratelimit:${customerId}`, rateLimitPerWindow, rateLimitWindowSeconds * 1000, now);
+    const hit = await rt.store.hitWindow(rateLimitCacheKey(customerId), rateLimitPerWindow, rateLimitWindowSeconds * 1000, now);
     if (!hit.allowed) {
       metrics.count(METRIC.RateLimited);
       const retryAfter = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
@@ -158,15 +151,16 @@ async function postTurn(e: ProxyEvent, p: Record<string, string>, { rt, metrics 
   try {
     const TableName = rt.config.tableName;
     const createdAt = new Date(now).toISOString();
-    const expiresAt = Math.floor(now / 1000) + rt.config.sessions.sessionTtlDays * 86_400;
+    const expiresAt = Math.floor(now / 1000) + rt.settings.sessionTtlDays * 86_400;
     // META first, conditionally: it creates the session or checks the owner in one call.
     try {
       await rt.table.updateItem({
         TableName,
-        Key: marshall({ PK: pk(id), SK: "META" }),
+        Key: marshall({ [PK.name]: pk(id), [SK.name]: SORT_KEY.meta }),
         UpdateExpression: "SET customerId = if_not_exists(customerId, :c), createdAt = if_not_exists(createdAt, :t), " +
-          "lastActivityAt = :t, expiresAt = :x ADD turnCount :one",
+          "lastActivityAt = :t, #x = :x ADD turnCount :one",
         ConditionExpression: "attribute_not_exists(customerId) OR customerId = :c",
+        ExpressionAttributeNames: { "#x": EXPIRES_AT },
         ExpressionAttributeValues: marshall({ ":c": customerId, ":t": createdAt, ":x": expiresAt, ":one": 1 }),
       });
     } catch (err) {
@@ -179,30 +173,25 @@ async function postTurn(e: ProxyEvent, p: Record<string, string>, { rt, metrics 
     await rt.table.putItem({
       TableName,
       Item: marshall({
-        PK: pk(id), SK: `TURN#${turnId}`, role: body.role, content: body.content, contentEncoding: encoding,
-        customerId, createdAt, expiresAt,
+        [PK.name]: pk(id), [SK.name]: `${SORT_KEY.turn}${turnId}`, role: body.role, content: body.content, contentEncoding: encoding,
+        customerId, createdAt, [EXPIRES_AT]: expiresAt,
       }),
-      ConditionExpression: "attribute_not_exists(SK)",
+      ConditionExpression: "attribute_not_exists(#sk)",
+      ExpressionAttributeNames: { "#sk": SK.name },
     });
-    await rt.cache.invalidate(contextKey(id), metrics);
+    await rt.cache.invalidate(contextCacheKey(id), metrics);
     return json(201, { sessionId: id, turnId, createdAt });
   } finally {
-    if (token) await rt.store.releaseLease(lockKey(id), token).catch(() => undefined);
+    if (token) await rt.store.releaseLease(lockCacheKey(id), token).catch(() => undefined);
   }
-}
+};
 
 /** Health, plus the per-customer rate limit, so smoke tests read it from any deployment. */
-async function sessionHealth(_e: ProxyEvent, _p: Record<string, string>, { rt }: RequestContext): Promise<ProxyResult> {
+const sessionHealth: Handler = async (_e, _p, { rt }) => {
   const res = await health(rt);
-  const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.config.sessions;
+  const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.settings;
   const body = { ...JSON.parse(res.body), rate_limit_per_window: rateLimitPerWindow, rate_limit_window_seconds: rateLimitWindowSeconds };
   return { ...res, body: JSON.stringify(body) };
-}
+};
 
-export const ROUTES = [
-  { method: "GET", path: "/health", handle: sessionHealth },
-  { method: "GET", path: "/sessions/{sessionId}", handle: getSession },
-  { method: "POST", path: "/sessions/{sessionId}/turns", handle: postTurn },
-];
-
-export const { createHandler, handler } = defineHandler(ROUTES);
+export const { createHandler, handler } = defineHandler(SESSIONS, { health: sessionHealth, getSession, appendTurn });

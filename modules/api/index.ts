@@ -1,6 +1,7 @@
 /**
- * A REST API declared from a route list, each route a Lambda proxy integration of a CacheAsideFunction:
- *   new CacheApi(this, "api", { routes: [{ method: "GET", path: "/products/{productId}", function: productsFn }] });
+ * A REST API serving the routes of functions' contracts (or routes declared by hand), each a
+ * Lambda proxy integration of a CacheAsideFunction:
+ *   new CacheApi(this, "api", { functions: [productsFn] });   // every route of its contract
  */
 import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
 import { ApiGatewayApiKey } from "@cdktf/provider-aws/lib/api-gateway-api-key";
@@ -20,6 +21,7 @@ import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { createHash } from "crypto";
+import { HttpMethod, JSON_SCHEMA_DRAFT_04, JsonSchema, pathParameters, routeKey } from "../../functions/lib/contract";
 import { CacheAsideFunction } from "../function";
 import { Role } from "../iam";
 import { LogGroup } from "../logs";
@@ -27,8 +29,8 @@ import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
 
-/** HTTP methods a route may use. */
-export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE" | "PATCH";
+export type { HttpMethod, JsonSchema, JsonValue } from "../../functions/lib/contract";
+export { JSON_SCHEMA_DRAFT_04 } from "../../functions/lib/contract";
 /** Every {@link HttpMethod}. */
 export const HTTP_METHODS: readonly HttpMethod[] = ["GET", "PUT", "POST", "DELETE", "PATCH"];
 /** Methods that carry a request body, and so may have a body schema. */
@@ -39,13 +41,6 @@ export type ApiLoggingLevel = "OFF" | "ERROR" | "INFO";
 /** Every {@link ApiLoggingLevel}. */
 export const API_LOGGING_LEVELS: readonly ApiLoggingLevel[] = ["OFF", "ERROR", "INFO"];
 
-/** Any JSON value. */
-export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
-/** A JSON schema object (draft-04, the only draft API Gateway models understand). */
-export type JsonSchema = { readonly [key: string]: JsonValue };
-
-/** The `$schema` API Gateway models are written in. */
-export const JSON_SCHEMA_DRAFT_04 = "http://json-schema.org/draft-04/schema#";
 
 /** One route: a method on a path, proxied to a function. */
 export interface ApiRoute {
@@ -79,12 +74,43 @@ export interface ApiRoute {
    * @default false
    */
   readonly apiKeyRequired?: boolean;
+  /**
+   * Reads go through the cache: the route counts in the hit ratio and the circuit-open alarm.
+   * @default true for GET routes
+   */
+  readonly cached?: boolean;
+}
+
+/** The routes of `fn`'s contract, as `CacheApi` routes to `fn`. */
+export function routesOf(fn: CacheAsideFunction): ApiRoute[] {
+  return fn.contract.routes.map((r) => {
+    const query = Object.entries(r.query ?? {});
+    return {
+      method: r.method,
+      path: r.path,
+      function: fn,
+      bodySchema: r.body,
+      requiredQueryParameters: query.filter(([, required]) => required).map(([q]) => q),
+      optionalQueryParameters: query.filter(([, required]) => !required).map(([q]) => q),
+      apiKeyRequired: r.access === "apiKey",
+      cached: r.cached,
+    };
+  });
 }
 
 /** Props of {@link CacheApi}. */
 export interface CacheApiProps {
-  /** The routes, at least one; no method + path twice. */
-  readonly routes: readonly ApiRoute[];
+  /**
+   * Functions whose contract routes the API serves, all of them.
+   * @default none
+   */
+  readonly functions?: readonly CacheAsideFunction[];
+  /**
+   * Routes declared by hand, on top of the functions' contract routes; together at least one, no
+   * method + path twice.
+   * @default none
+   */
+  readonly routes?: readonly ApiRoute[];
   /**
    * REST API name.
    * @default derived from the construct path
@@ -241,7 +267,7 @@ export class CacheApi extends Construct {
   constructor(scope: Construct, id: string, props: CacheApiProps) {
     super(scope, id);
     const profile = profileOf(this, props.profile);
-    const routes = props.routes ?? [];
+    const routes = [...(props.functions ?? []).flatMap(routesOf), ...(props.routes ?? [])];
     this.stageName = props.stageName ?? "v1";
     this.throttlingRateLimit = props.throttlingRateLimit ?? byProfile(profile, { dev: 50, prod: 1000 });
     this.throttlingBurstLimit = props.throttlingBurstLimit ?? byProfile(profile, { dev: 100, prod: 2000 });
@@ -325,7 +351,7 @@ export class CacheApi extends Construct {
     };
 
     for (const route of routes) {
-      const key = `${route.method} ${route.path}`;
+      const key = routeKey(route);
       const requestParameters: Record<string, boolean> = {};
       for (const p of pathParams(route.path)) requestParameters[`method.request.path.${p}`] = true;
       for (const q of route.requiredQueryParameters ?? []) requestParameters[`method.request.querystring.${q}`] = true;
@@ -492,12 +518,7 @@ function segmentsOf(path: string): string[] {
   return path === "/" ? [] : path.slice(1).split("/");
 }
 
-/** Path parameter names, e.g. `["productId"]` for `/products/{productId}`, `proxy` for `{proxy+}`. */
-function pathParams(path: string): string[] {
-  return segmentsOf(path)
-    .filter((s) => s.startsWith("{"))
-    .map((s) => s.slice(1, -1).replace(/\+$/, ""));
-}
+const pathParams = pathParameters;
 
 function queryParams(route: ApiRoute): string[] {
   return [...(route.requiredQueryParameters ?? []), ...(route.optionalQueryParameters ?? [])];
@@ -530,7 +551,7 @@ function validateRoutes(v: PropsValidator, routes: readonly ApiRoute[]): void {
       const params = pathParams(route.path);
       v.check(new Set(params).size === params.length, `${f}.path`, route.path, "each path parameter name once");
     }
-    const key = `${route.method} ${route.path}`;
+    const key = routeKey(route);
     v.check(!seen.has(key), f, key, "a method and path not already routed");
     seen.add(key);
     v.check(route.bodySchema === undefined || BODY_METHODS.includes(route.method), `${f}.bodySchema`, route.method,

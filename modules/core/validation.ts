@@ -54,6 +54,7 @@ export class PropsValidator {
 
   constructor(private readonly path: string) {}
 
+  /** A validator whose errors name `scope`'s construct path. */
   static for(scope: IConstruct): PropsValidator {
     return new PropsValidator(scope.node.path);
   }
@@ -87,11 +88,13 @@ export class PropsValidator {
     return this.check(re.test(value), field, value, allowed);
   }
 
+  /** Adds `other`'s problems to this one's. */
   merge(other: PropsValidator): this {
     this.problems.push(...other.problems);
     return this;
   }
 
+  /** True when a problem was recorded. */
   get hasProblems(): boolean {
     return this.problems.length > 0;
   }

@@ -6,14 +6,27 @@ import { DaxCluster as TfDaxCluster } from "@cdktf/provider-aws/lib/dax-cluster"
 import { DaxParameterGroup } from "@cdktf/provider-aws/lib/dax-parameter-group";
 import { DaxSubnetGroup } from "@cdktf/provider-aws/lib/dax-subnet-group";
 import { Token } from "cdktf";
-import { Construct } from "constructs";
+import { Construct, IConstruct } from "constructs";
 import { CACHE_ID_RE, physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { MAINTENANCE_WINDOW_RE, PropsValidator } from "../core/validation";
-import type { IDaxBinding } from "../function";
 import { IGrantable, Role } from "../iam";
-import { Network } from "../network";
+import type { INetwork } from "../network";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
+
+/** A DAX cluster a function can be wired to (`fn.useDax(dax)`), owned by this stack or not. */
+export interface IDaxCluster extends IConnectable, IConstruct {
+  /** `daxs://…:9111` discovery endpoint (daxs: the cluster only accepts TLS). */
+  readonly discoveryEndpoint: string;
+  /** The network the nodes are in: only functions in the same VPC can reach them. */
+  readonly network: INetwork;
+  /** ARNs of the tables the cluster fronts: a function's table must be one of them. */
+  readonly tableArns: readonly string[];
+  /** Lets `peer` reach the cluster's TLS port. */
+  allowFrom(peer: IConnectable): void;
+  /** Lets `grantee` call the DAX data-plane actions on this cluster. */
+  grantAccess(grantee: IGrantable): void;
+}
 
 /** A DynamoDB table the cluster fronts. */
 export interface DaxTableRef {
@@ -24,7 +37,7 @@ export interface DaxTableRef {
 /** Props of {@link DaxCluster}. */
 export interface DaxClusterProps {
   /** The VPC the nodes run in: a subnet group over all its private subnets. */
-  readonly network: Network;
+  readonly network: INetwork;
   /**
    * The tables the cluster fronts (at least one). The DAX service role may read and write
    * these tables and their indexes, and nothing else.
@@ -59,7 +72,7 @@ export interface DaxClusterProps {
    * Consistency caveat: the query cache is NOT invalidated by writes, not even writes through
    * DAX, so this value is the upper bound on how stale a Query or Scan result can be. Keep it
    * short, or set 0 for tables whose query results must reflect recent writes.
-   * @default 300000 (5 minutes)
+   * @default 60000 (1 minute): the query cache is never invalidated, so its TTL is the staleness bound
    */
   readonly queryTtlMillis?: number;
   /**
@@ -124,7 +137,7 @@ export const DAX_DATA_ACTIONS = [
  * transit (TLS endpoint on 9111) in every profile, its own security group opened only by
  * wiring, and a service role limited to the tables it fronts.
  */
-export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
+export class DaxCluster extends Construct implements IDaxCluster {
   /** The Terraform `aws_dax_cluster` resource. */
   public readonly resource: TfDaxCluster;
   /** Subnet group over the network's private subnets. */
@@ -154,6 +167,10 @@ export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
   public readonly nodeType: string;
   /** The node count in use (after defaults). */
   public readonly replicationFactor: number;
+  /** The network the nodes run in. */
+  public readonly network: INetwork;
+  /** ARNs of the tables the cluster fronts. */
+  public readonly tableArns: readonly string[];
   private readonly accessPolicyName: string;
 
   constructor(scope: Construct, id: string, props: DaxClusterProps) {
@@ -162,7 +179,7 @@ export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
     const nodeType = props.nodeType ?? byProfile(profile, { dev: "dax.t3.small", prod: "dax.r5.large" });
     const replicationFactor = props.replicationFactor ?? byProfile(profile, { dev: 1, prod: 3 });
     const recordTtl = props.recordTtlMillis ?? 300_000;
-    const queryTtl = props.queryTtlMillis ?? 300_000;
+    const queryTtl = props.queryTtlMillis ?? 60_000;
     const clusterName = props.clusterName ?? physicalName(this, 20);
     const maintenanceWindow = props.maintenanceWindow ?? "sun:05:00-sun:06:00";
     const azs = props.network.availabilityZones;
@@ -193,6 +210,8 @@ export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
     v.throwIfAny();
     this.nodeType = nodeType;
     this.replicationFactor = replicationFactor;
+    this.network = props.network;
+    this.tableArns = props.tables.map((t) => t.tableArn);
 
     this.securityGroup = new SecurityGroup(this, "sg", {
       vpcId: props.network.vpcId,
@@ -203,7 +222,7 @@ export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
     this.subnetGroup = new DaxSubnetGroup(this, "subnets", {
       name: `${clusterName}-subnets`,
       description: `Private subnets of DAX ${clusterName}`,
-      subnetIds: props.network.privateSubnetIds,
+      subnetIds: [...props.network.privateSubnetIds],
     });
 
     this.parameterGroup = new DaxParameterGroup(this, "params", {
@@ -219,7 +238,7 @@ export class DaxCluster extends Construct implements IDaxBinding, IConnectable {
       assumedBy: "dax.amazonaws.com",
       description: `Lets DAX ${clusterName} (${this.node.path}) read and write the tables it fronts`,
     });
-    const tableArns = props.tables.map((t) => t.tableArn);
+    const tableArns = this.tableArns;
     this.role.addToPrincipalPolicy("dynamodb-tables", [
       {
         actions: [...DAX_ROLE_DYNAMODB_ACTIONS],

@@ -1,8 +1,9 @@
 /**
- * A Lambda function that bundles a handler from `functions/` and gets its network paths,
- * permissions and configuration only by being wired to other constructs:
+ * A Lambda function built from a handler's contract (`functions/<name>/contract.ts`): it bundles
+ * the contract's entry, writes the runtime's settings into the environment from typed values, and
+ * gets its network paths and permissions only by being wired to other constructs:
  *
- *   const fn = new CacheAsideFunction(this, "fn", { network, entry: "functions/products/handler.ts" });
+ *   const fn = new CacheAsideFunction(this, "fn", { network, contract: PRODUCTS, settings: { ttlSeconds: 300 } });
  *   fn.useTable(table, { write: true }); fn.useCache(cache); fn.useDax(dax);
  */
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
@@ -10,9 +11,15 @@ import { AssetType, Lazy, TerraformAsset } from "cdktf";
 import { Construct } from "constructs";
 import { existsSync } from "fs";
 import * as path from "path";
+import {
+  CONNECTIONS, formatSetting, FunctionContract, RUNTIME_SETTINGS, Setting, settingProblem, SettingsOf, SettingsSpec,
+} from "../../functions/lib/contract";
+import type { IDaxCluster } from "../dax";
 import { IGrantable, IPrincipal, Role } from "../iam";
 import { LogGroup } from "../logs";
-import { Network } from "../network";
+import type { INetwork } from "../network";
+import type { ICache } from "../redis";
+import type { ITable } from "../table";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { packageRoot } from "../core/project-root";
@@ -28,56 +35,33 @@ export type NodeRuntime = "nodejs22.x";
 /** Every {@link NodeRuntime}, for validation and iteration. */
 export const SUPPORTED_RUNTIMES: readonly NodeRuntime[] = ["nodejs22.x"];
 
-/** A DynamoDB table a function can be wired to. */
-export interface ITableBinding {
-  /** @attribute The table's name. */
-  readonly tableName: string;
-  /** Lets `grantee` read items and query the table and its indexes. */
-  grantReadData(grantee: IGrantable): void;
-  /** Lets `grantee` read and write items (no table management). */
-  grantReadWriteData(grantee: IGrantable): void;
-}
+/** The runtime's common settings, as a contract declares settings. */
+type RuntimeSettings = typeof RUNTIME_SETTINGS;
 
-/** A Redis/Valkey cache a function can be wired to. */
-export interface ICacheBinding extends IConnectable {
-  /** Address clients connect to (primary endpoint, or configuration endpoint in cluster mode). */
-  readonly endpointAddress: string;
-  /** Port clients connect to (TLS). */
-  readonly port: number;
-  /** ARN of the secret holding the AUTH token. */
-  readonly authSecretArn: string;
-  /** True in cluster mode (clients must use the cluster protocol). */
-  readonly clusterMode: boolean;
-  /** Lets `peer` reach the cache port. */
-  allowFrom(peer: IConnectable): void;
-  /** Lets `grantee` read the AUTH token secret. */
-  grantAuthSecret(grantee: IGrantable): void;
-}
-
-/** A DAX cluster a function can be wired to. */
-export interface IDaxBinding extends IConnectable {
-  /** `daxs://…:9111` discovery endpoint (daxs: the cluster only accepts TLS). */
-  readonly discoveryEndpoint: string;
-  /** Lets `peer` reach the cluster's TLS port. */
-  allowFrom(peer: IConnectable): void;
-  /** Lets `grantee` call the DAX data-plane actions on this cluster. */
-  grantAccess(grantee: IGrantable): void;
-}
+/**
+ * Typed runtime settings of a function built from contract `C`: the runtime's common ones
+ * (`ttlSeconds`, `serviceName`, …) and the contract's own. Each is checked against its range at
+ * synth time and written as its environment variable.
+ */
+export type FunctionSettings<C extends FunctionContract = FunctionContract> = Partial<SettingsOf<RuntimeSettings> & SettingsOf<C["settings"]>>;
 
 /** Props of {@link CacheAsideFunction}. */
-export interface CacheAsideFunctionProps {
+export interface CacheAsideFunctionProps<C extends FunctionContract = FunctionContract> {
   /** The VPC the function runs in, in all its private subnets. */
-  readonly network: Network;
+  readonly network: INetwork;
   /**
-   * Handler entry file: absolute, or relative to this package's root
-   * (e.g. `functions/products/handler.ts`). Bundled by esbuild at synth time.
-   * Relative paths resolve against the root of `@cachefront/cdktf-dynamodb-cache` (see
-   * `packageRoot()`), not against your app: `functions/products/handler.ts` and
-   * `functions/sessions/handler.ts` are the handlers the package ships (as TypeScript, bundled
-   * from `node_modules`). Give your own handler as an absolute path, e.g.
-   * `path.join(__dirname, "handler.ts")`.
+   * The handler's contract: its entry file (bundled by esbuild at synth time), routes, settings,
+   * table layout and cache keys. `PRODUCTS` and `SESSIONS` are the handlers this package ships
+   * (their entries resolve against the package root); for your own, `defineContract` with an
+   * absolute `entry`, e.g. `path.join(__dirname, "handler.ts")`.
    */
-  readonly entry: string;
+  readonly contract: C;
+  /**
+   * Runtime settings, typed: the runtime's common ones (TTLs, leases, breaker, service name, …)
+   * and the contract's own. Out-of-range values fail synthesis, as the Lambda would fail at cold start.
+   * @default each setting's default (help/runtime.md); every setting is written to the environment
+   */
+  readonly settings?: FunctionSettings<C>;
   /**
    * Exported handler function name.
    * @default "handler"
@@ -125,8 +109,9 @@ export interface CacheAsideFunctionProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Extra environment variables: names and endpoints only. Names that look like secrets
-   * (password, secret, token, api key) are refused; pass a secret's ARN instead.
+   * Extra environment variables for your own handler's code: names and endpoints only. Names that
+   * look like secrets (password, secret, token, api key) are refused (pass a secret's ARN), and so
+   * are the runtime's own variables (use `settings` or wiring).
    * @default none
    */
   readonly environment?: Readonly<Record<string, string>>;
@@ -149,12 +134,14 @@ export interface CacheAsideFunctionProps {
 
 const SECRET_NAME_RE = /(PASSWORD|PASSWD|SECRET|TOKEN|API_?KEY|PRIVATE_?KEY|CREDENTIAL)/i;
 const REFERENCE_SUFFIX_RE = /(_ARN|_NAME|_ID)$/i;
+/** Variables the runtime owns: set through `settings` or wiring, never through `environment`. */
+const OWNED_ENV = new Set([...Object.values(RUNTIME_SETTINGS), ...Object.values(CONNECTIONS)].map((s: Setting) => s.env));
 
 /**
  * A VPC-attached Lambda function with its own security group, log group, least-privilege
  * role and X-Ray tracing, whose code is bundled from `functions/`.
  */
-export class CacheAsideFunction extends Construct implements IGrantable, IConnectable {
+export class CacheAsideFunction<C extends FunctionContract = FunctionContract> extends Construct implements IGrantable, IConnectable {
   /** The Terraform `aws_lambda_function` resource. */
   public readonly resource: LambdaFunction;
   /** The execution role: logs, VPC access and X-Ray, plus whatever wiring grants. */
@@ -176,17 +163,24 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
   /** @attribute — the ARN API Gateway integrations invoke. */
   public readonly invokeArn: string;
   /** The network the function runs in (its private subnets). */
-  public readonly network: Network;
+  public readonly network: INetwork;
+  /** The handler's contract. */
+  public readonly contract: C;
+  /** Every runtime setting in force (given or default), by key; the environment holds the same values. */
+  public readonly settings: Readonly<Record<string, string | number | boolean>>;
+  /** Timeout in seconds, after defaults. */
+  public readonly timeoutSeconds: number;
   private readonly env: Record<string, string> = {};
 
-  constructor(scope: Construct, id: string, props: CacheAsideFunctionProps) {
+  constructor(scope: Construct, id: string, props: CacheAsideFunctionProps<C>) {
     super(scope, id);
     const profile = profileOf(this, props.profile);
+    const contract = props.contract;
     const name = props.functionName ?? physicalName(this, 64);
     const memorySize = props.memorySize ?? byProfile(profile, { dev: 256, prod: 512 });
     const timeout = props.timeoutSeconds ?? 10;
     const runtime = props.runtime ?? "nodejs22.x";
-    const entry = path.isAbsolute(props.entry) ? props.entry : path.join(packageRoot(), props.entry);
+    const entry = path.isAbsolute(contract.entry) ? contract.entry : path.join(packageRoot(), contract.entry);
 
     const v = PropsValidator.for(this)
       .matches("functionName", name, /^[A-Za-z0-9_-]{1,64}$/, "1-64 characters of letters, digits, '-' and '_'")
@@ -194,15 +188,21 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
       .intRange("timeoutSeconds", timeout, 1, 900)
       .intRange("reservedConcurrency", props.reservedConcurrency, 0, 100000)
       .oneOf("runtime", runtime, SUPPORTED_RUNTIMES)
-      .check(/\.(ts|js|mjs|cjs)$/.test(entry), "entry", props.entry, "a .ts or .js handler file")
-      .check(existsSync(entry), "entry", props.entry, `an existing file (resolved to ${entry})`);
+      .check(/\.(ts|js|mjs|cjs)$/.test(entry), "contract.entry", contract.entry, "a .ts or .js handler file")
+      .check(existsSync(entry), "contract.entry", contract.entry, `an existing file (resolved to ${entry})`);
     for (const key of Object.keys(props.environment ?? {})) {
       v.check(!SECRET_NAME_RE.test(key) || REFERENCE_SUFFIX_RE.test(key), `environment.${key}`, key,
         "a variable that does not carry a secret: store it in Secrets Manager and pass its ARN (name ending in _ARN)");
       v.matches(`environment.${key}`, key, /^[A-Za-z][A-Za-z0-9_]*$/, "a name of letters, digits and '_', starting with a letter");
+      v.check(!OWNED_ENV.has(key) && !Object.values(contract.settings).some((s) => s.env === key), `environment.${key}`, key,
+        "a variable the runtime does not own: set runtime values through `settings` (typed, range-checked) or wiring (useTable, useCache, useDax)");
     }
+    const settings = resolveSettings(v, { ...RUNTIME_SETTINGS, ...contract.settings }, (props.settings ?? {}) as Record<string, unknown>);
     v.throwIfAny();
     this.network = props.network;
+    this.contract = contract;
+    this.settings = settings.values;
+    this.timeoutSeconds = timeout;
 
     this.bundle = bundleHandler({
       entry,
@@ -254,11 +254,12 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
     this.connections = new Connections(this.securityGroup, undefined, "Lambda");
 
     if (props.sourceMap ?? true) this.env.NODE_OPTIONS = "--enable-source-maps";
+    Object.assign(this.env, settings.environment);
     for (const [k, val] of Object.entries(props.environment ?? {})) this.env[k] = val;
 
     this.resource = new LambdaFunction(this, "function", {
       functionName: name,
-      description: props.description ?? `cache-aside handler ${this.node.path}`,
+      description: props.description ?? contract.description,
       runtime,
       architectures: [props.architecture ?? "arm64"],
       handler: `index.${props.handlerExport ?? "handler"}`,
@@ -271,7 +272,7 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
       tracingConfig: { mode: "Active" },
       loggingConfig: { logFormat: "Text", logGroup: this.logGroup.logGroupName },
       vpcConfig: {
-        subnetIds: props.network.privateSubnetIds,
+        subnetIds: [...props.network.privateSubnetIds],
         securityGroupIds: [this.securityGroup.securityGroupId],
       },
       environment: {
@@ -308,13 +309,17 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
 
   /**
    * Wires a DynamoDB table: read (or read-write) IAM on the table and its indexes, HTTPS egress
-   * to the DynamoDB gateway endpoint, and its name in `envVar`.
+   * to the DynamoDB gateway endpoint, and its name in `TABLE_NAME` (or `envVar`). The table the
+   * handler reads as `TABLE_NAME` must have the key layout of the contract's `table`: a mismatch
+   * fails synthesis here instead of every request at run time.
    */
-  useTable(table: ITableBinding, opts: { write?: boolean; envVar?: string } = {}): this {
+  useTable(table: ITable, opts: { write?: boolean; envVar?: string } = {}): this {
+    const envVar = opts.envVar ?? CONNECTIONS.tableName.env;
+    if (envVar === CONNECTIONS.tableName.env && this.contract.table) checkTableLayout(this, table, this.contract);
     if (opts.write) table.grantReadWriteData(this);
     else table.grantReadData(this);
     this.allowDynamoDb();
-    return this.addEnvironment(opts.envVar ?? "TABLE_NAME", table.tableName);
+    return this.addEnvironment(envVar, table.tableName);
   }
 
   /**
@@ -322,24 +327,25 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
    * its AUTH secret through a Secrets Manager interface endpoint, and the endpoint in
    * environment variables. The token itself never becomes an environment variable.
    */
-  useCache(cache: ICacheBinding): this {
+  useCache(cache: ICache): this {
     cache.allowFrom(this);
     cache.grantAuthSecret(this);
     // Always through the endpoint, NAT or not: the function's SG only has egress to wired
     // groups (never 0.0.0.0/0), so a NAT route alone would not reach Secrets Manager.
     this.network.addInterfaceEndpoint("secretsmanager").connections.allowDefaultPortFrom(this);
-    return this.addEnvironment("REDIS_HOST", cache.endpointAddress)
-      .addEnvironment("REDIS_PORT", String(cache.port))
-      .addEnvironment("REDIS_TLS", "true")
-      .addEnvironment("REDIS_CLUSTER_MODE", String(cache.clusterMode))
-      .addEnvironment("REDIS_AUTH_SECRET_ARN", cache.authSecretArn);
+    return this.setConnection(CONNECTIONS.cacheBackend, "redis")
+      .setConnection(CONNECTIONS.redisHost, cache.endpointAddress)
+      .setConnection(CONNECTIONS.redisPort, cache.port)
+      .setConnection(CONNECTIONS.redisTls, true)
+      .setConnection(CONNECTIONS.redisClusterMode, cache.clusterMode)
+      .setConnection(CONNECTIONS.redisAuthSecretArn, cache.authSecretArn);
   }
 
   /** Wires a DAX cluster: ingress on its TLS port, `dax:` data-plane actions on it, its endpoint. */
-  useDax(dax: IDaxBinding): this {
+  useDax(dax: IDaxCluster): this {
     dax.allowFrom(this);
     dax.grantAccess(this);
-    return this.addEnvironment("DAX_ENDPOINT", dax.discoveryEndpoint);
+    return this.setConnection(CONNECTIONS.daxEndpoint, dax.discoveryEndpoint);
   }
 
   /** HTTPS egress to DynamoDB through the VPC's gateway endpoint. */
@@ -347,4 +353,52 @@ export class CacheAsideFunction extends Construct implements IGrantable, IConnec
     this.securityGroup.addEgressToPrefixList(this.network.dynamoDbPrefixListId, 443,
       "HTTPS to DynamoDB through the VPC gateway endpoint");
   }
+
+  private setConnection(s: Setting, value: string | number | boolean): this {
+    return this.addEnvironment(s.env, formatSetting(value));
+  }
+}
+
+/** Every setting in force (given, else its default) and its environment, with problems recorded in `v`. */
+function resolveSettings(v: PropsValidator, spec: SettingsSpec, given: Record<string, unknown>): {
+  values: Record<string, string | number | boolean>;
+  environment: Record<string, string>;
+} {
+  const values: Record<string, string | number | boolean> = {};
+  const environment: Record<string, string> = {};
+  for (const key of Object.keys(given)) {
+    v.check(key in spec, `settings.${key}`, key, `a setting of the runtime or the contract: ${Object.keys(spec).join(", ")}`);
+  }
+  for (const [key, s] of Object.entries(spec)) {
+    const value = given[key] ?? s.default;
+    if (value === undefined) continue; // derived at run time (see the setting's `derived`)
+    const problem = settingProblem(s, value);
+    v.check(!problem, `settings.${key}`, value, `${problem} (${s.env}, the same rule the Lambda applies at cold start)`);
+    values[key] = value as string | number | boolean;
+    environment[s.env] = formatSetting(value as string | number | boolean);
+  }
+  return { values, environment };
+}
+
+/** Fails synthesis when `table`'s key layout is not the one the handler's contract is written against. */
+function checkTableLayout(fn: Construct, table: ITable, contract: FunctionContract): void {
+  const want = contract.table!;
+  const f = `useTable(${table.node.path})`;
+  const key = (k?: { name: string; type: string }) => (k ? `${k.name} (${k.type})` : "none");
+  const v = PropsValidator.for(fn);
+  v.check(key(table.partitionKey) === key(want.partitionKey), `${f}.partitionKey`, key(table.partitionKey),
+    `${key(want.partitionKey)}, the partition key handler ${contract.name} reads and writes`);
+  v.check(key(table.sortKey) === key(want.sortKey), `${f}.sortKey`, key(table.sortKey),
+    `${key(want.sortKey)}, the sort key handler ${contract.name} reads and writes`);
+  if (want.timeToLiveAttribute) {
+    v.check(table.timeToLiveAttribute === want.timeToLiveAttribute, `${f}.timeToLiveAttribute`, table.timeToLiveAttribute,
+      `${JSON.stringify(want.timeToLiveAttribute)}, where handler ${contract.name} writes each item's expiry`);
+  }
+  for (const idx of want.globalSecondaryIndexes ?? []) {
+    const have = table.globalSecondaryIndexes.find((g) => g.indexName === idx.indexName);
+    v.check(!!have && key(have.partitionKey) === key(idx.partitionKey) && key(have.sortKey) === key(idx.sortKey),
+      `${f}.globalSecondaryIndexes`, table.globalSecondaryIndexes.map((g) => g.indexName),
+      `an index ${idx.indexName} on ${key(idx.partitionKey)} / ${key(idx.sortKey)}, which handler ${contract.name} queries`);
+  }
+  v.throwIfAny();
 }

@@ -15,7 +15,7 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
-import { Construct } from "constructs";
+import { Construct, IConstruct } from "constructs";
 import { Role } from "../iam";
 import { LogGroup } from "../logs";
 import { physicalName } from "../core/naming";
@@ -129,13 +129,32 @@ export class InterfaceEndpoint extends Construct implements IConnectable {
   }
 }
 
+/**
+ * A VPC that caches and functions can be placed in: what wiring needs of a network, whether this
+ * stack owns it ({@link Network}) or not.
+ */
+export interface INetwork extends IConstruct {
+  /** @attribute The VPC's id. */
+  readonly vpcId: string;
+  /** Region of the VPC. */
+  readonly region: string;
+  /** The AZs of the private subnets, in subnet order. */
+  readonly availabilityZones: readonly string[];
+  /** @attribute Ids of the private subnets, one per AZ, in AZ order. */
+  readonly privateSubnetIds: readonly string[];
+  /** Prefix list of the DynamoDB gateway endpoint: the destination of function egress to DynamoDB. */
+  readonly dynamoDbPrefixListId: string;
+  /** The interface endpoint for `service` (e.g. "secretsmanager"), created on first use or already there. */
+  addInterfaceEndpoint(service: string): IConnectable;
+}
+
 const AZ_RE = /^([a-z]{2}(?:-gov)?-[a-z]+-\d)[a-z]$/;
 
 /**
  * VPC with private subnets across the given AZs, private route tables, a DynamoDB gateway
  * endpoint on them, flow logs to CloudWatch Logs and the default security group emptied.
  */
-export class Network extends Construct {
+export class Network extends Construct implements INetwork {
   /** The Terraform `aws_vpc` resource. */
   public readonly vpc: Vpc;
   /** @attribute The VPC's id. */

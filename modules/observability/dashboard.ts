@@ -2,7 +2,7 @@
  * Internal: the CloudWatch dashboard body of a CacheObservability, as a plain object (values may
  * be Terraform tokens; the construct wraps it in `Fn.jsonencode`).
  */
-import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/metrics";
+import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/contract";
 import { expressionLine, filledSum, GridLayout, metricLine, MetricSpec, searchExpression } from "./metric";
 
 /** What the dashboard shows, resolved by the construct. */

@@ -15,7 +15,7 @@ import {
   Suppression,
   validateSuppression,
 } from "./engine";
-import type { PolicyMode } from "./index";
+import type { PolicyMode } from "./types";
 import { TerraformModel } from "./model";
 import { PolicyRule } from "./rule";
 import { ALL_RULES } from "./rules";

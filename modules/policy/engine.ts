@@ -4,7 +4,7 @@
  * plan refinement of what synth could not decide.
  */
 import type { Profile } from "../core/profile";
-import type { FindingStatus, ModelSource, RuleOutcome, Severity } from "./index";
+import type { FindingStatus, ModelSource, RuleOutcome, Severity } from "./types";
 import type { TerraformModel, TfResource } from "./model";
 import { appliesIn, PolicyRule, severityIn } from "./rule";
 import { ALL_RULES } from "./rules";

@@ -4,7 +4,17 @@
  * references) or `terraform show -json` of a plan (where values are resolved, unknown
  * attributes are flagged, and references come from the plan's `configuration` block).
  */
-import type { AttrValue, ModelSource, Pointer } from "./index";
+import type { AttrValue, ModelSource } from "./types";
+
+/**
+ * What an attribute that names another resource points at: nothing, a resource of this
+ * stack, a literal (name, id, ARN), or an expression that cannot be followed here.
+ */
+export type Pointer =
+  | { readonly kind: "absent" }
+  | { readonly kind: "resource"; readonly resource: TfResource }
+  | { readonly kind: "literal"; readonly value: unknown }
+  | { readonly kind: "unknown"; readonly expression: string };
 
 /** Placeholder a plan model puts where a value is only known after apply. */
 export const UNKNOWN_AFTER_APPLY = "${(known after apply)}";

@@ -4,7 +4,7 @@
  */
 import { createHash } from "crypto";
 import type { Finding, StackReport } from "./engine";
-import type { CellStatus } from "./index";
+import type { CellStatus } from "./types";
 import type { PolicyRule } from "./rule";
 
 /** The table cell of `ruleId` in `report`: the worst status of its findings. */

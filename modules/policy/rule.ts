@@ -4,7 +4,7 @@
  * or lives outside the stack) or not applicable. It never reads anything else.
  */
 import type { Profile } from "../core/profile";
-import type { RuleOutcome, Severity } from "./index";
+import type { RuleOutcome, Severity } from "./types";
 import type { TerraformModel, TfResource } from "./model";
 
 /** Public controls a rule corresponds to, where one exists. */

@@ -8,16 +8,35 @@ import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subn
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
 import { Fn } from "cdktf";
-import { Construct } from "constructs";
+import { Construct, IConstruct } from "constructs";
 import { CACHE_ID_RE, physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { DAILY_WINDOW_RE, MAINTENANCE_WINDOW_RE, PropsValidator } from "../core/validation";
-import type { ICacheBinding } from "../function";
 import { IGrantable, PolicyStatement } from "../iam";
 import { LogGroup } from "../logs";
-import type { Network } from "../network";
+import type { INetwork } from "../network";
 import { suppressRule } from "../policy";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
+
+/**
+ * A Redis/Valkey cache a function can be wired to (`fn.useCache(cache)`), owned by this stack or not.
+ */
+export interface ICache extends IConnectable, IConstruct {
+  /** Address clients connect to (primary endpoint, or configuration endpoint in cluster mode). */
+  readonly endpointAddress: string;
+  /** Port clients connect to (TLS). */
+  readonly port: number;
+  /** ARN of the secret holding the AUTH token. */
+  readonly authSecretArn: string;
+  /** True in cluster mode (clients must use the cluster protocol). */
+  readonly clusterMode: boolean;
+  /** The network the cache's nodes are in: only functions in the same VPC can reach it. */
+  readonly network: INetwork;
+  /** Lets `peer` reach the cache port. */
+  allowFrom(peer: IConnectable): void;
+  /** Lets `grantee` read the AUTH token secret. */
+  grantAuthSecret(grantee: IGrantable): void;
+}
 
 /** Engines an ElastiCache replication group can run. */
 export type CacheEngineName = "redis" | "valkey";
@@ -31,6 +50,9 @@ const FAMILIES: Record<CacheEngineName, Record<string, string>> = {
   redis: { "6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7" },
   valkey: { "7.2": "valkey7", "8.0": "valkey8", "8.1": "valkey8" },
 };
+
+/** The version an engine runs when none is given. */
+export const DEFAULT_ENGINE_VERSIONS: Readonly<Record<CacheEngineName, string>> = { valkey: "8.0", redis: "7.1" };
 
 /**
  * An engine and version, e.g. `CacheEngine.valkey("8.0")`. The parameter group family is
@@ -50,9 +72,15 @@ export class CacheEngine {
   /**
    * Engine and version from untyped config (e.g. an environment variable). Unsupported
    * combinations are reported by the construct that uses them, with its path.
+   * @param version @default the engine's default version ({@link DEFAULT_ENGINE_VERSIONS})
    */
-  static of(engine: CacheEngineName, version: string): CacheEngine {
-    return new CacheEngine(engine, version);
+  static of(engine: CacheEngineName, version?: string): CacheEngine {
+    return new CacheEngine(engine, version ?? DEFAULT_ENGINE_VERSIONS[engine]);
+  }
+
+  /** The default engine: Valkey at its default version. */
+  static default(): CacheEngine {
+    return CacheEngine.of("valkey");
   }
 
   private constructor(
@@ -98,7 +126,7 @@ const KMS_KEY_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+
 /** Props of {@link RedisCache}. */
 export interface RedisCacheProps {
   /** VPC whose private subnets host the nodes and whose `vpcId` holds the cache's security group. */
-  readonly network: Network;
+  readonly network: INetwork;
   /**
    * Engine and version.
    * @default CacheEngine.valkey("8.0") — Valkey is wire-compatible with Redis OSS clients and
@@ -187,7 +215,7 @@ export interface RedisCacheProps {
  * slow and engine logs in CloudWatch Logs, a security group that admits only wired clients,
  * and multi-AZ automatic failover whenever it has replicas.
  */
-export class RedisCache extends Construct implements ICacheBinding {
+export class RedisCache extends Construct implements ICache {
   /** The Terraform `aws_elasticache_replication_group` resource. */
   public readonly replicationGroup: ElasticacheReplicationGroup;
   /** Subnet group over the network's private subnets. */
@@ -243,13 +271,15 @@ export class RedisCache extends Construct implements ICacheBinding {
    * roles but keeps the ids; resharding in cluster mode can renumber shards.
    */
   public readonly memberClusterIds: readonly string[];
+  /** The network the nodes run in. */
+  public readonly network: INetwork;
   private readonly kmsKeyArn?: string;
   private readonly region: string;
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
     const profile = profileOf(this, props.profile);
-    const engine = props.engine ?? CacheEngine.valkey("8.0");
+    const engine = props.engine ?? CacheEngine.default();
     const nodeType = props.nodeType ?? byProfile(profile, { dev: "cache.t4g.micro", prod: "cache.r7g.large" });
     const replicas = props.replicasPerShard ?? byProfile(profile, { dev: 0, prod: 1 });
     const clusterMode = props.numShards !== undefined;
@@ -305,6 +335,7 @@ export class RedisCache extends Construct implements ICacheBinding {
     this.port = port;
     this.kmsKeyArn = props.kmsKeyArn;
     this.region = props.network.region;
+    this.network = props.network;
     const baseName = physicalName(this, 200);
 
     // --- network
@@ -316,7 +347,7 @@ export class RedisCache extends Construct implements ICacheBinding {
     this.subnetGroup = new ElasticacheSubnetGroup(this, "subnets", {
       name: baseName,
       description: `Private subnets of ${this.node.path}`,
-      subnetIds: props.network.privateSubnetIds,
+      subnetIds: [...props.network.privateSubnetIds],
     });
 
     // --- parameters

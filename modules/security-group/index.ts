@@ -90,7 +90,9 @@ export class SecurityGroup extends Construct {
    * function in a private subnet reaches DynamoDB without any 0.0.0.0/0 rule.
    */
   addEgressToPrefixList(prefixListId: string, port: number, description: string): void {
-    const key = `pl|${prefixListId}|${port}`;
+    // Keyed by what the rule is for, not by the prefix list id: that is a token whose text depends on
+    // how many tokens were made before it, and a logical id must not move when unrelated code changes.
+    const key = `pl|${description}|${port}`;
     if (this.ruleKeys.has(key)) return;
     this.ruleKeys.add(key);
     new VpcSecurityGroupEgressRule(this, `out-${shortHash(key)}`, {

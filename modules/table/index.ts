@@ -7,35 +7,39 @@
 import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
 import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
 import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
-import { Construct } from "constructs";
-import { ITableBinding } from "../function";
+import { Construct, IConstruct } from "constructs";
+import type { IndexSpec, KeyAttribute, TableSpec } from "../../functions/lib/contract";
 import { IGrantable, PolicyStatement } from "../iam";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
 import { KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, READ_DATA_ACTIONS, WRITE_DATA_ACTIONS } from "./perms";
 
-/** A key attribute. */
-export interface KeyAttribute {
-  /** Attribute name (1–255 characters). */
-  readonly name: string;
-  /** `S` string, `N` number, `B` binary. */
-  readonly type: "S" | "N" | "B";
-}
+export type { KeyAttribute, TableSpec } from "../../functions/lib/contract";
+/** A global secondary index (the contract's index layout). */
+export type GlobalSecondaryIndex = IndexSpec;
 
-/** A global secondary index. */
-export interface GlobalSecondaryIndex {
-  /** Index name (3–255 of a-z, A-Z, 0-9, `_`, `-`, `.`). */
-  readonly indexName: string;
-  /** Partition key of the index. */
+/**
+ * A DynamoDB table a function can be wired to (`fn.useTable(table)`), owned by this stack or not:
+ * its name and ARN for grants, and its key layout, which the function's contract is checked against.
+ */
+export interface ITable extends IConstruct {
+  /** @attribute The table's name. */
+  readonly tableName: string;
+  /** @attribute The table's ARN. */
+  readonly tableArn: string;
+  /** The table's partition key. */
   readonly partitionKey: KeyAttribute;
-  /** Sort key of the index. @default none */
+  /** The table's sort key, when it has one. */
   readonly sortKey?: KeyAttribute;
-  /**
-   * Attributes copied into the index: `ALL`, `KEYS_ONLY`, or a list of non-key attributes.
-   * @default "ALL"
-   */
-  readonly projection?: "ALL" | "KEYS_ONLY" | readonly string[];
+  /** The TTL attribute, when TTL is on. */
+  readonly timeToLiveAttribute?: string;
+  /** The table's global secondary indexes. */
+  readonly globalSecondaryIndexes: readonly GlobalSecondaryIndex[];
+  /** Lets `grantee` read items and query the table and its indexes. */
+  grantReadData(grantee: IGrantable): void;
+  /** Lets `grantee` read and write items (no table management). */
+  grantReadWriteData(grantee: IGrantable): void;
 }
 
 /** Provisioned capacity settings; always autoscaled between the floor and the ceiling. */
@@ -70,35 +74,26 @@ export class Billing {
   ) {}
 }
 
-/** Props of {@link CacheTable}. */
-export interface CacheTableProps {
-  /** Partition key, e.g. `{ name: "productId", type: "S" }` or `{ name: "PK", type: "S" }`. */
-  readonly partitionKey: KeyAttribute;
-  /**
-   * Sort key, e.g. `{ name: "SK", type: "S" }` for single-table designs.
-   * @default none
-   */
-  readonly sortKey?: KeyAttribute;
-  /**
-   * Table name (3–255 of a-z, A-Z, 0-9, `_`, `-`, `.`).
-   * @default derived from the construct path
-   */
-  readonly tableName?: string;
+/**
+ * Props of {@link CacheTable}: a key layout (often a function contract's `table`, so the table is
+ * made to fit the handler) plus how the table is run.
+ */
+export interface CacheTableProps extends TableSpec {
   /**
    * Attribute holding the expiry time (epoch seconds); DynamoDB deletes expired items for free.
    * @default "expiresAt"
    */
   readonly timeToLiveAttribute?: string;
   /**
+   * Table name (3–255 of a-z, A-Z, 0-9, `_`, `-`, `.`).
+   * @default derived from the construct path
+   */
+  readonly tableName?: string;
+  /**
    * Billing mode.
    * @default Billing.onDemand()
    */
   readonly billing?: Billing;
-  /**
-   * Global secondary indexes.
-   * @default none
-   */
-  readonly globalSecondaryIndexes?: readonly GlobalSecondaryIndex[];
   /**
    * Stream of item changes, e.g. to invalidate caches from a stream consumer.
    * @default no stream
@@ -132,7 +127,7 @@ const NAME_RE = /^[a-zA-Z0-9_.-]{3,255}$/;
  * A DynamoDB table for data that is cached in front: encrypted, PITR on, TTL on, deletion
  * protection in prod, on-demand by default; permissions only through its grant methods.
  */
-export class CacheTable extends Construct implements ITableBinding {
+export class CacheTable extends Construct implements ITable {
   /** The Terraform `aws_dynamodb_table` resource. */
   public readonly resource: DynamodbTable;
   /** @attribute The table's name. */
@@ -147,6 +142,8 @@ export class CacheTable extends Construct implements ITableBinding {
   public readonly sortKey?: KeyAttribute;
   /** The TTL attribute in force (epoch seconds). */
   public readonly timeToLiveAttribute: string;
+  /** The global secondary indexes, in the order given. */
+  public readonly globalSecondaryIndexes: readonly GlobalSecondaryIndex[];
   /** Names of the global secondary indexes, in the order given. */
   public readonly indexNames: readonly string[];
   private readonly kmsKeyArn?: string;
@@ -203,6 +200,7 @@ export class CacheTable extends Construct implements ITableBinding {
     this.partitionKey = props.partitionKey;
     this.sortKey = props.sortKey;
     this.timeToLiveAttribute = ttlAttr;
+    this.globalSecondaryIndexes = [...gsis];
     this.indexNames = gsis.map((g) => g.indexName);
     this.kmsKeyArn = props.kmsKeyArn;
     const cap = billing.capacity;

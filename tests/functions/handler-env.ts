@@ -5,6 +5,7 @@
  */
 import { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { loadRuntimeConfig, RuntimeConfig } from "../../functions/lib/config";
+import { CONNECTIONS, environmentOf, RUNTIME_SETTINGS } from "../../functions/lib/contract";
 import { setMetricsSink } from "../../functions/lib/metrics";
 import type { BoundHandler } from "../../functions/lib/runtime";
 import { DynaliteHandle, startDynalite } from "../helpers/dynalite";
@@ -20,7 +21,9 @@ export interface HandlerEnv {
   readonly dyn: DynaliteHandle;
   /** EMF lines written since the start (tests may empty it). */
   readonly emf: string[];
-  /** A config for this env: table, endpoints, a fresh key prefix, then `overrides`. */
+  /** The Lambda environment of this env: table, endpoints, a fresh key prefix, then `overrides`. */
+  env(overrides?: Record<string, string>): Record<string, string>;
+  /** The runtime config read from {@link env}. */
   config(overrides?: Record<string, string>): RuntimeConfig;
   /** Registers a handler so its clients are closed after the file. */
   track<H extends BoundHandler>(h: H): H;
@@ -49,6 +52,20 @@ export function handlerEnv(opts: { service: string; table: CreateTableCommandInp
     await Promise.all([redis?.stop(), dyn?.stop()]);
   });
 
+  const environment = (overrides: Record<string, string>): Record<string, string> => ({
+    ...environmentOf(RUNTIME_SETTINGS, { serviceName: opts.service, keyPrefix: `${opts.service}-${process.pid}-${++seq}` }),
+    ...environmentOf(CONNECTIONS, {
+      region: "us-east-1",
+      tableName: opts.table.TableName!,
+      dynamoDbEndpoint: dyn!.endpoint,
+      redisHost: "127.0.0.1",
+      redisPort: redis!.port,
+      redisTls: false,
+    }),
+    ...opts.defaults,
+    ...overrides,
+  });
+
   return {
     get redis() {
       return redis!;
@@ -57,19 +74,8 @@ export function handlerEnv(opts: { service: string; table: CreateTableCommandInp
       return dyn!;
     },
     emf,
-    config: (overrides = {}) =>
-      loadRuntimeConfig({
-        SERVICE_NAME: opts.service,
-        AWS_REGION: "us-east-1",
-        TABLE_NAME: opts.table.TableName!,
-        DYNAMODB_ENDPOINT: dyn!.endpoint,
-        REDIS_HOST: "127.0.0.1",
-        REDIS_PORT: String(redis!.port),
-        REDIS_TLS: "false",
-        CACHE_KEY_PREFIX: `${opts.service}-${process.pid}-${++seq}`,
-        ...opts.defaults,
-        ...overrides,
-      }),
+    env: (overrides = {}) => environment(overrides),
+    config: (overrides = {}) => loadRuntimeConfig(environment(overrides)),
     track: (h) => {
       handlers.push(h);
       return h;

@@ -12,23 +12,17 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { TerraformStack, Testing } from "cdktf";
 import { loadRuntimeConfig } from "../../functions/lib/config";
-import {
-  DEFAULT_METRICS_NAMESPACE,
-  DEFAULT_SERVICE_NAME,
-  METRIC,
-  METRIC_DIMENSIONS,
-  METRIC_UNITS,
-  MetricName,
-  METRICS_ENV,
-  routeDimension,
-} from "../../functions/lib/metrics";
+import { METRIC, METRIC_DIMENSIONS, METRIC_UNITS, MetricName, routeDimension } from "../../functions/lib/metrics";
+import { routeKey, RUNTIME_SETTINGS } from "../../functions/lib/contract";
+import { PRODUCTS, PRODUCTS_TABLE as PRODUCTS_LAYOUT } from "../../functions/products/contract";
+import { SESSIONS, SESSIONS_TABLE as SESSIONS_LAYOUT } from "../../functions/sessions/contract";
 import type { ProxyEvent } from "../../functions/lib/http";
 import * as productsHandler from "../../functions/products/handler";
 import * as sessionsHandler from "../../functions/sessions/handler";
 import { CacheApi } from "../../modules/api";
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
 import { DaxCluster } from "../../modules/dax";
-import { CacheAsideFunction } from "../../modules/function";
+import { CacheAsideFunction, FunctionSettings } from "../../modules/function";
 import { Network } from "../../modules/network";
 import { CacheObservability, CacheObservabilityProps } from "../../modules/observability";
 import { CacheEngine, RedisCache } from "../../modules/redis";
@@ -44,6 +38,10 @@ jest.setTimeout(120_000);
 
 
 
+const DEFAULT_METRICS_NAMESPACE = RUNTIME_SETTINGS.metricsNamespace.default;
+const DEFAULT_SERVICE_NAME = RUNTIME_SETTINGS.serviceName.default;
+const METRICS_ENV = { namespace: RUNTIME_SETTINGS.metricsNamespace.env, serviceName: RUNTIME_SETTINGS.serviceName.env };
+
 // One redis-server and one dynalite for both services (one EMF sink per process).
 const env = handlerEnv({ service: "product-catalog", table: PRODUCTS_TABLE });
 beforeAll(async () => {
@@ -55,36 +53,25 @@ beforeAll(async () => {
 
 type Kind = "products" | "sessions";
 const HANDLERS = { products: productsHandler, sessions: sessionsHandler } as const;
+const CONTRACTS = { products: PRODUCTS, sessions: SESSIONS } as const;
 
-function composeStack(kind: Kind, observability: Partial<CacheObservabilityProps> = {}): SynthJson {
+function composeStack(kind: Kind, observability: Partial<CacheObservabilityProps> = {}, settings: FunctionSettings = {}): SynthJson {
   const app = Testing.app();
   const stack = new TerraformStack(app, `${kind}-contract`);
   stack.node.setContext(PROFILE_CONTEXT_KEY, "prod");
   new AwsProvider(stack, "aws", { region: "us-east-1" });
   const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] });
-  const table = kind === "products"
-    ? new CacheTable(stack, "products", { partitionKey: { name: "productId", type: "S" } })
-    : new CacheTable(stack, "sessions", {
-        partitionKey: { name: "PK", type: "S" },
-        sortKey: { name: "SK", type: "S" },
-        globalSecondaryIndexes: [{ indexName: "by-customer", partitionKey: { name: "customerId", type: "S" }, sortKey: { name: "lastActivityAt", type: "S" }, projection: "KEYS_ONLY" }],
-      });
+  const table = kind === "products" ? new CacheTable(stack, "products", PRODUCTS_LAYOUT) : new CacheTable(stack, "sessions", SESSIONS_LAYOUT);
   const cache = new RedisCache(stack, "cache", { network, engine: CacheEngine.valkey("8.0") });
-  const fn = new CacheAsideFunction(stack, "fn", {
-    network,
-    entry: `functions/${kind}/handler.ts`,
-    environment: kind === "products"
-      ? { SERVICE_NAME: "product-catalog", CACHE_BACKEND: "redis", CACHE_TTL_SECONDS: "300" }
-      : { SERVICE_NAME: "session-store", CACHE_BACKEND: "redis", CONTEXT_TURNS: "3", RATE_LIMIT_PER_WINDOW: "1000", CUSTOMER_INDEX_NAME: "by-customer" },
-  });
+  const fn: CacheAsideFunction = kind === "products"
+    ? new CacheAsideFunction(stack, "fn", { network, contract: PRODUCTS, settings: { serviceName: "product-catalog", ttlSeconds: 300, ...settings } })
+    : new CacheAsideFunction(stack, "fn", { network, contract: SESSIONS, settings: { serviceName: "session-store", contextTurns: 3, rateLimitPerWindow: 1000, ...settings } });
   fn.useTable(table, { write: true });
   const dax = kind === "sessions" ? new DaxCluster(stack, "dax", { network, tables: [table] }) : undefined;
   if (dax) fn.useDax(dax);
   fn.useCache(cache);
-  // The API declares exactly the routes the handler serves (the last test checks the real stacks do too).
-  const api = new CacheApi(stack, "api", {
-    routes: HANDLERS[kind].ROUTES.map((r) => ({ method: r.method as "GET", path: r.path, function: fn, apiKeyRequired: r.method !== "GET" })),
-  });
+  // The API declares exactly the routes of the handler's contract (the last test checks the real stacks do too).
+  const api = new CacheApi(stack, "api", { functions: [fn] });
   new CacheObservability(stack, "observability", { api, function: fn, table, cache, dax, ...observability });
   return JSON.parse(Testing.synth(stack));
 }
@@ -227,8 +214,8 @@ const health = () => apiEvent("GET", "/health", { resource: "/health" });
 /** Hits, misses, a Redis outage (circuit open, fallback) and recovery; returns the EMF lines written. */
 async function exercise(kind: Kind, lambdaEnv: Record<string, string>): Promise<string[]> {
   const start = env.emf.length;
-  const cfg = env.config({ ...lambdaEnv, ...OUTAGE, TABLE_NAME: kind === "products" ? "products" : "sessions" });
-  const h = env.track(HANDLERS[kind].createHandler({ config: cfg }));
+  const lambda = env.env({ ...lambdaEnv, ...OUTAGE, TABLE_NAME: kind === "products" ? "products" : "sessions" });
+  const h = env.track(HANDLERS[kind].createHandler({ env: lambda }));
   const ok = async (e: ProxyEvent, status: number[]) => {
     const r = await h(e);
     if (!status.includes(r.statusCode)) throw new Error(`${kind}: ${e.httpMethod} ${e.path} answered ${r.statusCode} ${r.body}, expected ${status.join(" or ")}`);
@@ -273,7 +260,7 @@ beforeAll(async () => {
   }
 });
 
-const routesOf = (kind: Kind) => HANDLERS[kind].ROUTES.map((r) => routeDimension(r.method, r.path));
+const routesOf = (kind: Kind) => CONTRACTS[kind].routes.map((r) => routeKey(r));
 
 describe.each(["products", "sessions"] as const)("%s: what the alarms and dashboard read is what the handler emits", (kind) => {
   const json = STACKS[kind];
@@ -336,9 +323,9 @@ describe("the check catches drift", () => {
   });
 
   test("GIVEN a namespace or a dimension set the runtime does not write THEN it is reported", () => {
-    const refs = runtimeMetricRefs(composeStack("products", { metricsNamespace: "Cachefront-v2" }));
-    // The construct pins METRICS_NAMESPACE on the function, so the deployed code would follow; the
-    // lines emitted above used the default, and the check sees the difference.
+    const refs = runtimeMetricRefs(composeStack("products", {}, { metricsNamespace: "Cachefront-v2" }));
+    // The function's settings pin METRICS_NAMESPACE, so the deployed code would follow; the lines
+    // emitted above used the default, and the check sees the difference.
     const problems = contractProblems(refs, emittedBy.products!, routesOf("products"));
     expect(problems.length).toBe(refs.length);
     expect(problems[0]).toMatch(/emitted only in namespace Cachefront$/);

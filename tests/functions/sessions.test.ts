@@ -6,7 +6,6 @@
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { gzipSync } from "zlib";
-import { RuntimeConfig } from "../../functions/lib/config";
 import { createHandler } from "../../functions/sessions/handler";
 import { apiEvent, parseEmf } from "./events";
 import { body, handlerEnv, SESSIONS_TABLE, uid } from "./handler-env";
@@ -14,12 +13,11 @@ jest.setTimeout(60_000);
 
 
 const env = handlerEnv({ service: "session-store", table: SESSIONS_TABLE, defaults: { CONTEXT_TURNS: "3", RATE_LIMIT_PER_WINDOW: "1000" } });
-const config = env.config;
 const emf = env.emf;
 const dyn = { client: () => env.dyn.client() };
 
-function handler(cfg: RuntimeConfig = config()) {
-  return env.track(createHandler({ config: cfg }));
+function handler(overrides: Record<string, string> = {}) {
+  return env.track(createHandler({ env: env.env(overrides) }));
 }
 
 const getSession = (id: string, query?: Record<string, string>) =>
@@ -98,7 +96,7 @@ describe("assembled context", () => {
 
 describe("rate limiting", () => {
   test("the per-customer sliding window answers 429 with Retry-After once the limit is reached", async () => {
-    const h = handler(config({ RATE_LIMIT_PER_WINDOW: "3", RATE_LIMIT_WINDOW_SECONDS: "60" }));
+    const h = handler({ RATE_LIMIT_PER_WINDOW: "3", RATE_LIMIT_WINDOW_SECONDS: "60" });
     const customer = uid("cust");
     const codes: number[] = [];
     for (let i = 0; i < 5; i++) codes.push((await h(postTurn(uid("rl"), turn(customer, `m${i}`)))).statusCode);
@@ -114,7 +112,7 @@ describe("rate limiting", () => {
 
 describe("session locks", () => {
   test("a held lock makes a writer wait, then answer 409 with Retry-After; released, the write goes through", async () => {
-    const h = handler(config({ SESSION_LOCK_WAIT_MS: "100" }));
+    const h = handler({ SESSION_LOCK_WAIT_MS: "100" });
     const id = uid("lock");
     expect(await h.runtime.store.acquireLease(`session:${id}:write`, "someone-else", 5_000)).toBe(true);
     const blocked = await h(postTurn(id, turn("cust-4", "x")));
@@ -125,7 +123,7 @@ describe("session locks", () => {
   });
 
   test("concurrent writers to one session never interleave: every accepted turn is counted once", async () => {
-    const h = handler(config({ SESSION_LOCK_WAIT_MS: "2000" }));
+    const h = handler({ SESSION_LOCK_WAIT_MS: "2000" });
     const id = uid("busy");
     const results = await Promise.all(Array.from({ length: 20 }, (_, i) => h(postTurn(id, turn("cust-5", `t${i}`)))));
     const accepted = results.filter((r) => r.statusCode === 201).length;
@@ -160,7 +158,7 @@ describe("bad input", () => {
 
 describe("DAX path", () => {
   test("with an unreachable DAX endpoint, reads and writes fall back to DynamoDB and say so in metrics", async () => {
-    const h = handler(config({ DAX_ENDPOINT: "daxs://127.0.0.1:9" }));
+    const h = handler({ DAX_ENDPOINT: "daxs://127.0.0.1:9" });
     expect(h.runtime.table.usesDax).toBe(true);
     const id = uid("dax");
     emf.length = 0;

@@ -90,7 +90,7 @@ describe("module reference (help/reference)", () => {
   });
 
   test("is up to date with the module sources", () => {
-    const stale = stalePages(ROOT, renderReference(modules));
+    const stale = stalePages(ROOT, generateReference(ROOT));
     if (stale.length > 0) {
       throw new Error(
         `help/reference is out of date:\n${stale.map((s) => `  ${s.path}: ${s.problem}`).join("\n")}\n` +
@@ -147,7 +147,7 @@ describe("the documentation checks fire", () => {
   });
 
   test("GIVEN a hand-edited or missing page THEN the staleness check names it", () => {
-    const pages = generateReference(dir);
+    const pages = renderReference(analyzeModules(dir));
     expect([...pages.keys()].sort()).toEqual([`${REFERENCE_DIR}/README.md`, `${REFERENCE_DIR}/widget.md`]);
     expect(stalePages(dir, pages)).toEqual([
       { path: `${REFERENCE_DIR}/README.md`, problem: "missing" },
@@ -166,7 +166,7 @@ describe("the documentation checks fire", () => {
   });
 
   test("the fixture page renders the usage comment, the props table and the factory", () => {
-    const page = generateReference(dir).get(`${REFERENCE_DIR}/widget.md`)!;
+    const page = renderReference(analyzeModules(dir)).get(`${REFERENCE_DIR}/widget.md`)!;
     expect(page).toContain('```ts\nnew Widget(this, "w", { size: 2 });\n```');
     expect(page).toContain('| colour | `string` | no | "blue" | Colour of the widget. |');
     expect(page).toContain("| widgetId | `string` |");
@@ -178,9 +178,10 @@ describe("the documentation checks fire", () => {
 describe("the package's public API (package.json exports)", () => {
   const entries = packageEntryPoints(ROOT);
 
-  test("the exports map names the root, ./policy and ./runtime entry points, each a TypeScript source here", () => {
+  test("the exports map names the root, ./stacks, ./policy and ./runtime entry points, each a TypeScript source here", () => {
     expect([...entries]).toEqual([
       [".", "modules/index.ts"],
+      ["./stacks", "stacks/index.ts"],
       ["./policy", "modules/policy/index.ts"],
       ["./runtime", "functions/lib/index.ts"],
     ]);
@@ -194,7 +195,10 @@ describe("the package's public API (package.json exports)", () => {
     const kinds = new Set(api.map((s) => s.kind));
     for (const k of ["class", "function", "interface", "type", "const", "method", "property", "member"]) expect(kinds).toContain(k);
     expect(api.filter((s) => s.entry === "modules/index.ts" && !s.name.includes(".")).map((s) => s.name)).toEqual(
-      expect.arrayContaining(["Network", "RedisCache", "DaxCluster", "CacheTable", "CacheAsideFunction", "CacheApi", "CacheObservability", "CacheStack", "ProductCatalogStack", "loadConfig"]),
+      expect.arrayContaining(["Network", "RedisCache", "DaxCluster", "CacheTable", "CacheAsideFunction", "CacheApi", "CacheObservability", "PRODUCTS"]),
+    );
+    expect(api.filter((s) => s.entry === "stacks/index.ts" && !s.name.includes(".")).map((s) => s.name)).toEqual(
+      expect.arrayContaining(["CacheStack", "ProductCatalogStack", "SessionStoreStack", "loadConfig", "buildApp"]),
     );
     expect(api.length).toBeGreaterThan(500);
   });

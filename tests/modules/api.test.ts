@@ -6,8 +6,8 @@ import { Network } from "../../modules/network";
 import { Profile } from "../../modules/core/profile";
 import { PropsValidationError } from "../../modules/core/validation";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
+import { PRODUCTS } from "../../modules";
 
-const ENTRY = "functions/products/handler.ts";
 
 const productSchema = {
   type: "object",
@@ -25,8 +25,8 @@ function fixture(scope: Construct): Fixture {
   const network = new Network(scope, "network", { availabilityZones: ["us-east-1a", "us-east-1b"] });
   return {
     network,
-    products: new CacheAsideFunction(scope, "products", { network, entry: ENTRY }),
-    sessions: new CacheAsideFunction(scope, "sessions", { network, entry: ENTRY }),
+    products: new CacheAsideFunction(scope, "products", { network, contract: PRODUCTS }),
+    sessions: new CacheAsideFunction(scope, "sessions", { network, contract: PRODUCTS }),
   };
 }
 

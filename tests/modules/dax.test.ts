@@ -5,6 +5,7 @@ import { DaxCluster, DaxClusterProps } from "../../modules/dax";
 import { CacheAsideFunction } from "../../modules/function";
 import { Network } from "../../modules/network";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, testStack } from "../helpers/synth";
+import { SESSIONS } from "../../modules";
 
 const SESSIONS_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Sessions";
 const AZS3 = ["us-east-1a", "us-east-1b", "us-east-1c"];
@@ -112,13 +113,13 @@ describe("DaxCluster", () => {
   });
 
   describe("parameter group", () => {
-    test("GIVEN defaults WHEN synthesized THEN both TTLs are 5 minutes", () => {
+    test("GIVEN defaults WHEN synthesized THEN items stay 5 minutes, query results 1 minute (never invalidated, so kept short)", () => {
       const json = synthJson((s) => build(s));
       const pg = onlyResource(json, "aws_dax_parameter_group");
       expect(pg.parameters).toEqual(
         expect.arrayContaining([
           { name: "record-ttl-millis", value: "300000" },
-          { name: "query-ttl-millis", value: "300000" },
+          { name: "query-ttl-millis", value: "60000" },
         ]),
       );
     });
@@ -185,7 +186,7 @@ describe("DaxCluster", () => {
     test("GIVEN a cluster WHEN synthesized THEN no policy in the stack grants dynamodb or dax actions on *", () => {
       const json = synthJson((s) => {
         const { network, dax } = build(s);
-        const fn = new CacheAsideFunction(s, "fn", { network, entry: "functions/sessions/handler.ts" });
+        const fn = new CacheAsideFunction(s, "fn", { network, contract: SESSIONS });
         dax.grantAccess(fn);
       });
       for (const p of rolePolicies(json)) {
@@ -209,7 +210,7 @@ describe("DaxCluster", () => {
     test("GIVEN grantAccess(fn) WHEN synthesized THEN fn's role gets dax data-plane actions on this cluster's ARN only", () => {
       const json = synthJson((s) => {
         const { network, dax } = build(s);
-        const fn = new CacheAsideFunction(s, "fn", { network, entry: "functions/sessions/handler.ts" });
+        const fn = new CacheAsideFunction(s, "fn", { network, contract: SESSIONS });
         dax.grantAccess(fn);
         dax.grantAccess(fn); // idempotent
       });
@@ -235,7 +236,7 @@ describe("DaxCluster", () => {
     test("GIVEN allowFrom(fn) WHEN synthesized THEN ingress on 9111 from fn's SG only, and the matching egress on fn", () => {
       const json = synthJson((s) => {
         const { network, dax } = build(s);
-        const fn = new CacheAsideFunction(s, "fn", { network, entry: "functions/sessions/handler.ts" });
+        const fn = new CacheAsideFunction(s, "fn", { network, contract: SESSIONS });
         dax.allowFrom(fn);
       });
       const ingress = resourcesOf(json, "aws_vpc_security_group_ingress_rule").map(([, r]) => r);
@@ -254,7 +255,7 @@ describe("DaxCluster", () => {
     test("GIVEN fn.useDax(dax) WHEN synthesized THEN DAX_ENDPOINT is the TLS discovery endpoint built from the cluster address and port", () => {
       const json = synthJson((s) => {
         const { network, dax } = build(s);
-        const fn = new CacheAsideFunction(s, "fn", { network, entry: "functions/sessions/handler.ts" });
+        const fn = new CacheAsideFunction(s, "fn", { network, contract: SESSIONS });
         fn.useDax(dax);
         expect(dax.port).toBe(9111);
       });

@@ -10,10 +10,14 @@ import type * as BundleModule from "../../modules/function/bundle";
 import { Network, NetworkProps } from "../../modules/network";
 import { RedisCache } from "../../modules/redis";
 import { CacheTable } from "../../modules/table";
+import { PRODUCTS, SESSIONS, SESSIONS_TABLE } from "../../modules";
+import { ConfigError, loadRuntimeConfig } from "../../functions/lib/config";
+import { readSettings } from "../../functions/lib/contract";
+import { Testing } from "cdktf";
 import { READ_DATA_ACTIONS, WRITE_DATA_ACTIONS } from "../../modules/table/perms";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
 
-const ENTRY = "functions/products/handler.ts";
+const ENTRY = PRODUCTS.entry;
 const AZS = ["us-east-1a", "us-east-1b"];
 const TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Sessions";
 
@@ -26,7 +30,7 @@ interface Built {
 
 function build(scope: Construct, overrides: Overrides = {}, networkProps: Partial<NetworkProps> = {}): Built {
   const network = new Network(scope, "network", { availabilityZones: AZS, ...networkProps });
-  const fn = new CacheAsideFunction(scope, "fn", { network, entry: ENTRY, ...overrides });
+  const fn = new CacheAsideFunction(scope, "fn", { network, contract: PRODUCTS, ...overrides });
   return { network, fn };
 }
 
@@ -240,8 +244,8 @@ describe("CacheAsideFunction bundle", () => {
   test("two functions with the same entry share one bundle hash", () => {
     const json = synthJson((stack) => {
       const network = new Network(stack, "network", { availabilityZones: AZS });
-      new CacheAsideFunction(stack, "a", { network, entry: ENTRY });
-      new CacheAsideFunction(stack, "b", { network, entry: ENTRY });
+      new CacheAsideFunction(stack, "a", { network, contract: PRODUCTS });
+      new CacheAsideFunction(stack, "b", { network, contract: PRODUCTS });
     });
     const hashes = resourcesOf(json, "aws_lambda_function").map(([, f]) => f.source_code_hash);
     expect(hashes).toHaveLength(2);
@@ -381,8 +385,8 @@ describe("CacheAsideFunction environment rules", () => {
   });
 
   test("accepts a secret's ARN variable", () => {
-    const f = lambda(synthFn({ environment: { REDIS_AUTH_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x" } }));
-    expect(f.environment.variables.REDIS_AUTH_SECRET_ARN).toMatch(/^arn:aws:secretsmanager:/);
+    const f = lambda(synthFn({ environment: { PAYMENTS_SECRET_ARN: "arn:aws:secretsmanager:us-east-1:123456789012:secret:x" } }));
+    expect(f.environment.variables.PAYMENTS_SECRET_ARN).toMatch(/^arn:aws:secretsmanager:/);
   });
 
   test("refuses a malformed variable name", () => {
@@ -436,16 +440,93 @@ describe("CacheAsideFunction validation", () => {
   });
 
   test("refuses an entry that is not a .ts or .js file", () => {
-    expectInvalid({ entry: "functions/products/handler.py" }, "entry", '"functions/products/handler.py"');
+    expectInvalid({ contract: { ...PRODUCTS, entry: "functions/products/handler.py" } }, "contract.entry", '"functions/products/handler.py"');
   });
 
   test("refuses a missing entry file", () => {
-    expectInvalid({ entry: "functions/missing/handler.ts" }, "entry", '"functions/missing/handler.ts"');
+    expectInvalid({ contract: { ...PRODUCTS, entry: "functions/missing/handler.ts" } }, "contract.entry", '"functions/missing/handler.ts"');
   });
 
   test("reports every problem together", () => {
     const { stack } = testStack();
     const err = validationError(() => build(stack, { memorySize: 64, timeoutSeconds: 0, environment: { API_TOKEN: "x" } }));
     expect(err.problems.map((p) => p.field)).toEqual(expect.arrayContaining(["memorySize", "timeoutSeconds", "environment.API_TOKEN"]));
+  });
+});
+
+describe("CacheAsideFunction from a contract", () => {
+  test("writes every runtime and contract setting into the environment, defaults included, and exposes them", () => {
+    const { stack } = testStack();
+    const network = new Network(stack, "network", { availabilityZones: AZS });
+    const fn = new CacheAsideFunction(stack, "fn", { network, contract: SESSIONS, settings: { ttlSeconds: 120, contextTurns: 5 } });
+    const vars = lambda(JSON.parse(Testing.synth(stack))).environment.variables;
+    expect(vars).toMatchObject({ CACHE_TTL_SECONDS: "120", CONTEXT_TURNS: "5", RATE_LIMIT_PER_WINDOW: "30", SERVICE_NAME: "cachefront", MAX_BODY_BYTES: "65536" });
+    expect(fn.settings).toMatchObject({ ttlSeconds: 120, contextTurns: 5, rateLimitPerWindow: 30 });
+    // The runtime reads back exactly what the construct wrote.
+    const literal = Object.fromEntries(Object.entries(vars as Record<string, string>).filter(([, v]) => !v.includes("${")));
+    const read = loadRuntimeConfig({ ...literal, TABLE_NAME: "t" });
+    expect(read.ttlSeconds).toBe(120);
+    expect(readSettings(SESSIONS.settings, literal).contextTurns).toBe(5);
+  });
+
+  test.each([
+    ["a TTL of -5", { ttlSeconds: -5 }, "settings.ttlSeconds", "-5", "an integer from 1 to 86400 (CACHE_TTL_SECONDS"],
+    ["a jitter of 0.9", { ttlJitterRatio: 0.9 }, "settings.ttlJitterRatio", "0.9", "a number from 0 to 0.5"],
+    ["a contract setting out of range", { contextTurns: 0 }, "settings.contextTurns", "0", "an integer from 1 to 100 (CONTEXT_TURNS"],
+    ["a namespace in AWS/", { metricsNamespace: "AWS/X" }, "settings.metricsNamespace", '"AWS/X"', 'not starting with "AWS/"'],
+    ["an unknown setting", { ttl: 5 }, "settings.ttl", '"ttl"', "a setting of the runtime or the contract"],
+  ])("GIVEN %s THEN synthesis fails naming path, field, value and what is allowed", (_case, settings, field, value, allowed) => {
+    const { stack } = testStack();
+    const network = new Network(stack, "network", { availabilityZones: AZS });
+    const err = validationError(() => new CacheAsideFunction(stack, "fn", { network, contract: SESSIONS, settings: settings as never }));
+    const line = err.message.split("\n").find((l) => l.includes(`- ${field} = ${value}: `));
+    expect({ path: err.constructPath, line }).toEqual({ path: "test/fn", line: expect.stringContaining(allowed) });
+  });
+
+  test("the Lambda refuses the same value at cold start, with the same words", () => {
+    expect(() => loadRuntimeConfig({ TABLE_NAME: "t", CACHE_TTL_SECONDS: "-5" })).toThrow(
+      new ConfigError("CACHE_TTL_SECONDS", "-5", "an integer from 1 to 86400"),
+    );
+  });
+
+  test("refuses runtime-owned variables in `environment`: they are written from settings and wiring", () => {
+    const err = expectInvalid({ environment: { CACHE_TTL_SECONDS: "60" } }, "environment.CACHE_TTL_SECONDS", '"CACHE_TTL_SECONDS"');
+    expect(err.message).toContain("through `settings`");
+    expectInvalid({ environment: { TABLE_NAME: "x" } }, "environment.TABLE_NAME", '"TABLE_NAME"');
+  });
+
+  describe("useTable checks the table against the contract's layout", () => {
+    const wire = (table: (s: Construct) => CacheTable, contract: typeof PRODUCTS | typeof SESSIONS = PRODUCTS) => {
+      const { stack } = testStack();
+      const network = new Network(stack, "network", { availabilityZones: AZS });
+      const fn = new CacheAsideFunction(stack, "fn", { network, contract });
+      return validationError(() => fn.useTable(table(stack)));
+    };
+
+    test("a partition key of another name fails, naming the table and the key the handler uses", () => {
+      const err = wire((s) => new CacheTable(s, "t", { partitionKey: { name: "id", type: "S" } }));
+      expect(err.constructPath).toBe("test/fn");
+      expect(err.message).toContain('- useTable(test/t).partitionKey = "id (S)": productId (S), the partition key handler products reads and writes');
+    });
+
+    test("a key of another type, or an extra sort key, fails", () => {
+      expect(wire((s) => new CacheTable(s, "t", { partitionKey: { name: "productId", type: "N" } })).message).toContain("partitionKey = \"productId (N)\"");
+      expect(wire((s) => new CacheTable(s, "t", { partitionKey: { name: "productId", type: "S" }, sortKey: { name: "v", type: "S" } })).message)
+        .toContain('sortKey = "v (S)": none');
+    });
+
+    test("a sessions table without the customer index or with another TTL attribute fails", () => {
+      const err = wire((s) => new CacheTable(s, "t", { partitionKey: { name: "PK", type: "S" }, sortKey: { name: "SK", type: "S" }, timeToLiveAttribute: "ttl" }), SESSIONS);
+      expect(err.problems.map((p) => p.field)).toEqual(["useTable(test/t).timeToLiveAttribute", "useTable(test/t).globalSecondaryIndexes"]);
+      expect(err.message).toContain("by-customer");
+    });
+
+    test("a table of the contract's layout is accepted, and a second table under another variable is not checked", () => {
+      const { stack } = testStack();
+      const network = new Network(stack, "network", { availabilityZones: AZS });
+      const fn = new CacheAsideFunction(stack, "fn", { network, contract: SESSIONS });
+      expect(() => fn.useTable(new CacheTable(stack, "t", SESSIONS_TABLE))).not.toThrow();
+      expect(() => fn.useTable(new CacheTable(stack, "other", { partitionKey: { name: "k", type: "S" } }), { envVar: "AUDIT_TABLE_NAME" })).not.toThrow();
+    });
   });
 });

@@ -6,7 +6,9 @@
 import { TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import * as path from "path";
-import { DEFAULT_METRICS_NAMESPACE, METRIC } from "../../functions/lib/metrics";
+import { METRIC, RUNTIME_SETTINGS } from "../../functions/lib/contract";
+
+const DEFAULT_METRICS_NAMESPACE = RUNTIME_SETTINGS.metricsNamespace.default;
 import { CacheApi } from "../../modules/api";
 import { PROFILE_CONTEXT_KEY, Profile } from "../../modules/core/profile";
 import { PropsValidationError, PropsValidator } from "../../modules/core/validation";
@@ -26,6 +28,7 @@ import { RedisCache, RedisCacheProps } from "../../modules/redis";
 import { CacheTable } from "../../modules/table";
 import { analyzeModules } from "../../tools/docs/gen-reference";
 import { decodeJsonencode, onlyResource, resourcesOf, SynthJson, testStack } from "../helpers/synth";
+import { FunctionSettings, PRODUCTS } from "../../modules";
 
 const AZS = ["us-east-1a", "us-east-1b", "us-east-1c"];
 const GET_ROUTE = "GET /products/{productId}";
@@ -35,7 +38,7 @@ interface Options {
   readonly cache?: Partial<RedisCacheProps> | false;
   readonly dax?: boolean;
   readonly props?: Partial<CacheObservabilityProps>;
-  readonly environment?: Record<string, string>;
+  readonly settings?: FunctionSettings;
 }
 
 interface Built {
@@ -51,22 +54,15 @@ function build(scope: Construct, opts: Options = {}): Built {
   const table = new CacheTable(scope, "products", { partitionKey: { name: "productId", type: "S" } });
   const fn = new CacheAsideFunction(scope, "fn", {
     network,
-    entry: "functions/products/handler.ts",
-    environment: opts.environment ?? { SERVICE_NAME: "product-catalog" },
+    contract: PRODUCTS,
+    settings: opts.settings ?? { serviceName: "product-catalog" },
   });
   fn.useTable(table, { write: true });
   const cache = opts.cache === false ? undefined : new RedisCache(scope, "cache", { network, ...opts.cache });
   if (cache) fn.useCache(cache);
   const dax = opts.dax === false ? undefined : new DaxCluster(scope, "dax", { network, tables: [table] });
   if (dax) fn.useDax(dax);
-  const api = new CacheApi(scope, "api", {
-    routes: [
-      { method: "GET", path: "/health", function: fn },
-      { method: "GET", path: "/products/{productId}", function: fn },
-      { method: "PUT", path: "/products/{productId}", function: fn, apiKeyRequired: true },
-      { method: "DELETE", path: "/products/{productId}", function: fn, apiKeyRequired: true },
-    ],
-  });
+  const api = new CacheApi(scope, "api", { functions: [fn] });
   const obs = new CacheObservability(scope, "observability", { api, function: fn, table, cache, dax, ...opts.props });
   return { obs, fn, api, cache };
 }
@@ -515,7 +511,7 @@ describe("CacheObservability", () => {
 
   describe("the contract with the runtime", () => {
     test("SERVICE_NAME and METRICS_NAMESPACE are set on the function to what the alarms read", () => {
-      const { json } = synth({ props: { metricsNamespace: "Shop/Cache" } });
+      const { json } = synth({ settings: { serviceName: "product-catalog", metricsNamespace: "Shop/Cache" }, props: { metricsNamespace: "Shop/Cache" } });
       const env = onlyResource(json, "aws_lambda_function").environment.variables;
       expect(env).toEqual(expect.objectContaining({ SERVICE_NAME: "product-catalog", METRICS_NAMESPACE: "Shop/Cache" }));
       const namespaces = alarm(json, "cacheHitRatio").metric_query.filter((q: any) => q.metric).map((q: any) => q.metric.namespace);
@@ -524,7 +520,7 @@ describe("CacheObservability", () => {
     });
 
     test("GIVEN a function without SERVICE_NAME THEN the runtime default is read and pinned on the function", () => {
-      const { json, built } = synth({ environment: {} });
+      const { json, built } = synth({ settings: {} });
       expect(built.obs.serviceName).toBe("cachefront");
       expect(onlyResource(json, "aws_lambda_function").environment.variables.SERVICE_NAME).toBe("cachefront");
     });

@@ -5,6 +5,7 @@ import { Network } from "../../modules/network";
 import { CacheEngine, RedisCache, RedisCacheProps } from "../../modules/redis";
 import { PropsValidationError } from "../../modules/core/validation";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
+import { PRODUCTS } from "../../modules";
 
 const AZS = ["us-east-1a", "us-east-1b"];
 const KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -228,7 +229,7 @@ describe("RedisCache wiring", () => {
     return synthJson((stack) => {
       const net = network(stack);
       const cache = new RedisCache(stack, "cache", { network: net, ...opts });
-      const fn = new CacheAsideFunction(stack, "fn", { network: net, entry: "functions/products/handler.ts" });
+      const fn = new CacheAsideFunction(stack, "fn", { network: net, contract: PRODUCTS });
       cache.allowFrom(fn);
       cache.grantAuthSecret(fn);
     });
@@ -273,7 +274,7 @@ describe("RedisCache wiring", () => {
     const json = synthJson((stack) => {
       const net = network(stack);
       const cache = new RedisCache(stack, "cache", { network: net });
-      new CacheAsideFunction(stack, "fn", { network: net, entry: "functions/products/handler.ts" }).useCache(cache);
+      new CacheAsideFunction(stack, "fn", { network: net, contract: PRODUCTS }).useCache(cache);
     });
     const fn = onlyResource(json, "aws_lambda_function");
     const vars = fn.environment.variables;

@@ -5,6 +5,7 @@ import { Network } from "../../modules/network";
 import { Billing, CacheTable, CacheTableProps } from "../../modules/table";
 import { KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, READ_DATA_ACTIONS, WRITE_DATA_ACTIONS } from "../../modules/table/perms";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
+import { PRODUCTS } from "../../modules";
 
 const PK = { name: "productId", type: "S" } as const;
 const KEY_ARN = "arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab";
@@ -23,7 +24,7 @@ function table(json: SynthJson): any {
 function synthGrant(props: Partial<CacheTableProps>, grant: (t: CacheTable, fn: CacheAsideFunction) => void): SynthJson {
   return synthJson((stack: Construct) => {
     const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b"] });
-    const fn = new CacheAsideFunction(stack, "fn", { network, entry: "functions/products/handler.ts" });
+    const fn = new CacheAsideFunction(stack, "fn", { network, contract: PRODUCTS });
     const t = new CacheTable(stack, "products", { partitionKey: PK, ...props });
     grant(t, fn);
   });
@@ -292,7 +293,7 @@ describe("grants to several tables", () => {
   test("two tables with the same id in different scopes each get their own policy on one function", () => {
     const json = synthJson((stack) => {
       const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b"] });
-      const fn = new CacheAsideFunction(stack, "fn", { network, entry: "functions/products/handler.ts" });
+      const fn = new CacheAsideFunction(stack, "fn", { network, contract: PRODUCTS });
       const a = new CacheTable(new Construct(stack, "a"), "products", { partitionKey: PK });
       const b = new CacheTable(new Construct(stack, "b"), "products", { partitionKey: PK });
       a.grantReadData(fn);

@@ -107,6 +107,8 @@ describe("the npm tarball", () => {
       "dist/package/functions/lib/index.d.ts",
       "dist/package/modules/function/bundle.d.ts",
       "dist/package/stacks/base.d.ts",
+      "dist/package/stacks/index.js",
+      "dist/package/functions/products/contract.js",
       "functions/products/handler.ts",
       "functions/sessions/handler.ts",
       "functions/lib/runtime.ts",
@@ -117,6 +119,7 @@ describe("the npm tarball", () => {
     const unexpected = [...files].filter(
       (f) =>
         !/^dist\/package\/(modules|stacks|functions\/lib)\/.+\.(js|d\.ts)$/.test(f) &&
+        !/^dist\/package\/functions\/[a-z-]+\/contract\.(js|d\.ts)$/.test(f) &&
         !/^functions\/.+\.ts$/.test(f) &&
         !["package.json", "README.md", "help/CHANGELOG.md", "LICENSE"].includes(f),
     );
@@ -135,7 +138,7 @@ describe("the npm tarball", () => {
     const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
     expect(pkg.name).toBe(PKG_NAME);
     expect(pkg.version).toMatch(/^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/);
-    expect(Object.keys(pkg.exports).sort()).toEqual([".", "./package.json", "./policy", "./runtime"]);
+    expect(Object.keys(pkg.exports).sort()).toEqual([".", "./package.json", "./policy", "./runtime", "./stacks"]);
     const targets: string[] = [pkg.main, pkg.types];
     for (const t of Object.values(pkg.exports)) targets.push(...(typeof t === "string" ? [t] : Object.values(t as Record<string, string>)));
     for (const list of Object.values(pkg.typesVersions["*"])) targets.push(...(list as string[]));
@@ -176,17 +179,19 @@ describe("the npm tarball", () => {
   test("only the exports map is reachable: the subpaths load, deep imports are refused", () => {
     const script = [
       `const root = require("${PKG_NAME}");`,
+      `const stacks = require("${PKG_NAME}/stacks");`,
       `const policy = require("${PKG_NAME}/policy");`,
       `const runtime = require("${PKG_NAME}/runtime");`,
       `let deep = "allowed";`,
       `try { require("${PKG_NAME}/dist/package/modules/network"); } catch (e) { deep = e.code; }`,
-      `console.log(JSON.stringify({ root: typeof root.RedisCache, stack: typeof root.ProductCatalogStack,`,
+      `console.log(JSON.stringify({ root: typeof root.RedisCache, rootStack: typeof root.ProductCatalogStack, stack: typeof stacks.ProductCatalogStack,`,
       `  policy: typeof policy.applyPolicy, runtime: typeof runtime.defineHandler, deep,`,
       `  root_dir: root.packageRoot() }));`,
     ].join("\n");
     const out = JSON.parse(run(process.execPath, ["-e", script], app));
     expect(out).toEqual({
       root: "function",
+      rootStack: "undefined", // the root entry holds constructs only; ready-made stacks are ./stacks
       stack: "function",
       policy: "function",
       runtime: "function",
@@ -202,7 +207,7 @@ describe("the ready-made stacks from the package", () => {
     const outdir = path.join(work, "stacks-out");
     const script = [
       `const { App } = require("cdktf");`,
-      `const { loadConfig, ProductCatalogStack, SessionStoreStack } = require("${PKG_NAME}");`,
+      `const { loadConfig, ProductCatalogStack, SessionStoreStack } = require("${PKG_NAME}/stacks");`,
       `const app = new App({ outdir: ${JSON.stringify(outdir)} });`,
       `new ProductCatalogStack(app, "shop-prod", { config: loadConfig("prod", { region: "eu-west-1", availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] }) });`,
       `new SessionStoreStack(app, "sessions-dev", { config: loadConfig("dev") });`,
@@ -221,11 +226,11 @@ describe("a cdktf app built on the tarball (help/examples/consumer)", () => {
   test("composes its stack in fewer than 30 lines, importing this package only by name and subpath", () => {
     const main = readFileSync(path.join(app, "main.ts"), "utf8");
     expect(main.trimEnd().split("\n").length).toBeLessThan(30);
-    for (const file of ["main.ts", "handler.ts"]) {
+    for (const file of ["main.ts", "contract.ts", "handler.ts"]) {
       const src = readFileSync(path.join(app, file), "utf8");
       const specs = [...src.matchAll(/from\s+["']([^"']+)["']/g)].map((m) => m[1]);
       for (const spec of specs) {
-        expect({ file, spec, ok: /^(path|cdktf|constructs|@cdktf\/provider-aws\/lib\/[a-z-]+|@cachefront\/cdktf-dynamodb-cache(\/(policy|runtime))?)$/.test(spec) })
+        expect({ file, spec, ok: /^(path|cdktf|constructs|@cdktf\/provider-aws\/lib\/[a-z-]+|@cachefront\/cdktf-dynamodb-cache(\/(policy|runtime|stacks))?|\.\/contract)$/.test(spec) })
           .toEqual({ file, spec, ok: true });
       }
     }
@@ -311,7 +316,8 @@ function listTs(dir: string): string[] {
  * skipLibCheck tsc says nothing about either) would accept it, and the unused
  * `@ts-expect-error` then fails the build.
  */
-const API_TYPES = `import type { CacheApi, CacheAsideFunction, EnvironmentConfig, Network, ProductCatalogStack, RedisCacheProps } from "${PKG_NAME}";
+const API_TYPES = `import type { CacheApi, CacheAsideFunction, Network, RedisCacheProps } from "${PKG_NAME}";
+import type { EnvironmentConfig, ProductCatalogStack } from "${PKG_NAME}/stacks";
 import type { PolicyPackOptions, StackReport } from "${PKG_NAME}/policy";
 import type { ProxyEvent, Runtime } from "${PKG_NAME}/runtime";
 

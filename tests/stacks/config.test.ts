@@ -1,29 +1,92 @@
 import { Testing } from "cdktf";
-import { ENVIRONMENTS, loadConfig, validateConfig } from "../../stacks/config";
+import { DaxCluster } from "../../modules";
+import { EnvironmentConfig, ENVIRONMENTS, loadConfig, validateConfig } from "../../stacks/config";
 import { ProductCatalogStack } from "../../stacks/product-catalog";
+import { SessionStoreStack } from "../../stacks/session-store";
+
+/** The session store of `config`, built (not synthesized): its constructs hold the values in force. */
+const sessionStore = (config: EnvironmentConfig) => new SessionStoreStack(Testing.app(), `ss-${config.name}`, { config });
+const synthOf = (config: EnvironmentConfig) => [ProductCatalogStack, SessionStoreStack]
+  .map((S) => Testing.synth(new S(Testing.app(), `s-${config.name}`, { config })))
+  .join("\n");
+
+/** Every leaf of an object, as [dotted path, value]; arrays are leaves. */
+function leaves(o: unknown, prefix = ""): Array<[string, unknown]> {
+  if (!o || typeof o !== "object" || Array.isArray(o)) return [[prefix, o]];
+  return Object.entries(o).flatMap(([k, v]) => leaves(v, prefix ? `${prefix}.${k}` : k));
+}
+
+/** `o` without the leaf at `path`. */
+function without(o: Record<string, unknown>, path: string): Record<string, unknown> {
+  const [head, ...rest] = path.split(".");
+  if (rest.length === 0) {
+    const { [head]: _dropped, ...kept } = o;
+    return kept;
+  }
+  return { ...o, [head]: without(o[head] as Record<string, unknown>, rest.join(".")) };
+}
+
+/** What an environment must say, having no default. */
+const REQUIRED = ["name", "region", "availabilityZones", "vpcCidr", "tags"];
+/** Every value the embedded environments set beyond the required ones, and why it differs from the default. */
+const DELIBERATE: Record<string, string> = {
+  "prod.function.reservedConcurrency": "caps each function so a spike cannot exhaust the cache's connections or the account's concurrency; " +
+    "CacheAsideFunction reserves nothing by default because a reservation is carved out of the account's pool",
+};
 
 describe("environment config", () => {
   test.each(["dev", "prod"] as const)("the embedded %s config is valid", (name) => {
     expect(() => validateConfig(ENVIRONMENTS[name])).not.toThrow();
   });
 
-  test("prod is highly available, dev is cheap", () => {
-    expect(ENVIRONMENTS.prod.redis.replicasPerShard).toBeGreaterThanOrEqual(1);
-    expect(ENVIRONMENTS.prod.dax.replicationFactor).toBeGreaterThanOrEqual(3);
+  test("prod is highly available, dev is cheap (the values in force, from the constructs' defaults)", () => {
+    const prod = sessionStore(ENVIRONMENTS.prod);
+    const dev = sessionStore(ENVIRONMENTS.dev);
+    expect(prod.cache.replicasPerShard).toBeGreaterThanOrEqual(1);
+    expect(prod.dax.replicationFactor).toBeGreaterThanOrEqual(3);
     expect(ENVIRONMENTS.prod.availabilityZones.length).toBeGreaterThanOrEqual(3);
-    expect(ENVIRONMENTS.dev.redis.replicasPerShard).toBe(0);
-    expect(ENVIRONMENTS.dev.dax.replicationFactor).toBe(1);
+    expect(dev.cache.replicasPerShard).toBe(0);
+    expect(dev.dax.replicationFactor).toBe(1);
   });
 
   test("overrides merge at any depth", () => {
     const cfg = loadConfig("dev", { redis: { nodeType: "cache.t4g.small" } });
-    expect(cfg.redis.nodeType).toBe("cache.t4g.small");
-    expect(cfg.redis.engine).toBe("valkey");
+    expect(cfg.redis?.nodeType).toBe("cache.t4g.small");
+    expect(sessionStore(cfg).cache.engineName).toBe("valkey");
     const prod = loadConfig("prod", { observability: { alarms: { redisCpu: { threshold: 70 } } } });
-    expect(prod.observability.alarms.redisCpu?.threshold).toBe(70);
-    expect(prod.observability.alarms.redisCpu?.periodSeconds).toBe(300);
-    expect(prod.observability.alarms.redisMemory?.threshold).toBe(85);
+    expect(prod.observability?.alarms?.redisCpu?.threshold).toBe(70);
+    const settings = sessionStore(prod).observability.alarmSettings;
+    expect(settings.redisCpu.threshold).toBe(70);
+    expect(settings.redisCpu.periodSeconds).toBe(300);
+    expect(settings.redisMemory.threshold).toBe(85);
+    expect(prod.function?.reservedConcurrency).toBe(ENVIRONMENTS.prod.function?.reservedConcurrency); // siblings kept
     expect(prod.availabilityZones).toEqual(ENVIRONMENTS.prod.availabilityZones); // arrays replaced, not merged
+  });
+
+  test("the embedded environments restate no default: every value beyond the required ones changes the stacks and is explained", () => {
+    const optional = (["dev", "prod"] as const).flatMap((env) =>
+      leaves(ENVIRONMENTS[env]).filter(([p]) => !REQUIRED.includes(p.split(".")[0])).map(([p]) => [env, p] as const));
+    expect(optional.map(([env, p]) => `${env}.${p}`).sort()).toEqual(Object.keys(DELIBERATE).sort());
+    for (const [env, p] of optional) {
+      const withIt = synthOf(ENVIRONMENTS[env]);
+      const withoutIt = synthOf(without(ENVIRONMENTS[env] as never, p) as never);
+      expect({ field: `${env}.${p}`, changesTheStacks: withIt !== withoutIt }).toEqual({ field: `${env}.${p}`, changesTheStacks: true });
+    }
+  });
+
+  test("the check above can fail: a config restating a construct default synthesizes identically without it", () => {
+    const restating = { ...ENVIRONMENTS.dev, redis: { nodeType: "cache.t4g.micro" } }; // RedisCache's dev default
+    expect(synthOf(restating)).toBe(synthOf(ENVIRONMENTS.dev));
+  });
+
+  test("DAX TTLs: one default, the construct's (the query cache is never invalidated, so its TTL is short)", () => {
+    for (const env of ["dev", "prod"] as const) {
+      const dax: DaxCluster = sessionStore(ENVIRONMENTS[env]).dax;
+      const params = Object.fromEntries((dax.parameterGroup.parametersInput as Array<{ name: string; value: string }>).map((x) => [x.name, x.value]));
+      expect(params).toEqual({ "query-ttl-millis": "60000", "record-ttl-millis": "300000" });
+    }
+    expect(ENVIRONMENTS.prod.dax).toBeUndefined();
+    expect(ENVIRONMENTS.dev.dax).toBeUndefined();
   });
 
   // GIVEN a bad value WHEN the config loads THEN one error names config(<env>).<field>, the value and what is allowed

@@ -8,7 +8,10 @@
 import { spawn } from "child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
+// The bench measures the bundler itself (size and cold start of what the construct ships), an internal
+// the package does not export: the one place tools reach below the public entry points, on purpose.
 import { bundleHandler } from "../../modules/function/bundle";
+import { CONNECTIONS, environmentOf } from "../../functions/lib/contract";
 import { readZip } from "../twin/unzip";
 import type { BenchContext } from "./context";
 import { pick } from "./context";
@@ -65,7 +68,7 @@ function loadOnce(root: string, file: string): Promise<Sample> {
     const start = process.hrtime.bigint();
     const child = spawn(process.execPath, ["-e", LOAD_SCRIPT, file], {
       cwd: path.dirname(file),
-      env: { PATH: process.env.PATH ?? "", NODE_PATH: path.join(root, "node_modules"), NODE_OPTIONS, AWS_REGION: "us-east-1", LAMBDA_TASK_ROOT: path.dirname(file) },
+      env: { PATH: process.env.PATH ?? "", NODE_PATH: path.join(root, "node_modules"), NODE_OPTIONS, ...environmentOf(CONNECTIONS, { region: "us-east-1" }), LAMBDA_TASK_ROOT: path.dirname(file) },
       stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";

@@ -10,8 +10,8 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { parseArgs } from "util";
-import { packageRoot } from "../../modules/core/project-root";
+import { packageRoot } from "../../modules";
+import { parseCli, reportError } from "../lib/cli";
 import Redis from "ioredis";
 import { runBackends } from "./backends";
 import { runBundles } from "./bundle";
@@ -53,23 +53,16 @@ Runs every benchmark scenario against its baseline in the same run and reports r
 async function main(): Promise<number> {
   let values;
   try {
-    values = parseArgs({
-      options: {
-        quick: { type: "boolean" },
-        only: { type: "string" },
-        out: { type: "string" },
-        "no-page": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }).values;
+    const args = parseCli(process.argv.slice(2), {
+      quick: { type: "boolean" },
+      only: { type: "string" },
+      out: { type: "string" },
+      "no-page": { type: "boolean" },
+    }, USAGE);
+    if (args === "help") return 0;
+    values = args.values;
   } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message.split("\n")[0]} (see --help)\n`);
-    return 2;
-  }
-  if (values.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return reportError(err);
   }
   const only = values.only ? values.only.split(",").map((s) => s.trim()) : [...SCENARIOS];
   const unknown = only.filter((s) => !(SCENARIOS as readonly string[]).includes(s));

@@ -4,6 +4,8 @@
  * and the EMF metric lines sent to a no-op sink (Lambda writes them to stdout, which its runtime
  * buffers; on a terminal they would only slow the benchmark down).
  */
+// The bench measures runtime internals (the table client, the cache stores, the per-request
+// overhead of the handler) that the `./runtime` entry does not expose, so it imports them directly.
 import { BatchWriteItemCommand, DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import type { ItemApi } from "../../functions/lib/table";
@@ -14,6 +16,8 @@ import type { BoundHandler } from "../../functions/lib/runtime";
 import { createHandler as createProductsHandler } from "../../functions/products/handler";
 import type { ProxyEvent, ProxyResult } from "../../functions/lib/http";
 import type { CacheBackendKind } from "../../functions/lib/cache/types";
+import { CONNECTIONS, environmentOf, routeOf, RUNTIME_SETTINGS } from "../../functions/lib/contract";
+import { PRODUCTS } from "../../functions/products/contract";
 import { CACHE_TABLE, PRODUCTS_TABLE } from "./dynalite-server";
 
 export function quietRuntime(): void {
@@ -21,7 +25,7 @@ export function quietRuntime(): void {
   process.env.AWS_SECRET_ACCESS_KEY ??= "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
   process.env.AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE = "1";
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= "true";
-  process.env.LOG_LEVEL = "silent"; // outages are the point of some scenarios: no warning floods
+  Object.assign(process.env, environmentOf(RUNTIME_SETTINGS, { logLevel: "silent" })); // outages are the point of some scenarios: no warning floods
   setMetricsSink(() => undefined);
 }
 
@@ -58,16 +62,17 @@ export interface HandlerSetup {
 
 export function benchConfig(s: HandlerSetup): RuntimeConfig {
   return loadRuntimeConfig({
-    SERVICE_NAME: "bench",
-    AWS_REGION: "us-east-1",
-    TABLE_NAME: PRODUCTS_TABLE,
-    DYNAMODB_ENDPOINT: s.dynamoEndpoint,
-    REDIS_HOST: "127.0.0.1",
-    REDIS_PORT: String(s.redisPort),
-    REDIS_TLS: "false",
-    CACHE_BACKEND: s.backend ?? "redis",
-    CACHE_TABLE_NAME: CACHE_TABLE,
-    CACHE_KEY_PREFIX: s.keyPrefix,
+    ...environmentOf(RUNTIME_SETTINGS, { serviceName: "bench", keyPrefix: s.keyPrefix }),
+    ...environmentOf(CONNECTIONS, {
+      region: "us-east-1",
+      tableName: PRODUCTS_TABLE,
+      dynamoDbEndpoint: s.dynamoEndpoint,
+      redisHost: "127.0.0.1",
+      redisPort: s.redisPort,
+      redisTls: false,
+      cacheBackend: s.backend ?? "redis",
+      cacheTableName: CACHE_TABLE,
+    }),
     ...(s.env ?? {}),
   });
 }
@@ -104,7 +109,7 @@ export function getEvent(id: string): ProxyEvent {
   return {
     httpMethod: "GET",
     path: `/products/${id}`,
-    resource: "/products/{productId}",
+    resource: routeOf(PRODUCTS, "getProduct").path,
     pathParameters: { productId: id },
     queryStringParameters: null,
     headers: {},
@@ -118,7 +123,7 @@ export function putEvent(id: string, body: Record<string, unknown>): ProxyEvent 
   return {
     httpMethod: "PUT",
     path: `/products/${id}`,
-    resource: "/products/{productId}",
+    resource: routeOf(PRODUCTS, "getProduct").path,
     pathParameters: { productId: id },
     queryStringParameters: null,
     headers: { "content-type": "application/json" },

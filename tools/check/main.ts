@@ -7,7 +7,7 @@
  * See help/check.md.
  */
 import * as path from "path";
-import { packageRoot } from "../../modules/core/project-root";
+import { packageRoot } from "../../modules";
 import { CheckRunOptions, runCheck } from "./run";
 
 const USAGE = `usage: node dist/tools/check/main.js [options]

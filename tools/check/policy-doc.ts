@@ -6,7 +6,7 @@
  */
 import { existsSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
-import { packageRoot } from "../../modules/core/project-root";
+import { packageRoot } from "../../modules";
 import { CACHEFRONT_RULES, renderRulesMarkdown } from "../../modules/policy";
 
 /** The page holding the rule table, relative to the package root. */

@@ -5,7 +5,9 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
-import { packageRoot } from "../../modules/core/project-root";
+import { packageRoot } from "../../modules";
+import { renderEnvironmentsPage } from "./environments-page";
+import { renderSettingsPage } from "./settings-page";
 
 /** Folder of the generated pages, relative to the package root (POSIX separators). */
 export const REFERENCE_DIR = "help/reference";
@@ -387,9 +389,15 @@ export function renderReference(modules: readonly ModuleDoc[]): Map<string, stri
   return out;
 }
 
-/** Every page of `help/reference`, generated from `<rootDir>/modules/*\/index.ts`. */
+/**
+ * Every page of `help/reference`: one per module (from `<rootDir>/modules/*\/index.ts`), plus the
+ * runtime settings and the environments in force (from this package's contracts and stacks).
+ */
 export function generateReference(rootDir: string): Map<string, string> {
-  return renderReference(analyzeModules(rootDir));
+  const out = renderReference(analyzeModules(rootDir));
+  out.set(...renderSettingsPage(GENERATED));
+  out.set(...renderEnvironmentsPage(GENERATED));
+  return out;
 }
 
 function renderIndex(modules: readonly ModuleDoc[]): string {
@@ -400,6 +408,9 @@ function renderIndex(modules: readonly ModuleDoc[]): string {
     "",
     "One page per folder of `modules/`, generated from the TypeScript sources and their JSDoc:",
     "props with their defaults, attributes, methods and the other exports of each module.",
+    "",
+    "The runtime's settings and environment variables, from the function contracts, are on",
+    "[runtime-settings.md](runtime-settings.md); what `dev` and `prod` deploy, on [environments.md](environments.md).",
     "",
     "| Module | Constructs | Other exports |",
     "| --- | --- | --- |",

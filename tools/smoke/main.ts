@@ -7,9 +7,9 @@
  * See help/smoke-tests.md.
  */
 import * as path from "path";
-import { parseArgs } from "util";
 import { call } from "./http";
-import { readOutputs, UsageError } from "./outputs";
+import { intFlag, parseCli, reportError, UsageError } from "../lib/cli";
+import { readOutputs } from "./outputs";
 import { Runner } from "./runner";
 import { StackKind, SUITES } from "./suites";
 
@@ -39,43 +39,29 @@ async function kindFromHealth(base: string, timeoutMs: number): Promise<StackKin
   }
 }
 
-function positiveInt(name: string, raw: string | undefined, fallback: number): number {
-  if (raw === undefined) return fallback;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new UsageError(`--${name} ${raw}: a positive integer`);
-  return Number(raw);
-}
-
 async function main(): Promise<number> {
   let v;
   try {
-    v = parseArgs({
-      args: process.argv.slice(2),
-      options: {
-        outputs: { type: "string" },
-        stack: { type: "string" },
-        kind: { type: "string" },
-        json: { type: "boolean" },
-        timeout: { type: "string" },
-        "max-rate-limit-requests": { type: "string" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-    }).values;
+    const args = parseCli(process.argv.slice(2), {
+      outputs: { type: "string" },
+      stack: { type: "string" },
+      kind: { type: "string" },
+      json: { type: "boolean" },
+      timeout: { type: "string" },
+      "max-rate-limit-requests": { type: "string" },
+    }, USAGE);
+    if (args === "help") return 0;
+    v = args.values;
   } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message.split("\n")[0]} (see --help)\n`);
-    return 2;
-  }
-  if (v.help) {
-    process.stdout.write(`${USAGE}\n`);
-    return 0;
+    return reportError(err);
   }
   const asJson = !!v.json;
   // With --json, stdout carries only the report.
   const print = (l: string) => (asJson ? process.stderr : process.stdout).write(`${l}\n`);
   try {
     if (!v.outputs) throw new UsageError("--outputs <file> is required (see --help)");
-    const timeoutMs = positiveInt("timeout", v.timeout, 10_000);
-    const maxRateLimitRequests = positiveInt("max-rate-limit-requests", v["max-rate-limit-requests"], 200);
+    const timeoutMs = intFlag("timeout", v.timeout, 10_000, 1, Number.MAX_SAFE_INTEGER);
+    const maxRateLimitRequests = intFlag("max-rate-limit-requests", v["max-rate-limit-requests"], 200, 1, Number.MAX_SAFE_INTEGER);
     const file = path.resolve(v.outputs);
     const { stack, outputs } = readOutputs(file, v.stack);
     const base = String(outputs.api_url).replace(/\/+$/, "");
@@ -107,8 +93,7 @@ async function main(): Promise<number> {
     }
     return run.failed === 0 ? 0 : 1;
   } catch (err) {
-    process.stderr.write(`error: ${(err as Error).message}\n`);
-    return err instanceof UsageError ? 2 : 1;
+    return reportError(err);
   }
 }
 

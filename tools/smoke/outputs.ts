@@ -5,7 +5,8 @@
  */
 import { existsSync, readFileSync } from "fs";
 
-export class UsageError extends Error {}
+export { UsageError } from "../lib/cli";
+import { UsageError } from "../lib/cli";
 
 export type StackOutputs = Record<string, unknown>;
 

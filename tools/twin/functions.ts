@@ -9,6 +9,7 @@ import { ChildProcess, fork } from "child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import * as path from "path";
 import { createInterface } from "readline";
+import { CONNECTIONS } from "../../functions/lib/contract";
 import { TWIN_ACCOUNT } from "./local";
 import { FunctionDef } from "./stack";
 import { readZip } from "./unzip";
@@ -227,7 +228,7 @@ export class FunctionPool {
         context: {
           functionName: this.fn.name,
           functionVersion: "$LATEST",
-          invokedFunctionArn: `arn:aws:lambda:${this.opts.env.AWS_REGION}:${TWIN_ACCOUNT}:function:${this.fn.name}`,
+          invokedFunctionArn: `arn:aws:lambda:${this.opts.env[CONNECTIONS.region.env]}:${TWIN_ACCOUNT}:function:${this.fn.name}`,
           memoryLimitInMB: String(this.fn.memorySize),
           awsRequestId,
           logGroupName: `/aws/lambda/${this.fn.name}`,

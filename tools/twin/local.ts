@@ -4,6 +4,7 @@
  * the stack outputs a deployment would report (`cdktf output` shape).
  */
 import * as path from "path";
+import { CONNECTIONS } from "../../functions/lib/contract";
 import { FunctionDef, REF_RE, StackModel, singleRef } from "./stack";
 
 /** Where the stand-ins listen. */
@@ -119,8 +120,8 @@ export function functionEnvironment(
     NODE_PATH: opts.nodePath,
     LAMBDA_TASK_ROOT: opts.taskRoot,
     AWS_EXECUTION_ENV: `AWS_Lambda_${fn.runtime}`,
-    AWS_REGION: model.region,
-    AWS_DEFAULT_REGION: model.region,
+    [CONNECTIONS.region.env]: model.region,
+    [CONNECTIONS.defaultRegion.env]: model.region,
     AWS_LAMBDA_FUNCTION_NAME: fn.name,
     AWS_LAMBDA_FUNCTION_VERSION: "$LATEST",
     AWS_LAMBDA_FUNCTION_MEMORY_SIZE: String(fn.memorySize),
@@ -130,35 +131,36 @@ export function functionEnvironment(
     // The SDK warns about this machine's Node version, which is not the function's runtime.
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: "true",
     ...FAKE_CREDENTIALS,
-    // Any DynamoDB client, even one built without DYNAMODB_ENDPOINT, talks to dynalite.
+    // Any DynamoDB client, even one built without the endpoint variable, talks to dynalite.
     AWS_ENDPOINT_URL_DYNAMODB: local.dynamoDbEndpoint,
   };
-  const redisVars = new Set(["REDIS_HOST", "REDIS_PORT", "REDIS_TLS", "REDIS_CLUSTER_MODE"]);
+  const C = CONNECTIONS;
+  const redisVars = new Set([C.redisHost, C.redisPort, C.redisTls, C.redisClusterMode].map((c) => c.env));
   for (const [key, raw] of Object.entries(fn.environment)) {
-    if (key === "DAX_ENDPOINT") {
-      notes.push("DAX_ENDPOINT dropped: DAX has no local equivalent, reads go to DynamoDB directly");
+    if (key === C.daxEndpoint.env) {
+      notes.push(`${key} dropped: DAX has no local equivalent, reads go to DynamoDB directly`);
       continue;
     }
-    if (key === "REDIS_AUTH_SECRET_ARN") {
-      notes.push("REDIS_AUTH_SECRET_ARN dropped: the local Redis has no AUTH");
+    if (key === C.redisAuthSecretArn.env) {
+      notes.push(`${key} dropped: the local Redis has no AUTH`);
       continue;
     }
-    if (key === "DYNAMODB_ENDPOINT") continue; // set below
+    if (key === C.dynamoDbEndpoint.env) continue; // set below
     if (redisVars.has(key)) continue; // set below
     const r = resolveValue(model, local, raw);
     if (r && "value" in r) env[key] = String(r.value);
     else notes.push(`${key} left unset: ${r ? r.drop : `cannot resolve ${raw} locally`}`);
   }
-  env.DYNAMODB_ENDPOINT = local.dynamoDbEndpoint;
-  const wantsRedis = fn.environment.REDIS_HOST !== undefined || fn.environment.CACHE_BACKEND === "redis";
+  env[C.dynamoDbEndpoint.env] = local.dynamoDbEndpoint;
+  const wantsRedis = fn.environment[C.redisHost.env] !== undefined || fn.environment[C.cacheBackend.env] === "redis";
   if (wantsRedis && local.redis) {
-    env.REDIS_HOST = local.redis.host;
-    env.REDIS_PORT = String(local.redis.port);
-    env.REDIS_TLS = String(local.redis.tls);
-    env.REDIS_CLUSTER_MODE = "false";
+    env[C.redisHost.env] = local.redis.host;
+    env[C.redisPort.env] = String(local.redis.port);
+    env[C.redisTls.env] = String(local.redis.tls);
+    env[C.redisClusterMode.env] = "false";
   } else if (wantsRedis) {
-    env.CACHE_BACKEND = "memory";
-    notes.push("CACHE_BACKEND=memory: no local Redis");
+    env[C.cacheBackend.env] = "memory";
+    notes.push(`${C.cacheBackend.env}=memory: no local Redis`);
   }
   return { env, notes };
 }

@@ -7,8 +7,8 @@
  */
 import { readFileSync } from "fs";
 import * as path from "path";
-import { parseArgs } from "util";
-import { packageRoot } from "../../modules/core/project-root";
+import { packageRoot } from "../../modules";
+import { intFlag, parseCli, reportError } from "../lib/cli";
 import { DEFAULT_PORT, DEFAULT_STACK, isStopped, Twin, TwinError, TwinOptions } from "./twin";
 
 const USAGE = `usage: npm start -- [options]      (or: node dist/tools/twin/main.js [options])
@@ -30,40 +30,22 @@ the bundled Lambda handlers in child processes and the REST API on http://127.0.
   -h, --help           this text`;
 
 
-function intOption(name: string, raw: string | undefined, fallback: number, min: number, max: number): number {
-  if (raw === undefined) return fallback;
-  const n = Number(raw);
-  if (!/^\d+$/.test(raw) || n < min || n > max) throw new TwinError(`--${name} ${raw}: an integer from ${min} to ${max}`);
-  return n;
-}
-
 export function parseOptions(argv: string[], root: string, print: (l: string) => void): TwinOptions | "help" {
-  let parsed;
-  try {
-    parsed = parseArgs({
-      args: argv,
-      options: {
-        stack: { type: "string" },
-        port: { type: "string" },
-        outputs: { type: "string" },
-        seed: { type: "string" },
-        "redis-url": { type: "string" },
-        "no-throttle": { type: "boolean" },
-        concurrency: { type: "string" },
-        "no-synth": { type: "boolean" },
-        quiet: { type: "boolean" },
-        verbose: { type: "boolean" },
-        "break-cache": { type: "boolean" },
-        help: { type: "boolean", short: "h" },
-      },
-      strict: true,
-      allowPositionals: false,
-    });
-  } catch (err) {
-    throw new TwinError(`${(err as Error).message.split("\n")[0]} (see --help)`);
-  }
+  const parsed = parseCli(argv, {
+    stack: { type: "string" },
+    port: { type: "string" },
+    outputs: { type: "string" },
+    seed: { type: "string" },
+    "redis-url": { type: "string" },
+    "no-throttle": { type: "boolean" },
+    concurrency: { type: "string" },
+    "no-synth": { type: "boolean" },
+    quiet: { type: "boolean" },
+    verbose: { type: "boolean" },
+    "break-cache": { type: "boolean" },
+  }, USAGE);
+  if (parsed === "help") return "help";
   const v = parsed.values;
-  if (v.help) return "help";
   let outDir = "cdktf.out";
   try {
     outDir = (JSON.parse(readFileSync(path.join(root, "cdktf.json"), "utf8")) as { output?: string }).output ?? outDir;
@@ -75,15 +57,15 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
   return {
     root,
     stack: v.stack ?? DEFAULT_STACK,
-    port: intOption("port", v.port, DEFAULT_PORT, 0, 65_535),
+    port: intFlag("port", v.port, DEFAULT_PORT, 0, 65_535),
     host: "127.0.0.1",
     outDir,
     outputsFile: path.resolve(v.outputs ?? path.join(outDir, "twin-outputs.json")),
-    seed: intOption("seed", v.seed, 0, 0, 1_000),
+    seed: intFlag("seed", v.seed, 0, 0, 1_000),
     redisUrl: v["redis-url"],
     throttle: !v["no-throttle"],
     synth: !v["no-synth"],
-    concurrency: v.concurrency === undefined ? undefined : intOption("concurrency", v.concurrency, 1, 1, 64),
+    concurrency: v.concurrency === undefined ? undefined : intFlag("concurrency", v.concurrency, 1, 1, 64),
     quiet: !!v.quiet,
     verbose: !!v.verbose,
     breakCache: !!v["break-cache"],
@@ -99,13 +81,9 @@ async function main(): Promise<number> {
   try {
     opts = parseOptions(process.argv.slice(2), packageRoot(), print);
   } catch (err) {
-    fail((err as Error).message);
-    return 2;
+    return reportError(err);
   }
-  if (opts === "help") {
-    print(USAGE);
-    return 0;
-  }
+  if (opts === "help") return 0;
   const twin = new Twin(opts);
   let signalled: NodeJS.Signals | undefined;
   let signalledAt = 0;

@@ -14,7 +14,7 @@ export type Schema = { readonly [key: string]: unknown };
 const ANNOTATIONS = new Set(["$schema", "id", "title", "description", "default", "example", "examples", "definitions"]);
 const CHECKED = new Set([
   "type", "required", "properties", "additionalProperties", "minLength", "maxLength", "minimum", "maximum",
-  "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum", "items", "minItems", "maxItems",
+  "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum", "items", "minItems", "maxItems", "patternProperties",
 ]);
 
 function typeOf(v: unknown): string {
@@ -96,8 +96,12 @@ export function validateSchema(schema: Schema, value: unknown, path = ""): strin
         errors.push(`${where(path)}: object has missing required properties (${JSON.stringify(missing)})`);
       }
     }
+    const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Schema>);
     for (const [k, v] of Object.entries(obj)) {
+      const matching = patterns.filter(([p]) => new RegExp(p, "u").test(k));
+      for (const [, ps] of matching) errors.push(...validateSchema(ps, v, `${path}/${k}`));
       if (props[k]) errors.push(...validateSchema(props[k], v, `${path}/${k}`));
+      else if (matching.length > 0) continue;
       else if (s.additionalProperties === false) {
         errors.push(`${where(path)}: object instance has properties which are not allowed by the schema: ["${k}"]`);
       } else if (s.additionalProperties && typeof s.additionalProperties === "object") {
@@ -115,7 +119,7 @@ export function unsupportedKeywords(schema: Schema): string[] {
     if (!s || typeof s !== "object" || Array.isArray(s)) return;
     for (const [k, v] of Object.entries(s as Schema)) {
       if (!CHECKED.has(k) && !ANNOTATIONS.has(k)) found.add(k);
-      if (k === "properties" && v && typeof v === "object") Object.values(v as Schema).forEach(walk);
+      if ((k === "properties" || k === "patternProperties") && v && typeof v === "object") Object.values(v as Schema).forEach(walk);
       if (k === "additionalProperties") walk(v);
       if (k === "items") (Array.isArray(v) ? v : [v]).forEach(walk);
     }

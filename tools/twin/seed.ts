@@ -5,6 +5,9 @@
  *   session store:   sessions sample-1 … sample-N, two turns each, customer sample-customer-<i>
  */
 import { randomUUID } from "crypto";
+import { fillPath, routeOf, RouteSpec } from "../../functions/lib/contract";
+import { PRODUCTS } from "../../functions/products/contract";
+import { SESSIONS } from "../../functions/sessions/contract";
 import { FunctionPool } from "./functions";
 import { buildEvent } from "./gateway";
 import { ApiDef } from "./stack";
@@ -21,9 +24,7 @@ export function stackKind(stack: string): StackKind | undefined {
 }
 
 interface SeedRequest {
-  readonly method: string;
-  readonly resourcePath: string;
-  readonly path: string;
+  readonly route: RouteSpec;
   readonly pathParameters: Record<string, string>;
   readonly body: unknown;
 }
@@ -35,16 +36,14 @@ function requests(kind: StackKind, n: number): SeedRequest[] {
     if (kind === "product-catalog") {
       const productId = `sample-${i}`;
       out.push({
-        method: "PUT",
-        resourcePath: "/products/{productId}",
-        path: `/products/${productId}`,
+        route: routeOf(PRODUCTS, "putProduct"),
         pathParameters: { productId },
         body: {
           name: `Sample product ${i}`,
           price: Math.round((4.99 + i * 2.5) * 100) / 100,
           currency: "EUR",
           category: categories[i % categories.length],
-          description: `Seeded by the local twin (--seed). Try: GET /products/${productId} twice.`,
+          description: `Seeded by the local twin (--seed). Try: GET ${fillPath(routeOf(PRODUCTS, "getProduct").path, { productId })} twice.`,
         },
       });
     } else {
@@ -55,9 +54,7 @@ function requests(kind: StackKind, n: number): SeedRequest[] {
         ["assistant", `Order #${1000 + i} left the warehouse yesterday and should arrive tomorrow.`],
       ]) {
         out.push({
-          method: "POST",
-          resourcePath: "/sessions/{sessionId}/turns",
-          path: `/sessions/${sessionId}/turns`,
+          route: routeOf(SESSIONS, "appendTurn"),
           pathParameters: { sessionId },
           body: { customerId, role, content },
         });
@@ -75,13 +72,15 @@ export function seededIds(n: number): string[] {
 /** Writes the sample data; throws naming the first request the handler refused. */
 export async function seed(kind: StackKind, n: number, api: ApiDef, pools: ReadonlyMap<string, FunctionPool>, apiKey?: { id: string; value: string }): Promise<void> {
   for (const r of requests(kind, n)) {
-    const method = api.methods.find((m) => m.httpMethod === r.method && m.resourcePath === r.resourcePath);
+    const { method: httpMethod, path: resourcePath } = r.route;
+    const path = fillPath(resourcePath, r.pathParameters);
+    const method = api.methods.find((m) => m.httpMethod === httpMethod && m.resourcePath === resourcePath);
     const pool = method?.integration?.functionLogicalId ? pools.get(method.integration.functionLogicalId) : undefined;
-    if (!method || !pool) throw new Error(`--seed: the stack has no ${r.method} ${r.resourcePath} route to write through`);
+    if (!method || !pool) throw new Error(`--seed: the stack has no ${httpMethod} ${resourcePath} route to write through`);
     const event = buildEvent({
-      method: r.method,
-      path: r.path,
-      resourcePath: r.resourcePath,
+      method: httpMethod,
+      path,
+      resourcePath,
       pathParameters: r.pathParameters,
       query: "",
       rawHeaders: ["Content-Type", "application/json", "User-Agent", "cachefront-twin-seed"],
@@ -98,7 +97,7 @@ export async function seed(kind: StackKind, n: number, api: ApiDef, pools: Reado
     const result = outcome.kind === "ok" ? (outcome.result as { statusCode?: number; body?: string }) : undefined;
     if (!result || typeof result.statusCode !== "number" || result.statusCode >= 300) {
       const detail = outcome.kind === "ok" ? `${result?.statusCode} ${String(result?.body).slice(0, 200)}` : outcome.kind;
-      throw new Error(`--seed: ${r.method} ${r.path} failed: ${detail}`);
+      throw new Error(`--seed: ${httpMethod} ${path} failed: ${detail}`);
     }
   }
 }

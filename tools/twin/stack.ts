@@ -7,6 +7,7 @@
  */
 import { existsSync, readFileSync } from "fs";
 import * as path from "path";
+import { CONNECTIONS } from "../../functions/lib/contract";
 import { Schema } from "./schema";
 
 /** The synthesized JSON of a stack (the parts the twin reads). */
@@ -232,7 +233,7 @@ export function readStack(name: string, dir: string, json: StackJson): StackMode
   const outputs = Object.fromEntries(
     Object.entries(json.output ?? {}).map(([k, o]) => [k, { value: o.value, sensitive: o.sensitive === true }]),
   );
-  const hasDax = Object.keys(of("aws_dax_cluster")).length > 0 || functions.some((f) => f.environment.DAX_ENDPOINT);
+  const hasDax = Object.keys(of("aws_dax_cluster")).length > 0 || functions.some((f) => f.environment[CONNECTIONS.daxEndpoint.env]);
   for (const m of api.methods) {
     if (m.integration?.functionLogicalId && !functions.some((f) => f.logicalId === m.integration!.functionLogicalId)) {
       throw new Error(`${m.httpMethod} ${m.resourcePath}: integration points at a function not in this stack`);

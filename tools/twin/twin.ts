@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { createServer, Server } from "http";
 import { tmpdir } from "os";
 import * as path from "path";
+import { CONNECTIONS } from "../../functions/lib/contract";
 import { DynamoHandle, startDynamo } from "./dynamo";
 import { extractBundle, FunctionPool } from "./functions";
 import { Gateway } from "./gateway";
@@ -125,8 +126,8 @@ export class Twin {
     }
     if (this.o.redisUrl && redis) print(`cache: Redis at ${redis.host}:${redis.port} (--redis-url)`);
     else if (redis) print(`cache: redis-server pid ${redis.pid} on ${redis.host}:${redis.port} (stopped with the twin)`);
-    else print("cache: no redis-server on PATH; the functions use the in-memory cache backend (CACHE_BACKEND=memory), one cache per function process");
-    if (m.hasDax) print("dax: no local equivalent; the functions read DynamoDB directly (DAX_ENDPOINT dropped)");
+    else print(`cache: no redis-server on PATH; the functions use the in-memory cache backend (${CONNECTIONS.cacheBackend.env}=memory), one cache per function process`);
+    if (m.hasDax) print("dax: no local equivalent; the functions read DynamoDB directly (the DAX endpoint is dropped)");
 
     // API keys: the twin generates them, as API Gateway does when the stack sets no value.
     const apiKeys: LocalEndpoints["apiKeys"] = {};

@@ -4,6 +4,7 @@
  * While open, every call throws {@link CacheUnavailableError} at once (no I/O, no waiting).
  */
 import type { BreakerSettings } from "../config";
+import { withDeadline } from "../deadline";
 import type { CacheBackendKind, CacheEntry, CacheStats, CacheStore, WindowResult } from "./types";
 
 export type BreakerState = "closed" | "open" | "half-open";
@@ -207,28 +208,17 @@ export class BreakerCacheStore implements CacheStore {
       this.rejected++;
       throw new CacheUnavailableError("open", `cache ${this.inner.kind} unavailable (circuit open): ${op} not attempted`);
     }
-    let timer: NodeJS.Timeout | undefined;
-    const ms = timeoutMs;
     try {
-      const work = fn();
-      const deadline = new Promise<never>((_, reject) => {
-        if (!Number.isFinite(ms)) return;
-        timer = setTimeout(() => {
-          this.timeouts++;
-          reject(new CacheUnavailableError("timeout", `cache ${this.inner.kind} ${op} took longer than ${ms} ms`));
-        }, ms);
+      const out = await withDeadline(fn(), timeoutMs, () => {
+        this.timeouts++;
+        return new CacheUnavailableError("timeout", `cache ${this.inner.kind} ${op} took longer than ${timeoutMs} ms`);
       });
-      // The late settlement of a timed-out call must not surface as an unhandled rejection.
-      work.catch(() => undefined);
-      const out = await Promise.race([work, deadline]);
       this.breaker.onSuccess();
       return out;
     } catch (err) {
       this.breaker.onFailure();
       if (err instanceof CacheUnavailableError) throw err;
       throw new CacheUnavailableError("error", `cache ${this.inner.kind} ${op} failed: ${(err as Error)?.message ?? String(err)}`, { cause: err });
-    } finally {
-      clearTimeout(timer);
     }
   }
 

@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { RuntimeConfig } from "../config";
+import { CONNECTIONS } from "../contract";
 import { BreakerCacheStore, BreakerListener } from "./breaker";
 import { DynamoDbCacheStore } from "./dynamodb";
 import { MemoryCacheStore } from "./memory";
@@ -39,7 +40,7 @@ export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {
       // In-process: it cannot be "down", so a breaker would only add overhead.
       return new MemoryCacheStore({ keyPrefix: config.keyPrefix });
     case "redis": {
-      if (!config.redis) throw new Error("cache backend redis: RuntimeConfig.redis (REDIS_HOST) is required");
+      if (!config.redis) throw new Error(`cache backend redis: RuntimeConfig.redis (${CONNECTIONS.redisHost.env}) is required`);
       const store = new RedisCacheStore({
         keyPrefix: config.keyPrefix,
         settings: config.redis,
@@ -50,7 +51,7 @@ export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {
       return new BreakerCacheStore(store, breaker);
     }
     case "dynamodb": {
-      if (!config.cacheTableName) throw new Error("cache backend dynamodb: RuntimeConfig.cacheTableName (CACHE_TABLE_NAME) is required");
+      if (!config.cacheTableName) throw new Error(`cache backend dynamodb: RuntimeConfig.cacheTableName (${CONNECTIONS.cacheTableName.env}) is required`);
       const client =
         deps.dynamoDbClient ??
         new DynamoDBClient({

@@ -5,6 +5,7 @@
 import { randomUUID } from "crypto";
 import Redis, { Cluster, ClusterOptions, RedisOptions } from "ioredis";
 import type { RedisSettings } from "../config";
+import { withDeadline } from "../deadline";
 import type { CacheEntry, CacheStats, CacheStore, WindowResult } from "./types";
 import { assertPositiveMs, assertTtlSeconds, clampRetryAfter, keyLayout, KeyLayout, remainingSeconds, StatsCounter } from "./keys";
 import { RedisAuth, redisAuthFromSecret, SecretsSender } from "./secrets";
@@ -143,7 +144,9 @@ export async function ensureConnected(client: RedisClient, timeoutMs = 1000): Pr
     firstConnects.set(client, p);
   }
   const pending = firstConnects.get(client);
-  if (pending && client.status !== "ready") await withDeadline(pending, timeoutMs, "redis connect");
+  // A cluster client whose slot refresh keeps failing never settles connect(): callers waiting for
+  // the first connection are released at the deadline instead.
+  if (pending && client.status !== "ready") await withDeadline(pending, timeoutMs, () => new Error(`redis connect took longer than ${timeoutMs} ms`));
 }
 
 /** Resolves the AUTH secret (once per container) and builds the client (not yet connected: see {@link ensureConnected}). */
@@ -367,18 +370,6 @@ export class RedisCacheStore implements CacheStore {
     }
     c.disconnect();
   }
-}
-
-/**
- * A cluster client whose slot refresh keeps failing never settles connect(): every caller
- * waiting for the first connection is released at the deadline instead.
- */
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Redis glob metacharacters in the prefix are matched literally. */

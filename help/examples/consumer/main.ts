@@ -1,8 +1,8 @@
-import * as path from "path";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { App, TerraformOutput, TerraformStack } from "cdktf";
-import { CacheApi, CacheAsideFunction, CacheEngine, CacheTable, DaxCluster, Network, RedisCache } from "@cachefront/cdktf-dynamodb-cache";
+import { CacheApi, CacheAsideFunction, CacheEngine, CacheTable, DaxCluster, Network, PRODUCTS, PRODUCTS_TABLE, RedisCache } from "@cachefront/cdktf-dynamodb-cache";
 import { applyPolicy } from "@cachefront/cdktf-dynamodb-cache/policy";
+import { PRICES } from "./contract";
 
 const app = new App();
 const stack = new TerraformStack(app, "catalog-eu");
@@ -10,20 +10,16 @@ new AwsProvider(stack, "aws", { region: "eu-west-1", defaultTags: [{ tags: { Pro
 applyPolicy(stack); // the package's policy pack: an error-level finding fails synth
 
 const network = new Network(stack, "network", { availabilityZones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"], cidr: "10.40.0.0/16" });
-const table = new CacheTable(stack, "catalog", { partitionKey: { name: "productId", type: "S" } });
+const table = new CacheTable(stack, "catalog", PRODUCTS_TABLE); // the layout the product handler is written against
 const cache = new RedisCache(stack, "cache", { network, engine: CacheEngine.valkey("8.1"), numShards: 2, replicasPerShard: 1 });
 const dax = new DaxCluster(stack, "dax", { network, tables: [table], replicationFactor: 3 });
 
-const products = new CacheAsideFunction(stack, "products", { network, entry: "functions/products/handler.ts", environment: { SERVICE_NAME: "catalog-eu" } });
+const products = new CacheAsideFunction(stack, "products", { network, contract: PRODUCTS, settings: { serviceName: "catalog-eu" } });
 products.useTable(table, { write: true }).useCache(cache).useDax(dax);
-const prices = new CacheAsideFunction(stack, "prices", { network, entry: path.join(__dirname, "handler.ts"), environment: { SERVICE_NAME: "catalog-eu-prices" } });
+const prices = new CacheAsideFunction(stack, "prices", { network, contract: PRICES, settings: { serviceName: "catalog-eu-prices", priceTtlSeconds: 30 } });
 prices.useTable(table).useCache(cache);
 
-const api = new CacheApi(stack, "api", { routes: [
-  { method: "GET", path: "/products/{productId}", function: products },
-  { method: "PUT", path: "/products/{productId}", function: products, apiKeyRequired: true },
-  { method: "GET", path: "/prices/{productId}", function: prices },
-] });
+const api = new CacheApi(stack, "api", { functions: [products, prices] }); // every route of both contracts
 new TerraformOutput(stack, "api_url", { value: api.url });
-new TerraformOutput(stack, "api_key", { value: api.apiKeyValue!, sensitive: true });
+if (api.apiKeyValue) new TerraformOutput(stack, "api_key", { value: api.apiKeyValue, sensitive: true });
 app.synth();

@@ -1,7 +1,7 @@
 /** API Gateway (REST API) rules: logs, tracing, method settings, throttling, validation, authorization. */
-import type { Pointer } from "../index";
+import type { Pointer } from "../model";
 import { asBool, asNumber, many, TerraformModel, TfResource, valueAt } from "../model";
-import type { RuleOutcome } from "../index";
+import type { RuleOutcome } from "../types";
 import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
 import { boolAttr, show, unresolved } from "./util";
 

@@ -1,6 +1,6 @@
 /** ElastiCache (Redis OSS / Valkey) replication group rules. */
 import { asBool, asNumber, isExpression, many, TerraformModel, TfResource, valueAt } from "../model";
-import type { RuleOutcome } from "../index";
+import type { RuleOutcome } from "../types";
 import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
 import { boolAttr, numberAttr, show, unresolved } from "./util";
 

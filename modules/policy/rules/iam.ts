@@ -1,7 +1,7 @@
 /** IAM rules: no `*` actions, data-plane actions scoped to ARNs, no broad AWS managed policies. */
 import { DocumentView, readPolicyDocument, serviceOf, StatementView } from "../documents";
 import { many, TerraformModel, TfResource } from "../model";
-import type { RuleOutcome } from "../index";
+import type { RuleOutcome } from "../types";
 import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
 import { show } from "./util";
 

@@ -1,6 +1,6 @@
 /** Lambda function and permission rules. */
 import { isExpression, TerraformModel, TfResource } from "../model";
-import type { RuleOutcome } from "../index";
+import type { RuleOutcome } from "../types";
 import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
 import { numberAttr, show, unresolved } from "./util";
 

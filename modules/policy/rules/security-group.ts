@@ -1,6 +1,6 @@
 /** Security group rules: no ingress from anywhere, descriptions everywhere, no all-ports ingress. */
 import { asNumber, isExpression, many, TerraformModel, TfResource } from "../model";
-import type { RuleOutcome } from "../index";
+import type { RuleOutcome } from "../types";
 import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
 import { show } from "./util";
 

@@ -1,6 +1,6 @@
 /** Small helpers shared by the rule files. */
 import { asBool, asNumber, TerraformModel, TfResource } from "../model";
-import type { RuleOutcome } from "../index";
+import type { RuleOutcome } from "../types";
 import { fail, pass, unknown } from "../rule";
 
 /** JSON text of a value for messages, short. */

@@ -1,6 +1,6 @@
 /** VPC rules: flow logs, a closed default security group, no public IPs by default, no default VPC. */
 import { asBool, many, TerraformModel, TfResource } from "../model";
-import type { RuleOutcome } from "../index";
+import type { RuleOutcome } from "../types";
 import { fail, pass, PolicyRule, unknown } from "../rule";
 import { boolAttr } from "./util";
 

@@ -1,0 +1,80 @@
+/**
+ * The runtime's own contract: the settings every handler built on `functions/lib` reads, the
+ * connections its wiring sets, and the health route. Each variable name, default and range is
+ * written here once; `CacheAsideFunction` writes the environment from it, the Lambda reads it
+ * back with the same rules, and the local twin rewrites the connections by these names.
+ */
+import { boolean, integer, number, RouteSpec, string } from "./language";
+
+/** `^[^{}]+$`: braces in a key prefix would move the Redis Cluster hash tag (functions/lib/cache/keys.ts). */
+const KEY_PREFIX_PATTERN = "^[^{}\\s]{1,100}$";
+
+/** Tunables of the runtime a stack may set through `CacheAsideFunction`'s `settings`. */
+export const RUNTIME_SETTINGS = {
+  serviceName: string("SERVICE_NAME", {
+    default: "cachefront",
+    pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$",
+    patternText: "1-255 characters of letters, digits, '.', '_', ':', '/', '-', starting with a letter or digit",
+    description: "the metrics' `Service` dimension and the default cache key prefix",
+  }),
+  metricsNamespace: string("METRICS_NAMESPACE", {
+    default: "Cachefront",
+    pattern: "^(?!AWS/)[A-Za-z0-9][A-Za-z0-9._/#:-]{0,254}$",
+    patternText: "a CloudWatch namespace: 1-255 characters of letters, digits, '.', '_', '/', '#', ':', '-', not starting with \"AWS/\"",
+    description: "CloudWatch namespace of the EMF metrics",
+  }),
+  keyPrefix: string("CACHE_KEY_PREFIX", {
+    derived: "the service name",
+    pattern: KEY_PREFIX_PATTERN,
+    patternText: "1-100 characters without '{', '}' or spaces",
+    description: "prefix of every cache key (`<prefix>:{key}`), so services can share one cache",
+  }),
+  ttlSeconds: integer("CACHE_TTL_SECONDS", { default: 300, min: 1, max: 86_400, description: "TTL of a cached value before jitter (the seed's 5 minutes)" }),
+  ttlJitterRatio: number("CACHE_TTL_JITTER_RATIO", {
+    default: 0.1, min: 0, max: 0.5, description: "extra random TTL as a fraction, so keys written together do not expire together",
+  }),
+  negativeTtlSeconds: integer("NEGATIVE_CACHE_TTL_SECONDS", { default: 30, min: 1, max: 3_600, description: "TTL of \"not found\" entries" }),
+  cacheControlMaxAgeSeconds: integer("CACHE_CONTROL_MAX_AGE_SECONDS", {
+    default: 60, min: 0, max: 86_400, description: "`max-age` of cacheable (public) responses",
+  }),
+  leaseTtlMs: integer("CACHE_LEASE_TTL_MS", { default: 3_000, min: 100, max: 60_000, description: "lifetime of a miss's lease (stampede lock)" }),
+  leaseWaitMs: integer("CACHE_LEASE_WAIT_MS", {
+    default: 1_000, min: 0, max: 30_000, description: "longest a reader that lost the lease race waits for the fill",
+  }),
+  breakerFailureThreshold: integer("BREAKER_FAILURE_THRESHOLD", { default: 3, min: 1, max: 1_000, description: "cache failures within the window that open the circuit" }),
+  breakerWindowMs: integer("BREAKER_WINDOW_MS", { default: 10_000, min: 100, max: 600_000, description: "window in which cache failures are counted" }),
+  breakerCooldownMs: integer("BREAKER_COOLDOWN_MS", { default: 2_000, min: 100, max: 600_000, description: "how long the circuit stays open before one probe" }),
+  cacheCommandTimeoutMs: integer("CACHE_COMMAND_TIMEOUT_MS", { default: 150, min: 10, max: 10_000, description: "longest one cache command may take" }),
+  maxBodyBytes: integer("MAX_BODY_BYTES", { default: 64 * 1024, min: 1, max: 6 * 1024 * 1024, description: "largest request body accepted" }),
+  logLevel: string("LOG_LEVEL", { default: "info", values: ["debug", "info", "warn", "error", "silent"], description: "lowest level of log line written" }),
+} as const;
+
+/** Endpoints and names the wiring (`useTable`, `useCache`, `useDax`), Lambda or the local twin set. */
+export const CONNECTIONS = {
+  region: string("AWS_REGION", { derived: "the fallback region (`defaultRegion`), else us-east-1", description: "region of the clients (Lambda sets it)" }),
+  defaultRegion: string("AWS_DEFAULT_REGION", { optional: true, description: "fallback region" }),
+  tableName: string("TABLE_NAME", { description: "the DynamoDB table (set by `useTable`)" }),
+  dynamoDbEndpoint: string("DYNAMODB_ENDPOINT", { optional: true, description: "DynamoDB endpoint override (the local twin and tests)" }),
+  daxEndpoint: string("DAX_ENDPOINT", { optional: true, description: "`daxs://host:port` of the DAX cluster in front of the table (set by `useDax`)" }),
+  cacheBackend: string("CACHE_BACKEND", {
+    values: ["redis", "dynamodb", "memory"],
+    derived: "redis when the cache host (`redisHost`) is set, else memory",
+    description: "the cache store (set by `useCache`)",
+  }),
+  redisHost: string("REDIS_HOST", { optional: true, description: "primary (or configuration) endpoint of the Redis/Valkey cache (set by `useCache`)" }),
+  redisPort: integer("REDIS_PORT", { default: 6379, min: 1, max: 65_535, description: "port of the cache" }),
+  redisTls: boolean("REDIS_TLS", { default: true, description: "connect with TLS" }),
+  redisClusterMode: boolean("REDIS_CLUSTER_MODE", { default: false, description: "speak the Redis Cluster protocol" }),
+  redisAuthSecretArn: string("REDIS_AUTH_SECRET_ARN", { optional: true, description: "Secrets Manager ARN of the AUTH token (set by `useCache`)" }),
+  cacheTableName: string("CACHE_TABLE_NAME", { optional: true, description: "table of the `dynamodb` cache backend" }),
+} as const;
+
+/** The health route every handler on the runtime serves: reachability of cache and table, never cached. */
+export const HEALTH_ROUTE = {
+  name: "health",
+  method: "GET",
+  path: "/health",
+  summary: "reachability of the cache and the table (200 while the table answers)",
+  access: "public",
+  cached: false,
+} as const satisfies RouteSpec;

@@ -1,0 +1,60 @@
+/**
+ * The product catalog function's contract: its routes and body schema, the table layout it reads
+ * and writes, the cache key of a product and the metrics it emits. The handler is built from it,
+ * `CacheAsideFunction` bundles and configures it, `CacheApi` declares its routes and the stream
+ * invalidator maps table keys to cache keys with it.
+ */
+import { defineContract, HEALTH_ROUTE, JSON_SCHEMA_DRAFT_04, RUNTIME_METRICS, TableSpec } from "../lib/contract";
+
+/** Fields a product item carries besides its body: the key and the time of the last write. */
+export const PRODUCT_RESERVED_FIELDS = ["productId", "updatedAt"] as const;
+
+/**
+ * The cache key of a product. The table's partition key value is the product id, so the key can be
+ * derived from a table key as well as from a request path.
+ */
+export const productCacheKey = (productId: string): string => `product:${productId}`;
+
+/** Body of `PUT /products/{productId}` (JSON Schema draft-04, as API Gateway models require). */
+export const PRODUCT_SCHEMA = {
+  $schema: JSON_SCHEMA_DRAFT_04,
+  title: "Product",
+  type: "object",
+  required: ["name", "price"],
+  properties: {
+    name: { type: "string", minLength: 1, maxLength: 200 },
+    price: { type: "number", minimum: 0 },
+    currency: { type: "string", pattern: "^[A-Z]{3}$" },
+    category: { type: "string", maxLength: 100 },
+    description: { type: "string", maxLength: 4000 },
+  },
+  // Further attributes are stored as given, under names DynamoDB and the docs can show plainly.
+  patternProperties: { "^[A-Za-z][A-Za-z0-9_]{0,63}$": {} },
+  additionalProperties: false,
+} as const;
+
+/** The resource of one product. */
+const PRODUCT_PATH = "/products/{productId}";
+
+/** The products table: one item per product, keyed by its id. */
+export const PRODUCTS_TABLE = { partitionKey: { name: "productId", type: "S" } } as const satisfies TableSpec;
+
+/** The product catalog function (`functions/products/handler.ts`). */
+export const PRODUCTS = defineContract({
+  name: "products",
+  entry: "functions/products/handler.ts",
+  description: "Product catalog: cache-aside reads, invalidate-on-write",
+  routes: [
+    HEALTH_ROUTE,
+    { name: "getProduct", method: "GET", path: PRODUCT_PATH, summary: "a product, read through the cache", access: "public", cached: true },
+    { name: "putProduct", method: "PUT", path: PRODUCT_PATH, summary: "creates or replaces a product, then invalidates its cache entry", access: "apiKey", cached: false, body: PRODUCT_SCHEMA },
+    { name: "deleteProduct", method: "DELETE", path: PRODUCT_PATH, summary: "deletes a product, then invalidates its cache entry", access: "apiKey", cached: false },
+  ],
+  settings: {},
+  table: PRODUCTS_TABLE,
+  cacheKeysOf: (keys) => {
+    const id = keys[PRODUCTS_TABLE.partitionKey.name];
+    return typeof id === "string" ? [productCacheKey(id)] : [];
+  },
+  metrics: [...RUNTIME_METRICS],
+});
