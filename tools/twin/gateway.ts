@@ -10,7 +10,7 @@ import { randomBytes, randomUUID } from "crypto";
 import type { IncomingMessage, ServerResponse } from "http";
 import { FunctionPool, InvokeOutcome } from "./functions";
 import { TWIN_ACCOUNT } from "./local";
-import { validateSchema } from "./schema";
+import { compileModel, ModelValidator } from "./schema";
 import { ApiDef, MethodDef } from "./stack";
 import { TokenBucket } from "./throttle";
 
@@ -272,13 +272,19 @@ export class Gateway {
   private readonly tree: ResourceTree;
   private readonly methods = new Map<string, Map<string, MethodDef>>();
   private readonly buckets = new Map<string, TokenBucket>();
+  /** Compiled request models by model name: compiled once, here, so a broken schema fails the start. */
+  private readonly validators = new Map<string, ModelValidator>();
 
+  /** @throws ModelCompileError when a method's request model is not valid draft-04. */
   constructor(private readonly opts: GatewayOptions) {
     this.tree = new ResourceTree(opts.api.resourcePaths);
     for (const m of opts.api.methods) {
       let byMethod = this.methods.get(m.resourcePath);
       if (!byMethod) this.methods.set(m.resourcePath, (byMethod = new Map()));
       byMethod.set(m.httpMethod, m);
+      for (const model of Object.values(m.models)) {
+        if (!this.validators.has(model.name)) this.validators.set(model.name, compileModel(model.name, model.schema));
+      }
     }
   }
 
@@ -418,11 +424,10 @@ export class Gateway {
       // No model for the content type: API Gateway does not validate ($default matches any type).
       const model = m.models[contentType] ?? m.models["$default"];
       if (model) {
-        let parsed: unknown;
-        let errors: string[];
+        let errors: readonly string[];
         try {
-          parsed = JSON.parse(body.toString("utf8"));
-          errors = validateSchema(model.schema, parsed);
+          const parsed: unknown = JSON.parse(body.toString("utf8"));
+          errors = this.validators.get(model.name)!(parsed);
         } catch {
           errors = ["body is not valid JSON"];
         }

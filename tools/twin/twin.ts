@@ -18,7 +18,7 @@ import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer
 import { MAX_SEED, seed, seededIds, stackKind } from "./seed";
 import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
 import { staleness, synthesize, withOutDirLock } from "./synth";
-import { unsupportedKeywords } from "./schema";
+import { ModelCompileError } from "./schema";
 
 export const DEFAULT_PORT = 3210;
 export const DEFAULT_STACK = "product-catalog-dev";
@@ -170,22 +170,21 @@ export class Twin {
 
     const keyMap = new Map(Object.values(apiKeys).map((k) => [k.value, k.id]));
     const firstKey = Object.values(apiKeys)[0];
-    this.gateway = new Gateway({
-      api: m.api,
-      pools: this.pools,
-      apiKeys: keyMap,
-      throttle: this.o.throttle,
-      accessLog: this.o.quiet ? undefined : (l) => print(l),
-      note: (l) => print(`  ${l}`),
-      beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
-    });
-    if (this.o.breakCache) print("break-cache: TEST ONLY: the cache is emptied before every request, so every read misses");
-    for (const meth of m.api.methods) {
-      for (const model of Object.values(meth.models)) {
-        const unsupported = unsupportedKeywords(model.schema);
-        if (unsupported.length) print(`warning: model ${model.name} uses ${unsupported.join(", ")}, which the twin does not check`);
-      }
+    try {
+      this.gateway = new Gateway({
+        api: m.api,
+        pools: this.pools,
+        apiKeys: keyMap,
+        throttle: this.o.throttle,
+        accessLog: this.o.quiet ? undefined : (l) => print(l),
+        note: (l) => print(`  ${l}`),
+        beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
+      });
+    } catch (err) {
+      if (err instanceof ModelCompileError) throw new TwinError(err.message);
+      throw err;
     }
+    if (this.o.breakCache) print("break-cache: TEST ONLY: the cache is emptied before every request, so every read misses");
 
     // DynamoDB deletes expired items within days; dynalite never does, so the twin sweeps.
     if (m.tables.some((t) => t.ttlAttribute)) {
