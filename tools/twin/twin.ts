@@ -121,7 +121,7 @@ export class Twin {
     for (const t of m.tables) {
       const keys = [t.hashKey, t.rangeKey].filter(Boolean).join(", ");
       const gsis = t.globalSecondaryIndexes.map((g) => ` GSI ${g.name} (${[g.hashKey, g.rangeKey].filter(Boolean).join(", ")})`).join(",");
-      print(`table: ${t.name} (${keys})${gsis}${t.ttlAttribute ? `, TTL ${t.ttlAttribute}` : ""} in dynalite, in memory`);
+      print(`table: ${t.name} (${keys})${gsis}${t.ttlAttribute ? `, TTL ${t.ttlAttribute}` : ""} in dynalite (in memory), DynamoDB's limits enforced`);
     }
     if (this.o.redisUrl && redis) print(`cache: Redis at ${redis.host}:${redis.port} (--redis-url)`);
     else if (redis) print(`cache: redis-server pid ${redis.pid} on ${redis.host}:${redis.port} (stopped with the twin)`);
