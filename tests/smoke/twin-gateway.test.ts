@@ -12,7 +12,7 @@ import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { buildApp } from "../../stacks/app";
 import { createZip } from "../../modules/function/zip";
 import type { FunctionPool, InvokeOutcome } from "../../tools/twin/functions";
-import { buildEvent, Gateway, GatewayOptions, RestProxyEvent, ResourceTree } from "../../tools/twin/gateway";
+import { buildEvent, Gateway, GatewayOptions, RestProxyEvent, ResourceTree, servedApiKeys } from "../../tools/twin/gateway";
 import { startDynamo } from "../../tools/twin/dynamo";
 import { functionEnvironment, LocalEndpoints, localOutputs } from "../../tools/twin/local";
 import { compileModel, ModelCompileError, validateSchema } from "../../tools/twin/schema";
@@ -144,6 +144,31 @@ describe("gateway gates", () => {
     expect(s.events[0].requestContext.identity).toMatchObject({ apiKey: KEY, apiKeyId: "keyid" });
   });
 
+  test("API keys: only an enabled key in a usage plan of the stage is accepted", () => {
+    expect(products.api.apiKeys).toEqual([expect.objectContaining({ enabled: true, usagePlan: expect.objectContaining({ throttle: { rate: 50, burst: 100 } }) })]);
+    const [k] = products.api.apiKeys;
+    const generated = { [k.logicalId]: { id: "kid", value: KEY } };
+    const accepted = (apiKeys: ApiDef["apiKeys"]) => [...servedApiKeys({ ...products.api, apiKeys }, generated).keys.keys()];
+    expect(accepted([k])).toEqual([KEY]);
+    expect(accepted([{ ...k, enabled: false }])).toEqual([]);
+    expect(accepted([{ ...k, usagePlan: undefined }])).toEqual([]);
+  });
+
+  test("usage plan: the per-key throttle spans methods; the quota answers 429 Limit Exceeded", async () => {
+    const plans = new Map([["keyid", { logicalId: "plan", throttle: { rate: 0.001, burst: 3 } }]]);
+    const s = await serve(products, undefined, { usagePlans: plans });
+    const send = (method: string) => req(`${s.url}/v1/products/p1`, json(method, { name: "Pen", price: 1 }, { "x-api-key": KEY }));
+    for (const method of ["PUT", "PUT", "DELETE"]) expect((await send(method)).status).toBe(200);
+    // DELETE's own stage bucket is nearly full; the key's bucket is empty.
+    expect(await send("DELETE")).toMatchObject({ status: 429, body: { message: "Too Many Requests" } });
+    expect((await req(`${s.url}/v1/health`)).status).toBe(200); // no key required: no usage plan
+    const quota = await serve(products, undefined, { usagePlans: new Map([["keyid", { logicalId: "plan", quota: { limit: 2, period: "DAY" as const } }]]) });
+    const q = () => req(`${quota.url}/v1/products/p1`, json("DELETE", {}, { "x-api-key": KEY }));
+    expect([(await q()).status, (await q()).status]).toEqual([200, 200]);
+    const over = await q();
+    expect([over.status, over.body, over.headers.get("x-amzn-errortype")]).toEqual([429, { message: "Limit Exceeded" }, "LimitExceededException"]);
+  });
+
   test("request models: 400 Invalid request body before the function, for every rule the models use", async () => {
     const s = await serve(products);
     const put = (b: unknown, headers: Record<string, string> = {}) => req(`${s.url}/v1/products/p1`, json("PUT", b, { "x-api-key": KEY, ...headers }));
@@ -189,6 +214,34 @@ describe("gateway gates", () => {
     const put = await req(`${s.url}/v1/products/p1`, { method: "PUT", headers: { "x-api-key": KEY, "content-type": "text/plain" }, body: "x".repeat(7 * 1024 * 1024) });
     expect(put).toMatchObject({ status: 413, body: { message: expect.stringMatching(/Lambda limit of 6291456 bytes/) } });
     expect(s.events).toHaveLength(0);
+  });
+
+  test("header values over 10 240 bytes in all: refused before the function; at the limit let through", async () => {
+    const s = await serve(products);
+    // fetch adds headers of its own (host, accept, user-agent, …): measure them from what the
+    // function saw, less the three the gateway adds itself.
+    const added = new Set(["X-Forwarded-For", "X-Forwarded-Proto", "X-Amzn-Trace-Id"]);
+    await req(`${s.url}/v1/health`, { headers: { "x-pad": "" } });
+    const base = Object.entries(s.events[0].headers!).filter(([k]) => !added.has(k)).reduce((n, [, v]) => n + Buffer.byteLength(v), 0);
+    const at = await req(`${s.url}/v1/health`, { headers: { "x-pad": "p".repeat(10_240 - base) } });
+    expect(at.status).toBe(200);
+    const over = await req(`${s.url}/v1/health`, { headers: { "x-pad": "p".repeat(10_241 - base) } });
+    expect([over.status, over.body]).toEqual([431, { message: "Request Header Fields Too Large" }]);
+    expect(s.events).toHaveLength(2);
+  });
+
+  test("URL length: 10 240 characters for a regional API, 8 192 for an edge-optimized one (as the deployed URL)", async () => {
+    const host = "https://0123456789.execute-api.us-east-1.amazonaws.com";
+    const url = (total: number) => `/v1/products/${"p".repeat(total - host.length - "/v1/products/".length)}`;
+    expect(products.api.endpointType).toBe("REGIONAL");
+    const regional = await serve(products);
+    expect((await req(`${regional.url}${url(10_240)}`)).status).toBe(200);
+    expect(await req(`${regional.url}${url(10_241)}`)).toMatchObject({ status: 414, body: { message: "Request URI too long" } });
+    const edge = await serve({ ...products, api: { ...products.api, endpointType: "EDGE" } });
+    expect((await req(`${edge.url}${url(8192)}`)).status).toBe(200);
+    expect((await req(`${edge.url}${url(8193)}`)).status).toBe(414);
+    expect(regional.events).toHaveLength(1);
+    expect(edge.events).toHaveLength(1);
   });
 
   test("stage throttling: a burst beyond the bucket gets 429 Too Many Requests; --no-throttle lets it through", async () => {
@@ -281,13 +334,27 @@ describe("the REST proxy event and the proxy result", () => {
       { kind: "ok", coldStart: false, result: { body: "no status" } },
       { kind: "ok", coldStart: false, result: { statusCode: 201, isBase64Encoded: true, body: Buffer.from("bin").toString("base64"), multiValueHeaders: { "set-cookie": ["a=1", "b=2"] } } },
     ];
-    const s = await serve(products, () => outcomes.shift()!);
+    // API Gateway only decodes base64 for an API with binary media types (see the binary test below).
+    const s = await serve({ ...products, api: { ...products.api, binaryMediaTypes: ["*/*"] } }, () => outcomes.shift()!);
     for (let i = 0; i < 4; i++) expect(await req(`${s.url}/v1/health`)).toMatchObject({ status: 502, body: { message: "Internal server error" } });
     const r = await fetch(`${s.url}/v1/health`);
     expect(r.status).toBe(201);
     expect(await r.text()).toBe("bin");
     expect(r.headers.getSetCookie()).toEqual(["a=1", "b=2"]);
     expect(r.headers.get("content-type")).toBe("application/json"); // API Gateway's default
+  });
+
+  test("a base64 result is decoded only for a binary media type the client's first Accept names; otherwise the client gets the base64 text", async () => {
+    const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
+    const result = (): InvokeOutcome => ({ kind: "ok", coldStart: false, result: { statusCode: 200, headers: { "content-type": "image/png" }, isBase64Encoded: true, body: png.toString("base64") } });
+    const plain = await serve(products, result); // the stack has no binary media types
+    const asText = await fetch(`${plain.url}/v1/health`, { headers: { accept: "image/png" } });
+    expect(await asText.text()).toBe(png.toString("base64"));
+    const binary = await serve({ ...products, api: { ...products.api, binaryMediaTypes: ["image/png"] } }, result);
+    const decoded = await fetch(`${binary.url}/v1/health`, { headers: { accept: "image/png" } });
+    expect(Buffer.from(await decoded.arrayBuffer())).toEqual(png);
+    const notFirst = await fetch(`${binary.url}/v1/health`, { headers: { accept: "application/json, image/png" } });
+    expect(await notFirst.text()).toBe(png.toString("base64"));
   });
 
   test("resource tree: literals before parameters, greedy parameters take the rest", () => {

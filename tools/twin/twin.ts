@@ -12,7 +12,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { DynamoHandle, startDynamo } from "./dynamo";
 import { extractBundle, FunctionPool } from "./functions";
-import { Gateway } from "./gateway";
+import { Gateway, servedApiKeys } from "./gateway";
 import { functionEnvironment, LocalEndpoints, localOutputs, shown } from "./local";
 import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
 import { MAX_SEED, seed, seededIds, stackKind } from "./seed";
@@ -168,14 +168,20 @@ export class Twin {
       for (const n of notes) print(`  env: ${n}`);
     }
 
-    const keyMap = new Map(Object.values(apiKeys).map((k) => [k.value, k.id]));
+    const served = servedApiKeys(m.api, apiKeys);
     const firstKey = Object.values(apiKeys)[0];
+    for (const k of m.api.apiKeys) {
+      if (!k.enabled) print(`api key: ${k.logicalId} is disabled; the gateway refuses it (403), as API Gateway does`);
+      else if (!k.usagePlan) print(`api key: ${k.logicalId} is in no usage plan of stage ${m.api.stageName}; the gateway refuses it (403), as API Gateway does`);
+    }
     try {
       this.gateway = new Gateway({
         api: m.api,
         pools: this.pools,
-        apiKeys: keyMap,
+        apiKeys: served.keys,
+        usagePlans: served.plans,
         throttle: this.o.throttle,
+        region: m.region,
         accessLog: this.o.quiet ? undefined : (l) => print(l),
         note: (l) => print(`  ${l}`),
         beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
