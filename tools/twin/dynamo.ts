@@ -58,6 +58,8 @@ function patchDynaliteItemSize(): void {
 /**
  * Starts an in-memory dynalite on a free port; with `validating` (the default), behind a proxy
  * that answers requests over DynamoDB's limits with its ValidationException, as DynamoDB does.
+ * The UTF-8 item size (see patchDynaliteItemSize) is process-wide once a validating one started:
+ * a non-validating dynalite in the same process then counts item sizes like DynamoDB too.
  */
 export async function startDynaliteServer(opts: { readonly validating?: boolean } = {}): Promise<DynaliteServer> {
   const validating = opts.validating ?? true;
