@@ -1,17 +1,19 @@
 /**
- * An in-process DynamoDB (dynalite, in memory) for tests:
+ * An in-process DynamoDB (dynalite, in memory) for tests, behind the twin's validating proxy by
+ * default, so handler tests meet DynamoDB's limits (item size in UTF-8 bytes, nesting, key
+ * sizes, expression and batch limits) rather than dynalite's looser ones:
  * `const d = await startDynalite(); await d.createTable({...}); const c = d.client(); ... await d.stop();`
+ * `startDynalite({ validating: false })` talks to dynalite directly.
  */
 import { CreateTableCommand, CreateTableCommandInput, DynamoDBClient } from "@aws-sdk/client-dynamodb";
-import type { AddressInfo } from "net";
-import type { Server } from "http";
-
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const dynalite: (opts: Record<string, unknown>) => Server = require("dynalite");
+import { startDynaliteServer } from "../../tools/twin/dynamo";
 
 export interface DynaliteHandle {
+  /** Where clients connect (the validating proxy unless it is off). */
   readonly endpoint: string;
   readonly port: number;
+  /** dynalite itself, without the limit checks. */
+  readonly upstream: string;
   /** A client with fake credentials (region us-east-1) pointed at this dynalite. */
   client(): DynamoDBClient;
   createTable(params: CreateTableCommandInput): Promise<void>;
@@ -31,14 +33,11 @@ export function dynamoDbClientFor(endpoint: string): DynamoDBClient {
   });
 }
 
-export async function startDynalite(): Promise<DynaliteHandle> {
-  const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => resolve());
-  });
-  const port = (server.address() as AddressInfo).port;
-  const endpoint = `http://127.0.0.1:${port}`;
+/** Starts dynalite; `validating` (default true) puts the twin's DynamoDB-limits proxy in front. */
+export async function startDynalite(opts: { readonly validating?: boolean } = {}): Promise<DynaliteHandle> {
+  const server = await startDynaliteServer(opts);
+  const endpoint = server.endpoint;
+  const port = Number(new URL(endpoint).port);
   const clients: DynamoDBClient[] = [];
   const client = (): DynamoDBClient => {
     const c = dynamoDbClientFor(endpoint);
@@ -48,6 +47,7 @@ export async function startDynalite(): Promise<DynaliteHandle> {
   return {
     endpoint,
     port,
+    upstream: server.upstream,
     client,
     createTable: async (params) => {
       const c = dynamoDbClientFor(endpoint);
@@ -59,8 +59,7 @@ export async function startDynalite(): Promise<DynaliteHandle> {
     },
     stop: async () => {
       for (const c of clients) c.destroy();
-      server.closeAllConnections?.();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.stop();
     },
   };
 }

@@ -10,14 +10,18 @@ import { randomBytes, randomUUID } from "crypto";
 import type { IncomingMessage, ServerResponse } from "http";
 import { FunctionPool, InvokeOutcome } from "./functions";
 import { TWIN_ACCOUNT } from "./local";
-import { validateSchema } from "./schema";
-import { ApiDef, MethodDef } from "./stack";
+import { compileModel, ModelValidator } from "./schema";
+import { ApiDef, MethodDef, UsagePlanDef } from "./stack";
 import { TokenBucket } from "./throttle";
 
 /** API Gateway's request payload limit. */
 export const API_GATEWAY_MAX_BODY = 10 * 1024 * 1024;
 /** Lambda's synchronous invocation payload limit (request and response). */
 export const LAMBDA_MAX_PAYLOAD = 6 * 1024 * 1024;
+/** REST APIs: "total combined size of all header values" (API Gateway quotas). */
+export const API_GATEWAY_MAX_HEADER_VALUES = 10_240;
+/** REST APIs: URL length in characters, by endpoint type (API Gateway quotas; private APIs as regional). */
+export const API_GATEWAY_MAX_URL = { EDGE: 8192, REGIONAL: 10_240, PRIVATE: 10_240 } as const;
 
 /** An API Gateway REST proxy (v1) event. */
 export interface RestProxyEvent {
@@ -232,9 +236,14 @@ export const GATEWAY_ERRORS = {
   INVALID_API_KEY: { status: 403, message: "Forbidden", errorType: "ForbiddenException" },
   UNAUTHORIZED: { status: 401, message: "Unauthorized", errorType: "UnauthorizedException" },
   THROTTLED: { status: 429, message: "Too Many Requests", errorType: "TooManyRequestsException" },
+  QUOTA_EXCEEDED: { status: 429, message: "Limit Exceeded", errorType: "LimitExceededException" },
   BAD_REQUEST_BODY: { status: 400, message: "Invalid request body", errorType: "BadRequestException" },
   BAD_REQUEST_PARAMETERS: { status: 400, message: "Missing required request parameters", errorType: "BadRequestException" },
   REQUEST_TOO_LARGE: { status: 413, message: "Request Too Long", errorType: "RequestTooLargeException" },
+  // API Gateway documents these two quotas, not the answer to a request over them: the twin uses
+  // the HTTP statuses for the case (the documented 414 for an over-long method ARN is the closest).
+  HEADERS_TOO_LARGE: { status: 431, message: "Request Header Fields Too Large", errorType: "BadRequestException" },
+  URL_TOO_LONG: { status: 414, message: "Request URI too long", errorType: "BadRequestException" },
   INTEGRATION_FAILURE: { status: 500, message: "Internal server error", errorType: "InternalServerErrorException" },
   INTEGRATION_TIMEOUT: { status: 504, message: "Endpoint request timed out", errorType: "IntegrationTimeoutException" },
   DEFAULT_5XX_LAMBDA: { status: 502, message: "Internal server error", errorType: "InternalServerErrorException" },
@@ -246,8 +255,10 @@ export interface GatewayOptions {
   readonly api: ApiDef;
   /** Function pools by the logical id of their aws_lambda_function. */
   readonly pools: ReadonlyMap<string, FunctionPool>;
-  /** Valid API keys: value → id. */
+  /** Valid API keys: value → id (see {@link servedApiKeys}). */
   readonly apiKeys: ReadonlyMap<string, string>;
+  /** The usage plan of each API key id, whose per-key throttle and quota apply to methods that require a key. */
+  readonly usagePlans?: ReadonlyMap<string, UsagePlanDef>;
   /** Apply stage throttling. */
   readonly throttle: boolean;
   /** One line per request (access log); absent: quiet. */
@@ -256,6 +267,8 @@ export interface GatewayOptions {
   readonly note: (line: string) => void;
   /** Runs before each invocation (the test-only --break-cache flushes the cache here). */
   readonly beforeInvoke?: () => Promise<void>;
+  /** The stack's region: the deployed invoke URL's host names it, and its length counts. @default "us-east-1" */
+  readonly region?: string;
 }
 
 interface Reply {
@@ -266,19 +279,58 @@ interface Reply {
   gateway?: GatewayErrorKind;
 }
 
+/**
+ * The API keys API Gateway accepts on the served stage, from the stack's keys and the values
+ * the twin generated for them: a key must be enabled and in a usage plan that covers the stage
+ * (a key outside any plan, or disabled, gets 403 Forbidden like a wrong one).
+ */
+export function servedApiKeys(
+  api: ApiDef,
+  generated: Readonly<Record<string, { readonly id: string; readonly value: string }>>,
+): { readonly keys: ReadonlyMap<string, string>; readonly plans: ReadonlyMap<string, UsagePlanDef> } {
+  const keys = new Map<string, string>();
+  const plans = new Map<string, UsagePlanDef>();
+  for (const k of api.apiKeys) {
+    const g = generated[k.logicalId];
+    if (!g || !k.enabled || !k.usagePlan) continue;
+    keys.set(g.value, g.id);
+    plans.set(g.id, k.usagePlan);
+  }
+  return { keys, plans };
+}
+
+/** The start of the quota period `at` falls in (UTC; weeks start on Monday), as a key. */
+function quotaWindow(period: "DAY" | "WEEK" | "MONTH", at: Date): string {
+  const day = at.toISOString().slice(0, 10);
+  if (period === "DAY") return day;
+  if (period === "MONTH") return day.slice(0, 7);
+  const monday = new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate() - ((at.getUTCDay() + 6) % 7)));
+  return monday.toISOString().slice(0, 10);
+}
+
 export class Gateway {
   /** False until the twin is ready: requests get 503 meanwhile. */
   ready = false;
   private readonly tree: ResourceTree;
   private readonly methods = new Map<string, Map<string, MethodDef>>();
   private readonly buckets = new Map<string, TokenBucket>();
+  /** Usage-plan throttling per API key id. */
+  private readonly keyBuckets = new Map<string, TokenBucket>();
+  /** Usage-plan quota use per API key id: the period it counts and the requests in it. */
+  private readonly quotaUse = new Map<string, { window: string; used: number }>();
+  /** Compiled request models by model name: compiled once, here, so a broken schema fails the start. */
+  private readonly validators = new Map<string, ModelValidator>();
 
+  /** @throws ModelCompileError when a method's request model is not valid draft-04. */
   constructor(private readonly opts: GatewayOptions) {
     this.tree = new ResourceTree(opts.api.resourcePaths);
     for (const m of opts.api.methods) {
       let byMethod = this.methods.get(m.resourcePath);
       if (!byMethod) this.methods.set(m.resourcePath, (byMethod = new Map()));
       byMethod.set(m.httpMethod, m);
+      for (const model of Object.values(m.models)) {
+        if (!this.validators.has(model.name)) this.validators.set(model.name, compileModel(model.name, model.schema));
+      }
     }
   }
 
@@ -296,6 +348,23 @@ export class Gateway {
       this.buckets.set(key, (b = new TokenBucket(limit.rate, limit.burst)));
     }
     return b;
+  }
+
+  /** Applies a usage plan's per-key throttle and quota to one request; the error kind when over. */
+  private usagePlanLimit(keyId: string, plan: UsagePlanDef): GatewayErrorKind | undefined {
+    if (this.opts.throttle && plan.throttle) {
+      let bucket = this.keyBuckets.get(keyId);
+      if (!bucket) this.keyBuckets.set(keyId, (bucket = new TokenBucket(plan.throttle.rate, plan.throttle.burst)));
+      if (!bucket.take()) return "THROTTLED";
+    }
+    if (plan.quota) {
+      const window = quotaWindow(plan.quota.period, new Date());
+      const use = this.quotaUse.get(keyId);
+      const used = use && use.window === window ? use.used : 0;
+      if (used >= plan.quota.limit) return "QUOTA_EXCEEDED";
+      this.quotaUse.set(keyId, { window, used: used + 1 });
+    }
+    return undefined;
   }
 
   /** A response the gateway answers itself, shaped by the stack's gateway responses. */
@@ -371,8 +440,16 @@ export class Gateway {
     const h = req.headers;
     if (!this.ready) return this.gatewayError("STARTING", requestId, h);
     if (!body) return this.gatewayError("REQUEST_TOO_LARGE", requestId, h);
-
     const url = req.url ?? "/";
+    const maxUrl = API_GATEWAY_MAX_URL[this.opts.api.endpointType as keyof typeof API_GATEWAY_MAX_URL] ?? API_GATEWAY_MAX_URL.EDGE;
+    // The URL the client would send to the deployed stage: its execute-api host (10-character API
+    // id), then the path and query string as sent here.
+    const deployedHost = `0123456789.execute-api.${this.opts.region ?? "us-east-1"}.amazonaws.com`;
+    if (`https://${deployedHost}${url}`.length > maxUrl) return this.gatewayError("URL_TOO_LONG", requestId, h);
+    let headerBytes = 0;
+    for (let i = 1; i < req.rawHeaders.length; i += 2) headerBytes += Buffer.byteLength(req.rawHeaders[i]);
+    if (headerBytes > API_GATEWAY_MAX_HEADER_VALUES) return this.gatewayError("HEADERS_TOO_LARGE", requestId, h);
+
     const q = url.indexOf("?");
     const rawPath = q < 0 ? url : url.slice(0, q);
     const query = q < 0 ? "" : url.slice(q + 1);
@@ -395,6 +472,11 @@ export class Gateway {
     const sentKey = h["x-api-key"];
     if (typeof sentKey === "string" && this.opts.apiKeys.has(sentKey)) apiKey = { id: this.opts.apiKeys.get(sentKey)!, value: sentKey };
     if (m.apiKeyRequired && !apiKey) return this.gatewayError("INVALID_API_KEY", requestId, h);
+    const plan = m.apiKeyRequired && apiKey ? this.opts.usagePlans?.get(apiKey.id) : undefined;
+    if (plan) {
+      const limited = this.usagePlanLimit(apiKey!.id, plan);
+      if (limited) return this.gatewayError(limited, requestId, h);
+    }
 
     const queryNames = new Set(query.split("&").filter((p) => p && !p.endsWith("=") && p.includes("=")).map((p) => decodeQueryPart(p.split("=")[0])));
     if (m.validateParameters) {
@@ -418,11 +500,10 @@ export class Gateway {
       // No model for the content type: API Gateway does not validate ($default matches any type).
       const model = m.models[contentType] ?? m.models["$default"];
       if (model) {
-        let parsed: unknown;
-        let errors: string[];
+        let errors: readonly string[];
         try {
-          parsed = JSON.parse(body.toString("utf8"));
-          errors = validateSchema(model.schema, parsed);
+          const parsed: unknown = JSON.parse(body.toString("utf8"));
+          errors = this.validators.get(model.name)!(parsed);
         } catch {
           errors = ["body is not valid JSON"];
         }
@@ -490,7 +571,11 @@ export class Gateway {
     headers["x-amzn-requestid"] = requestId;
     headers["x-amz-apigw-id"] = randomBytes(6).toString("base64url");
     const bodyText = r.body === undefined || r.body === null ? "" : String(r.body);
-    const body = r.isBase64Encoded === true ? Buffer.from(bodyText, "base64") : Buffer.from(bodyText, "utf8");
+    // API Gateway decodes a base64 proxy result only when the API has binary media types and the
+    // client's first Accept type is one of them; otherwise the client gets the base64 text.
+    const firstAccept = String(h.accept ?? "").split(",")[0];
+    const binary = r.isBase64Encoded === true && mediaTypeMatches(firstAccept, this.opts.api.binaryMediaTypes);
+    const body = binary ? Buffer.from(bodyText, "base64") : Buffer.from(bodyText, "utf8");
     return { status: r.statusCode, headers, body };
   }
 }

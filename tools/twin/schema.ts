@@ -1,129 +1,86 @@
 /**
- * The JSON Schema draft-04 subset API Gateway request models use here, checked the way API
- * Gateway's request validator checks a body before the integration runs:
- *   const errors = validateSchema(JSON.parse(model.schema), body);   // [] when valid
- * Keywords: type, required, properties, additionalProperties, minLength, maxLength, minimum,
- * maximum (+ draft-04 boolean exclusiveMinimum/exclusiveMaximum), pattern, enum, items,
- * minItems, maxItems. `unsupportedKeywords` names anything else so the twin can say what it
- * does not check.
+ * API Gateway request models checked the way API Gateway's request validator checks a body
+ * before the integration runs: complete JSON Schema draft-04 (ajv with ajv-draft-04), every
+ * keyword, compiled once per model when the twin starts.
+ *   const check = compileModel("PutBody", JSON.parse(model.schema));   // throws ModelCompileError
+ *   const errors = check(body);                                         // [] when valid
+ * ajv is a dev dependency: the twin is a dev tool, none of this is in a Lambda bundle.
  */
+import Ajv from "ajv-draft-04";
+import type { ErrorObject, Options } from "ajv-draft-04";
+import addFormats from "ajv-formats";
 
+/** A JSON schema as read from an `aws_api_gateway_model` (draft-04). */
 export type Schema = { readonly [key: string]: unknown };
 
-/** Keywords that carry no constraint (annotations). */
-const ANNOTATIONS = new Set(["$schema", "id", "title", "description", "default", "example", "examples", "definitions"]);
-const CHECKED = new Set([
-  "type", "required", "properties", "additionalProperties", "minLength", "maxLength", "minimum", "maximum",
-  "exclusiveMinimum", "exclusiveMaximum", "pattern", "enum", "items", "minItems", "maxItems", "patternProperties",
-]);
+/** Validates one parsed body: every violation as a readable line, `[]` when valid. */
+export type ModelValidator = (value: unknown) => readonly string[];
 
-function typeOf(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v;
-}
-
-function matchesType(v: unknown, type: string): boolean {
-  switch (type) {
-    case "integer":
-      return typeof v === "number" && Number.isInteger(v);
-    case "number":
-      return typeof v === "number" && Number.isFinite(v);
-    default:
-      return typeOf(v) === type;
+/** A model schema that is not valid draft-04 (or that ajv cannot compile), naming the model. */
+export class ModelCompileError extends Error {
+  constructor(
+    readonly model: string,
+    detail: string,
+  ) {
+    super(`model ${model}: its schema does not compile as JSON Schema draft-04: ${detail}`);
   }
 }
 
-/** Characters as JSON Schema counts them (code points, not UTF-16 units). */
-const lengthOf = (s: string) => [...s].length;
+/**
+ * The formats draft-04 defines (section 7.3 of the validation spec). Whether API Gateway enforces
+ * `format` is not documented; the twin enforces these, so it is never the more lenient one, and
+ * ignores other format names, as draft-04 lets a validator do with formats it does not know.
+ */
+const DRAFT4_FORMATS = ["date-time", "email", "hostname", "ipv4", "ipv6", "uri"] as const;
 
-function deepEqual(a: unknown, b: unknown): boolean {
-  return JSON.stringify(a) === JSON.stringify(b);
+const AJV_OPTIONS: Options = {
+  allErrors: true, // the note line names every violation, not just the first
+  coerceTypes: false, // API Gateway never turns "1" into 1 …
+  useDefaults: false, // … nor fills in `default`s: the function sees the body as sent
+  removeAdditional: false,
+  strict: false, // draft-04 ignores keywords it does not define (titles, examples, x-… extensions)
+  validateFormats: true,
+  unicodeRegExp: true, // `pattern` and string lengths count code points, not UTF-16 units
+  logger: false, // unknown formats are ignored silently (see DRAFT4_FORMATS)
+};
+
+function newAjv(): Ajv {
+  const ajv = new Ajv(AJV_OPTIONS);
+  addFormats(ajv, [...DRAFT4_FORMATS]);
+  return ajv;
 }
 
-const where = (path: string) => (path === "" ? "body" : path);
-
-/** Every violation of `schema` by `value`, as human-readable strings; empty when valid. */
-export function validateSchema(schema: Schema, value: unknown, path = ""): string[] {
-  const errors: string[] = [];
-  const s = schema;
-  if (s.type !== undefined) {
-    const types = Array.isArray(s.type) ? (s.type as string[]) : [s.type as string];
-    if (!types.some((t) => matchesType(value, t))) {
-      errors.push(`${where(path)}: instance type (${typeOf(value)}) does not match any allowed primitive type (allowed: [${types.map((t) => `"${t}"`).join(", ")}])`);
-      return errors; // the other keywords assume the type
-    }
-  }
-  if (Array.isArray(s.enum) && !s.enum.some((e) => deepEqual(e, value))) {
-    errors.push(`${where(path)}: instance value (${JSON.stringify(value)}) not found in enum (possible values: ${JSON.stringify(s.enum)})`);
-  }
-  if (typeof value === "string") {
-    if (typeof s.minLength === "number" && lengthOf(value) < s.minLength) {
-      errors.push(`${where(path)}: string "${value.slice(0, 40)}" is too short (length: ${lengthOf(value)}, required minimum: ${s.minLength})`);
-    }
-    if (typeof s.maxLength === "number" && lengthOf(value) > s.maxLength) {
-      errors.push(`${where(path)}: string is too long (length: ${lengthOf(value)}, maximum allowed: ${s.maxLength})`);
-    }
-    if (typeof s.pattern === "string" && !new RegExp(s.pattern, "u").test(value)) {
-      errors.push(`${where(path)}: ECMA 262 regex "${s.pattern}" does not match input string "${value.slice(0, 40)}"`);
-    }
-  }
-  if (typeof value === "number") {
-    if (typeof s.minimum === "number" && (s.exclusiveMinimum === true ? value <= s.minimum : value < s.minimum)) {
-      errors.push(`${where(path)}: numeric instance is lower than the required minimum (minimum: ${s.minimum}, found: ${value})`);
-    }
-    if (typeof s.maximum === "number" && (s.exclusiveMaximum === true ? value >= s.maximum : value > s.maximum)) {
-      errors.push(`${where(path)}: numeric instance is greater than the required maximum (maximum: ${s.maximum}, found: ${value})`);
-    }
-  }
-  if (Array.isArray(value)) {
-    if (typeof s.minItems === "number" && value.length < s.minItems) errors.push(`${where(path)}: array has too few items (${value.length} < ${s.minItems})`);
-    if (typeof s.maxItems === "number" && value.length > s.maxItems) errors.push(`${where(path)}: array has too many items (${value.length} > ${s.maxItems})`);
-    if (Array.isArray(s.items)) {
-      (s.items as Schema[]).forEach((itemSchema, i) => {
-        if (i < value.length) errors.push(...validateSchema(itemSchema, value[i], `${path}/${i}`));
-      });
-    } else if (s.items && typeof s.items === "object") {
-      value.forEach((item, i) => errors.push(...validateSchema(s.items as Schema, item, `${path}/${i}`)));
-    }
-  }
-  if (typeOf(value) === "object") {
-    const obj = value as Record<string, unknown>;
-    const props = (s.properties ?? {}) as Record<string, Schema>;
-    if (Array.isArray(s.required)) {
-      const missing = (s.required as string[]).filter((k) => !(k in obj));
-      if (missing.length > 0) {
-        errors.push(`${where(path)}: object has missing required properties (${JSON.stringify(missing)})`);
-      }
-    }
-    const patterns = Object.entries((s.patternProperties ?? {}) as Record<string, Schema>);
-    for (const [k, v] of Object.entries(obj)) {
-      const matching = patterns.filter(([p]) => new RegExp(p, "u").test(k));
-      for (const [, ps] of matching) errors.push(...validateSchema(ps, v, `${path}/${k}`));
-      if (props[k]) errors.push(...validateSchema(props[k], v, `${path}/${k}`));
-      else if (matching.length > 0) continue;
-      else if (s.additionalProperties === false) {
-        errors.push(`${where(path)}: object instance has properties which are not allowed by the schema: ["${k}"]`);
-      } else if (s.additionalProperties && typeof s.additionalProperties === "object") {
-        errors.push(...validateSchema(s.additionalProperties as Schema, v, `${path}/${k}`));
-      }
-    }
-  }
-  return errors;
+/** `/price: must be >= 0`, with the offending property or allowed values where ajv has them. */
+function describe(e: ErrorObject): string {
+  const where = e.instancePath === "" ? "body" : e.instancePath;
+  const p = e.params as Record<string, unknown>;
+  const detail =
+    e.keyword === "additionalProperties" ? ` (${JSON.stringify(p.additionalProperty)})`
+    : e.keyword === "enum" ? ` (${JSON.stringify(p.allowedValues)})`
+    : "";
+  return `${where}: ${e.message ?? e.keyword}${detail}`;
 }
 
-/** Keywords in `schema` (at any depth) that {@link validateSchema} does not check. */
-export function unsupportedKeywords(schema: Schema): string[] {
-  const found = new Set<string>();
-  const walk = (s: unknown): void => {
-    if (!s || typeof s !== "object" || Array.isArray(s)) return;
-    for (const [k, v] of Object.entries(s as Schema)) {
-      if (!CHECKED.has(k) && !ANNOTATIONS.has(k)) found.add(k);
-      if ((k === "properties" || k === "patternProperties") && v && typeof v === "object") Object.values(v as Schema).forEach(walk);
-      if (k === "additionalProperties") walk(v);
-      if (k === "items") (Array.isArray(v) ? v : [v]).forEach(walk);
-    }
-  };
-  walk(schema);
-  return [...found].sort();
+/**
+ * Compiles a model's schema once. Each model gets its own ajv instance, so two models that
+ * declare the same draft-04 `id` do not collide.
+ * @throws ModelCompileError when the schema is not valid draft-04.
+ */
+export function compileModel(name: string, schema: Schema): ModelValidator {
+  let validate: ReturnType<Ajv["compile"]>;
+  try {
+    validate = newAjv().compile(schema as Record<string, unknown>);
+  } catch (err) {
+    throw new ModelCompileError(name, err instanceof Error ? err.message : String(err));
+  }
+  return (value) => (validate(value) ? [] : (validate.errors ?? []).map(describe));
+}
+
+const adHoc = new WeakMap<Schema, ModelValidator>();
+
+/** Every violation of `schema` by `value`; compiles on first use per schema object (tests, tools). */
+export function validateSchema(schema: Schema, value: unknown): readonly string[] {
+  let check = adHoc.get(schema);
+  if (!check) adHoc.set(schema, (check = compileModel("(ad hoc)", schema)));
+  return check(value);
 }

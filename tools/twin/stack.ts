@@ -96,20 +96,44 @@ export interface ThrottleLimit {
   readonly burst: number;
 }
 
+/** An `aws_api_gateway_usage_plan` that covers the served stage: its per-key limits. */
+export interface UsagePlanDef {
+  readonly logicalId: string;
+  /** Steady rate and burst per API key (`throttle_settings`); absent: only the stage's limits apply. */
+  readonly throttle?: ThrottleLimit;
+  /** Requests per key per DAY, WEEK or MONTH (`quota_settings`). */
+  readonly quota?: { readonly limit: number; readonly period: "DAY" | "WEEK" | "MONTH" };
+}
+
+/** An `aws_api_gateway_api_key` of the stack. */
+export interface ApiKeyDef {
+  readonly logicalId: string;
+  /** The literal value when the stack sets one. */
+  readonly value?: string;
+  readonly enabled: boolean;
+  /** The usage plan, among those covering the served stage, the key belongs to (API Gateway allows one per stage). */
+  readonly usagePlan?: UsagePlanDef;
+}
+
 export interface ApiDef {
   readonly logicalId: string;
   readonly name: string;
   readonly stageName: string;
   readonly stageVariables: Record<string, string>;
   readonly binaryMediaTypes: string[];
+  /** `endpoint_configuration.types[0]`: `EDGE` (the default), `REGIONAL` or `PRIVATE`; it sets the URL length limit. */
+  readonly endpointType: string;
   /** Every resource path, `/` included. */
   readonly resourcePaths: string[];
   readonly methods: MethodDef[];
   readonly gatewayResponses: Record<string, GatewayResponseDef>;
   /** Stage default (`*\/*`) and per-method (`<path>/<METHOD>` without the leading slash) throttling. */
   readonly throttle: { readonly defaults: ThrottleLimit; readonly perMethod: Record<string, ThrottleLimit> };
-  /** API keys of the stack: logical id and the literal value when the stack sets one. */
-  readonly apiKeys: Array<{ logicalId: string; value?: string }>;
+  /**
+   * API keys of the stack. API Gateway accepts a key for this stage only when it is enabled and
+   * in a usage plan that covers the stage.
+   */
+  readonly apiKeys: ApiKeyDef[];
 }
 
 export interface OutputDef {
@@ -352,9 +376,36 @@ function readApi(of: (type: string) => Resources, json: StackJson, warnings: str
     else perMethod[mp] = merged;
   }
 
-  const apiKeys = Object.entries(of("aws_api_gateway_api_key")).map(([logicalId, k]) => ({
+  // Usage plans covering this API's served stage (by literal stage name or a reference to its stage).
+  const stageId = stageEntry?.[0];
+  const plans = new Map<string, UsagePlanDef>();
+  for (const [logicalId, p] of Object.entries(of("aws_api_gateway_usage_plan"))) {
+    const covers = arr(p.api_stages).some((st) => {
+      const stageRef = singleRef(st.stage);
+      const sameStage = stageRef ? stageRef.type === "aws_api_gateway_stage" && stageRef.name === stageId : str(st.stage) === stageName;
+      return refTo(st.api_id, "aws_api_gateway_rest_api") === apiId && sameStage;
+    });
+    if (!covers) continue;
+    const t = arr(p.throttle_settings)[0];
+    const q = arr(p.quota_settings)[0];
+    const period = str(q?.period).toUpperCase();
+    plans.set(logicalId, {
+      logicalId,
+      throttle: t ? { rate: num(t.rate_limit, defaults.rate), burst: num(t.burst_limit, defaults.burst) } : undefined,
+      quota: q && (period === "DAY" || period === "WEEK" || period === "MONTH") ? { limit: num(q.limit, Infinity), period } : undefined,
+    });
+  }
+  const planOfKey = new Map<string, UsagePlanDef>();
+  for (const pk of Object.values(of("aws_api_gateway_usage_plan_key"))) {
+    const plan = plans.get(refTo(pk.usage_plan_id, "aws_api_gateway_usage_plan") ?? "");
+    const key = refTo(pk.key_id, "aws_api_gateway_api_key");
+    if (plan && key) planOfKey.set(key, plan);
+  }
+  const apiKeys: ApiKeyDef[] = Object.entries(of("aws_api_gateway_api_key")).map(([logicalId, k]) => ({
     logicalId,
     value: typeof k.value === "string" && !k.value.includes("${") ? k.value : undefined,
+    enabled: k.enabled !== false && k.enabled !== "false",
+    usagePlan: planOfKey.get(logicalId),
   }));
 
   return {
@@ -363,6 +414,7 @@ function readApi(of: (type: string) => Resources, json: StackJson, warnings: str
     stageName,
     stageVariables,
     binaryMediaTypes: Array.isArray(apiCfg.binary_media_types) ? (apiCfg.binary_media_types as string[]) : [],
+    endpointType: str((arr(apiCfg.endpoint_configuration)[0]?.types as unknown[] | undefined)?.[0], "EDGE").toUpperCase(),
     resourcePaths,
     methods,
     gatewayResponses,

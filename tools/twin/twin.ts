@@ -13,13 +13,13 @@ import * as path from "path";
 import { CONNECTIONS } from "../../functions/lib/contract";
 import { DynamoHandle, startDynamo } from "./dynamo";
 import { extractBundle, FunctionPool } from "./functions";
-import { Gateway } from "./gateway";
+import { Gateway, servedApiKeys } from "./gateway";
 import { functionEnvironment, LocalEndpoints, localOutputs, shown } from "./local";
 import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
 import { MAX_SEED, seed, seededIds, stackKind } from "./seed";
 import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
 import { staleness, synthesize, withOutDirLock } from "./synth";
-import { unsupportedKeywords } from "./schema";
+import { ModelCompileError } from "./schema";
 
 export const DEFAULT_PORT = 3210;
 export const DEFAULT_STACK = "product-catalog-dev";
@@ -122,7 +122,7 @@ export class Twin {
     for (const t of m.tables) {
       const keys = [t.hashKey, t.rangeKey].filter(Boolean).join(", ");
       const gsis = t.globalSecondaryIndexes.map((g) => ` GSI ${g.name} (${[g.hashKey, g.rangeKey].filter(Boolean).join(", ")})`).join(",");
-      print(`table: ${t.name} (${keys})${gsis}${t.ttlAttribute ? `, TTL ${t.ttlAttribute}` : ""} in dynalite, in memory`);
+      print(`table: ${t.name} (${keys})${gsis}${t.ttlAttribute ? `, TTL ${t.ttlAttribute}` : ""} in dynalite (in memory), DynamoDB's limits enforced`);
     }
     if (this.o.redisUrl && redis) print(`cache: Redis at ${redis.host}:${redis.port} (--redis-url)`);
     else if (redis) print(`cache: redis-server pid ${redis.pid} on ${redis.host}:${redis.port} (stopped with the twin)`);
@@ -169,24 +169,29 @@ export class Twin {
       for (const n of notes) print(`  env: ${n}`);
     }
 
-    const keyMap = new Map(Object.values(apiKeys).map((k) => [k.value, k.id]));
+    const served = servedApiKeys(m.api, apiKeys);
     const firstKey = Object.values(apiKeys)[0];
-    this.gateway = new Gateway({
-      api: m.api,
-      pools: this.pools,
-      apiKeys: keyMap,
-      throttle: this.o.throttle,
-      accessLog: this.o.quiet ? undefined : (l) => print(l),
-      note: (l) => print(`  ${l}`),
-      beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
-    });
-    if (this.o.breakCache) print("break-cache: TEST ONLY: the cache is emptied before every request, so every read misses");
-    for (const meth of m.api.methods) {
-      for (const model of Object.values(meth.models)) {
-        const unsupported = unsupportedKeywords(model.schema);
-        if (unsupported.length) print(`warning: model ${model.name} uses ${unsupported.join(", ")}, which the twin does not check`);
-      }
+    for (const k of m.api.apiKeys) {
+      if (!k.enabled) print(`api key: ${k.logicalId} is disabled; the gateway refuses it (403), as API Gateway does`);
+      else if (!k.usagePlan) print(`api key: ${k.logicalId} is in no usage plan of stage ${m.api.stageName}; the gateway refuses it (403), as API Gateway does`);
     }
+    try {
+      this.gateway = new Gateway({
+        api: m.api,
+        pools: this.pools,
+        apiKeys: served.keys,
+        usagePlans: served.plans,
+        throttle: this.o.throttle,
+        region: m.region,
+        accessLog: this.o.quiet ? undefined : (l) => print(l),
+        note: (l) => print(`  ${l}`),
+        beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
+      });
+    } catch (err) {
+      if (err instanceof ModelCompileError) throw new TwinError(err.message);
+      throw err;
+    }
+    if (this.o.breakCache) print("break-cache: TEST ONLY: the cache is emptied before every request, so every read misses");
 
     // DynamoDB deletes expired items within days; dynalite never does, so the twin sweeps.
     if (m.tables.some((t) => t.ttlAttribute)) {
