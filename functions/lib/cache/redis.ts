@@ -7,7 +7,10 @@ import Redis, { Cluster, ClusterOptions, RedisOptions } from "ioredis";
 import type { RedisSettings } from "../config";
 import type { CacheEntry, CacheStats, CacheStore, WindowResult } from "./types";
 import { assertPositiveMs, assertTtlSeconds, clampRetryAfter, keyLayout, KeyLayout, remainingSeconds, StatsCounter } from "./keys";
+import { reconnectDelay, withDeadline } from "./connect";
 import { RedisAuth, redisAuthFromSecret, SecretsSender } from "./secrets";
+
+export { reconnectDelay };
 
 export type RedisClient = Redis | Cluster;
 
@@ -76,11 +79,6 @@ export interface RedisClientOptions {
   readonly connectTimeoutMs?: number;
   /** AUTH credentials (already resolved). @default none */
   readonly auth?: RedisAuth;
-}
-
-/** Background reconnects with capped backoff: an outage never queues or delays a request. */
-export function reconnectDelay(times: number): number {
-  return Math.min(times * 50, 1000);
 }
 
 /**
@@ -367,18 +365,6 @@ export class RedisCacheStore implements CacheStore {
     }
     c.disconnect();
   }
-}
-
-/**
- * A cluster client whose slot refresh keeps failing never settles connect(): every caller
- * waiting for the first connection is released at the deadline instead.
- */
-function withDeadline<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const deadline = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${ms} ms`)), ms);
-  });
-  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
 }
 
 /** Redis glob metacharacters in the prefix are matched literally. */
