@@ -17,8 +17,12 @@ export { BreakerCacheStore, CacheUnavailableError, CircuitBreaker } from "./brea
 export type { BreakerState, BreakerStateChange, BreakerListener, CircuitBreakerOptions, BreakerCacheStoreOptions } from "./breaker";
 export { MemoryBacking, MemoryCacheStore } from "./memory";
 export type { MemoryCacheStoreOptions } from "./memory";
-export { RedisCacheStore, buildRedisClient, createRedisClient, ensureConnected, reconnectDelay } from "./redis";
+export { RedisCacheStore, buildRedisClient, createRedisClient, ensureConnected, reconnectDelay, releaseRedisClient } from "./redis";
 export type { RedisClient, RedisCacheStoreOptions, RedisClientOptions } from "./redis";
+export { RedisIamSession } from "./redis-iam";
+export type { RedisIamAuth } from "./redis-iam";
+export { elastiCacheAuthToken, ElastiCacheIamTokenProvider, IAM_TOKEN_LIFETIME_SECONDS } from "./iam-auth";
+export type { AwsCredentials, AwsCredentialsProvider, ElastiCacheIamAuthOptions, ElastiCacheTokenTarget } from "./iam-auth";
 export { MemcachedCacheStore, memcachedKey } from "./memcached";
 export type { MemcachedCacheStoreOptions } from "./memcached";
 export { DynamoDbCacheStore } from "./dynamodb";
