@@ -273,10 +273,11 @@ describe.each([false, true])("RedisCacheStore with IAM auth on a real redis-serv
     await sleep(500);
     expect((await userConnections()).map((c) => c.cmd)).not.toContain("auth");
 
-    // 13 minutes on: a new token is due; only it is accepted from now on
-    clock.t += 8 * MINUTE;
+    // 13 minutes on: a new token is due; only it is accepted from now on (accepted before the
+    // clock moves: the timer may act the moment it does)
     await resetFailedAuths();
-    await acceptOnly(await tokenAt(clock.t));
+    await acceptOnly(await tokenAt(clock.t + 8 * MINUTE));
+    clock.t += 8 * MINUTE;
     const due = Date.now();
     const reauthed = () => userConnections().then((cs) => cs.filter((c) => ids.includes(c.id) && c.cmd === "auth").length === ids.length);
     await expect(eventually(async () => {
@@ -314,9 +315,9 @@ describe.each([false, true])("RedisCacheStore with IAM auth on a real redis-serv
     });
     try {
       await sleep(50);
-      clock.t += 13 * MINUTE;
       await resetFailedAuths();
-      await acceptOnly(await tokenAt(clock.t));
+      await acceptOnly(await tokenAt(clock.t + 13 * MINUTE));
+      clock.t += 13 * MINUTE;
       await expect(s.get("k2")).resolves.toBe("v");
       await sleep(50);
       // on the same connection: AUTH first, then the command that asked for it
