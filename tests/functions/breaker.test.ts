@@ -1,16 +1,19 @@
 /**
  * The circuit breaker: its state machine on a fake clock, then BreakerCacheStore over a real
- * RedisCacheStore through a real outage (SIGKILL), recovery (restart) and a stalled server.
+ * RedisCacheStore and a real MemcachedCacheStore through a real outage (SIGKILL), recovery
+ * (restart) and a stalled server.
  */
 import Redis from "ioredis";
 import * as net from "net";
-import { BreakerCacheStore, BreakerStateChange, CacheUnavailableError, CircuitBreaker, MemoryCacheStore, RedisCacheStore } from "../../functions/lib/cache";
+import { BreakerCacheStore, BreakerStateChange, CacheUnavailableError, CircuitBreaker, MemcachedCacheStore, MemoryCacheStore, RedisCacheStore } from "../../functions/lib/cache";
 import type { CacheStore } from "../../functions/lib/cache";
-import { freePort, RedisServerHandle, startRedis } from "../helpers/redis-server";
+import { startMemcached } from "../helpers/memcached-server";
+import { freePort, startRedis } from "../helpers/redis-server";
+import type { ServerProcessHandle } from "../helpers/server-process";
+import { eventually, expectPicksUpLateServer, sleep, timed as timedCall } from "../helpers/timing";
 
 jest.setTimeout(20_000);
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 function fakeBreaker(overrides: Partial<{ failureThreshold: number; windowMs: number; cooldownMs: number }> = {}) {
   const clock = { t: 1_000_000 };
@@ -130,21 +133,51 @@ describe("BreakerCacheStore deadline (stub store)", () => {
   });
 });
 
-describe("BreakerCacheStore over a real Redis", () => {
+interface RealBackend {
+  start(): Promise<ServerProcessHandle>;
+  store(port: number, commandTimeoutMs: number): CacheStore;
+  /** Makes the server stop answering for `ms` (its connections stay open); resolves when it answers again. */
+  stall(server: ServerProcessHandle, ms: number): Promise<{ resume(): Promise<void> }>;
+}
+
+const realBackends: Record<"Redis" | "memcached", RealBackend> = {
+  Redis: {
+    start: () => startRedis(),
+    store: (port, commandTimeoutMs) => new RedisCacheStore({ keyPrefix: "brk", settings: { host: "127.0.0.1", port, tls: false, clusterMode: false }, commandTimeoutMs }),
+    stall: async (server, ms) => {
+      const admin = new Redis({ host: "127.0.0.1", port: server.port });
+      await admin.call("CLIENT", "PAUSE", String(ms), "ALL");
+      return {
+        resume: async () => {
+          await admin.call("CLIENT", "UNPAUSE").catch(() => undefined);
+          admin.disconnect();
+        },
+      };
+    },
+  },
+  memcached: {
+    start: () => startMemcached(),
+    store: (port, commandTimeoutMs) => new MemcachedCacheStore({ keyPrefix: "brk", host: "127.0.0.1", port, commandTimeoutMs }),
+    // memcached has no CLIENT PAUSE: the process itself is stopped.
+    stall: async (server) => {
+      server.pause();
+      return { resume: async () => server.resume() };
+    },
+  },
+};
+
+describe.each(["Redis", "memcached"] as const)("BreakerCacheStore over a real %s", (backendName) => {
+  const backend = realBackends[backendName];
   const COMMAND_TIMEOUT = 100;
   const COOLDOWN = 300;
-  let server: RedisServerHandle;
-  let inner: RedisCacheStore;
+  let server: ServerProcessHandle;
+  let inner: CacheStore;
   let store: BreakerCacheStore;
   const changes: string[] = [];
 
   beforeAll(async () => {
-    server = await startRedis();
-    inner = new RedisCacheStore({
-      keyPrefix: "brk",
-      settings: { host: "127.0.0.1", port: server.port, tls: false, clusterMode: false },
-      commandTimeoutMs: COMMAND_TIMEOUT,
-    });
+    server = await backend.start();
+    inner = backend.store(server.port, COMMAND_TIMEOUT);
     store = new BreakerCacheStore(inner, {
       failureThreshold: 3,
       windowMs: 10_000,
@@ -159,13 +192,8 @@ describe("BreakerCacheStore over a real Redis", () => {
     await server?.stop();
   });
 
-  /** Time one call; returns its error (or undefined) and how long it took. */
-  async function timed(call: (s: CacheStore) => Promise<unknown>): Promise<{ err?: unknown; ms: number }> {
-    const t = process.hrtime.bigint();
-    let err: unknown;
-    await call(store).catch((e: unknown) => (err = e));
-    return { err, ms: Number(process.hrtime.bigint() - t) / 1e6 };
-  }
+  /** Time one call on the store; returns its error (or undefined) and how long it took. */
+  const timed = (call: (s: CacheStore) => Promise<unknown>) => timedCall(() => call(store));
 
   test("outage: fails, opens, refuses fast, probes, recovers after restart", async () => {
     // GIVEN a healthy cache
@@ -173,7 +201,7 @@ describe("BreakerCacheStore over a real Redis", () => {
     await expect(store.get("k")).resolves.toBe("before");
     expect(store.breaker.state).toBe("closed");
 
-    // WHEN redis-server dies THEN calls fail (each within the deadline) until the circuit opens
+    // WHEN the server dies THEN calls fail (each within the deadline) until the circuit opens
     await server.kill();
     const failures: Array<{ err?: unknown; ms: number }> = [];
     while (store.breaker.state === "closed" && failures.length < 10) failures.push(await timed((s) => s.get("k")));
@@ -184,7 +212,7 @@ describe("BreakerCacheStore over a real Redis", () => {
     }
     expect(store.breaker.state).toBe("open");
 
-    // AND while open every call is refused at once, without touching Redis
+    // AND while open every call is refused at once, without touching the server
     const innerErrors = inner.stats().errors;
     const refused = [];
     for (let i = 0; i < 20; i++) refused.push(await timed((s) => (i % 2 ? s.get("k") : s.set("k", "v", 60))));
@@ -195,11 +223,11 @@ describe("BreakerCacheStore over a real Redis", () => {
     expect(inner.stats().errors).toBe(innerErrors);
     await expect(store.ping()).resolves.toBe(false);
     console.info(
-      `breaker timings: failing calls ${failures.map((f) => f.ms.toFixed(1)).join(", ")} ms; ` +
+      `${backendName} breaker timings: failing calls ${failures.map((f) => f.ms.toFixed(1)).join(", ")} ms; ` +
         `refused calls max ${Math.max(...refused.map((r) => r.ms)).toFixed(2)} ms`,
     );
 
-    // WHEN the cooldown passes with Redis still down THEN the single probe fails and re-opens
+    // WHEN the cooldown passes with the server still down THEN the single probe fails and re-opens
     await sleep(COOLDOWN + 20);
     expect(store.breaker.state).toBe("half-open");
     const probe = await timed((s) => s.get("k"));
@@ -207,7 +235,7 @@ describe("BreakerCacheStore over a real Redis", () => {
     expect((probe.err as CacheUnavailableError).reason).not.toBe("open");
     expect(store.breaker.state).toBe("open");
 
-    // WHEN Redis comes back THEN a probe after the cooldown succeeds (once the client has
+    // WHEN the server comes back THEN a probe after the cooldown succeeds (once the client has
     // reconnected in the background) and closes the circuit
     await server.restart();
     const restartedAt = Date.now();
@@ -220,41 +248,37 @@ describe("BreakerCacheStore over a real Redis", () => {
     expect(closed).toBe(true);
     expect(store.breaker.state).toBe("closed");
     await expect(store.get("k")).resolves.toBe("after");
-    console.info(`breaker recovered ${Date.now() - restartedAt} ms after restart`);
+    console.info(`${backendName}: breaker recovered ${Date.now() - restartedAt} ms after restart`);
     expect(changes.slice(0, 4)).toEqual(["closed->open", "open->half-open", "half-open->open", "open->half-open"]);
     expect(changes[changes.length - 1]).toBe("half-open->closed");
   });
 
-  test("a stalled server (CLIENT PAUSE) times out at ~commandTimeoutMs and counts as a failure", async () => {
+  test("a stalled server times out at ~commandTimeoutMs and counts as a failure", async () => {
     expect(store.breaker.state).toBe("closed");
     await store.set("p", "v", 60);
     const before = store.breaker.failureCount;
-    const admin = new Redis({ host: "127.0.0.1", port: server.port });
+    const stalled = await backend.stall(server, 500);
     try {
-      await admin.call("CLIENT", "PAUSE", "500", "ALL");
       const r = await timed((s) => s.get("p"));
       expect(r.err).toBeInstanceOf(CacheUnavailableError);
       expect(r.ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 5);
       expect(r.ms).toBeLessThan(COMMAND_TIMEOUT + 40);
       expect(store.breaker.failureCount).toBe(before + 1);
-      console.info(`stalled call released after ${r.ms.toFixed(1)} ms (commandTimeoutMs ${COMMAND_TIMEOUT})`);
+      console.info(`${backendName}: stalled call released after ${r.ms.toFixed(1)} ms (commandTimeoutMs ${COMMAND_TIMEOUT})`);
     } finally {
-      await admin.call("CLIENT", "UNPAUSE").catch(() => undefined);
-      admin.disconnect();
+      await stalled.resume();
     }
+    // The memcached client dropped the stalled connection (a late reply could not be matched):
+    // it is back once its background reconnect has run.
+    await eventually(async () => {
+      if (!(await inner.ping())) throw new Error("not yet");
+    }, 2_000, 50);
     await expect(store.get("p")).resolves.toBe("v");
   });
 });
 
 describe("RedisCacheStore fails fast on its own (no breaker)", () => {
-  async function elapsedOf(store: RedisCacheStore): Promise<{ err: unknown; ms: number }> {
-    const t = Date.now();
-    const err = await store.get("k").then(
-      () => undefined,
-      (e: unknown) => e,
-    );
-    return { err, ms: Date.now() - t };
-  }
+  const elapsedOf = (store: RedisCacheStore) => timedCall(() => store.get("k"));
 
   test.each([false, true])("nothing listening at cold start (cluster mode %s): calls fail at once, and the client connects once Redis is up", async (clusterMode) => {
     const port = await freePort();
@@ -270,23 +294,7 @@ describe("RedisCacheStore fails fast on its own (no breaker)", () => {
       expect(again.err).toBeInstanceOf(Error);
       expect(again.ms).toBeLessThan(clusterMode ? 100 + 50 : 50);
       // WHEN Redis appears on that port THEN the background reconnect picks it up
-      const late = await startRedis({ port, cluster: clusterMode });
-      try {
-        const deadline = Date.now() + 5_000;
-        let ok = false;
-        while (!ok && Date.now() < deadline) {
-          await sleep(100);
-          ok = await store.set("k", "v", 10).then(
-            () => true,
-            () => false,
-          );
-        }
-        expect(ok).toBe(true);
-        await expect(store.get("k")).resolves.toBe("v");
-      } finally {
-        await store.close();
-        await late.stop();
-      }
+      await expectPicksUpLateServer(store, () => startRedis({ port, cluster: clusterMode }));
     } finally {
       await store.close();
     }

@@ -1,24 +1,33 @@
 /**
- * One contract, three backends: the same behaviour on a real redis-server, on DynamoDB (dynalite)
- * and in memory. A backend-specific test goes at the end of the file, not into the shared suite.
+ * One contract, four backends: the same behaviour on a real redis-server, a real memcached, on
+ * DynamoDB (dynalite) and in memory. Where a backend cannot do something (memcached: hitWindow,
+ * clear) the suite asserts its typed refusal. A backend-specific test goes at the end of the file,
+ * not into the shared suite.
  */
 import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import type { GetSecretValueCommand } from "@aws-sdk/client-secrets-manager";
 import Redis from "ioredis";
 import {
   BreakerCacheStore,
+  cacheBackendSupports,
   CacheUnavailableError,
   createCacheStore,
   DynamoDbCacheStore,
+  MemcachedCacheStore,
+  memcachedKey,
   MemoryBacking,
   MemoryCacheStore,
   parseRedisAuth,
   RedisCacheStore,
+  UnsupportedCacheOperationError,
 } from "../../functions/lib/cache";
+import { MemcachedConnection } from "../../functions/lib/cache/memcached-wire";
 import { resetSecretCache } from "../../functions/lib/cache/secrets";
 import { loadRuntimeConfig } from "../../functions/lib/config";
 import type { CacheBackendKind, CacheStore } from "../../functions/lib/cache";
 import { DynaliteHandle, startDynalite } from "../helpers/dynalite";
+import { GateProxy, startGateProxy } from "../helpers/gate-proxy";
+import { MemcachedServerHandle, startMemcached } from "../helpers/memcached-server";
 import { RedisServerHandle, startRedis } from "../helpers/redis-server";
 
 jest.setTimeout(20_000);
@@ -35,6 +44,11 @@ interface Backend {
   now(): number;
   /** Writes a value with no TTL behind the contract's back (for ttl() === -1). */
   putWithoutTtl(prefix: string, key: string, value: string): Promise<void>;
+  /**
+   * True where a key's value and its lease are one item (memcached), so a lease can only be taken
+   * while the key has no value; elsewhere a lease sits beside the value.
+   */
+  readonly leaseNeedsAbsentValue: boolean;
 }
 
 let redisServer: RedisServerHandle;
@@ -42,12 +56,14 @@ let clusterServer: RedisServerHandle;
 let raw: Redis;
 let rawCluster: Redis;
 let dyna: DynaliteHandle;
+let memcachedServer: MemcachedServerHandle;
+let rawMemcached: MemcachedConnection;
 const opened: CacheStore[] = [];
 
 const fakeClock = { t: Date.UTC(2030, 0, 1) };
 const memoryBacking = new MemoryBacking(10_000);
 
-type BackendName = "redis" | "redis-cluster" | "dynamodb" | "memory";
+type BackendName = "redis" | "redis-cluster" | "memcached" | "dynamodb" | "memory";
 
 const backends: Record<BackendName, Backend> = {
   redis: {
@@ -57,6 +73,7 @@ const backends: Record<BackendName, Backend> = {
     advance: (ms) => sleep(ms),
     now: () => Date.now(),
     putWithoutTtl: async (prefix, key, value) => void (await raw.set(`${prefix}:{${key}}`, value)),
+    leaseNeedsAbsentValue: false,
   },
   // A one-node Redis Cluster: the cluster code paths (per-key GETs, per-master SCAN, scripts
   // on a Cluster client) against a server that enforces CROSSSLOT.
@@ -67,6 +84,20 @@ const backends: Record<BackendName, Backend> = {
     advance: (ms) => sleep(ms),
     now: () => Date.now(),
     putWithoutTtl: async (prefix, key, value) => void (await rawCluster.set(`${prefix}:{${key}}`, value)),
+    leaseNeedsAbsentValue: false,
+  },
+  memcached: {
+    kind: "memcached",
+    make: (keyPrefix) => track(new MemcachedCacheStore({ keyPrefix, host: "127.0.0.1", port: memcachedServer.port, commandTimeoutMs: 2_000 })),
+    // memcached expires on whole seconds, and a lease is rounded up by up to 2 s (see leaseSeconds).
+    advance: (ms) => sleep(ms + 2_000),
+    now: () => Date.now(),
+    putWithoutTtl: async (prefix, key, value) => {
+      const data = Buffer.from(value);
+      const [r] = await rawMemcached.send([{ line: `ms ${memcachedKey(prefix, key)} ${data.length} T0 F0`, data }]);
+      expect(r.code).toBe("HD");
+    },
+    leaseNeedsAbsentValue: true,
   },
   dynamodb: {
     kind: "dynamodb",
@@ -75,6 +106,7 @@ const backends: Record<BackendName, Backend> = {
     now: () => fakeClock.t,
     putWithoutTtl: async (prefix, key, value) =>
       void (await dyna.client().send(new PutItemCommand({ TableName: CACHE_TABLE, Item: { pk: { S: `${prefix}:{${key}}` }, v: { S: value } } }))),
+    leaseNeedsAbsentValue: false,
   },
   memory: {
     kind: "memory",
@@ -82,6 +114,7 @@ const backends: Record<BackendName, Backend> = {
     advance: async (ms) => void (fakeClock.t += ms),
     now: () => fakeClock.t,
     putWithoutTtl: async (prefix, key, value) => void memoryBacking.map.set(`${prefix}:{${key}}`, { data: value, expiresAt: Infinity }),
+    leaseNeedsAbsentValue: false,
   },
 };
 
@@ -95,7 +128,8 @@ let seq = 0;
 const freshPrefix = () => `t${process.pid}-${++seq}`;
 
 beforeAll(async () => {
-  [redisServer, clusterServer, dyna] = await Promise.all([startRedis(), startRedis({ cluster: true }), startDynalite()]);
+  [redisServer, clusterServer, dyna, memcachedServer] = await Promise.all([startRedis(), startRedis({ cluster: true }), startDynalite(), startMemcached()]);
+  rawMemcached = new MemcachedConnection({ host: "127.0.0.1", port: memcachedServer.port, commandTimeoutMs: 2_000 });
   raw = new Redis({ port: redisServer.port, host: "127.0.0.1" });
   rawCluster = new Redis({ port: clusterServer.port, host: "127.0.0.1" });
   await dyna.createTable({
@@ -110,11 +144,14 @@ afterAll(async () => {
   await Promise.all(opened.map((s) => s.close()));
   raw?.disconnect();
   rawCluster?.disconnect();
-  await Promise.all([redisServer?.stop(), clusterServer?.stop(), dyna?.stop()]);
+  await rawMemcached?.close();
+  await Promise.all([redisServer?.stop(), clusterServer?.stop(), dyna?.stop(), memcachedServer?.stop()]);
 });
 
-describe.each(["redis", "redis-cluster", "dynamodb", "memory"] as const)("CacheStore contract: %s", (name) => {
+describe.each(["redis", "redis-cluster", "memcached", "dynamodb", "memory"] as const)("CacheStore contract: %s", (name) => {
   const kind = backends[name].kind;
+  const canClear = cacheBackendSupports(kind, "clear");
+  const canRateLimit = cacheBackendSupports(kind, "hitWindow");
   let b: Backend;
   let store: CacheStore;
   let prefix: string;
@@ -194,7 +231,7 @@ describe.each(["redis", "redis-cluster", "dynamodb", "memory"] as const)("CacheS
     await expect(store.getMany(keys)).resolves.toEqual([...entries.map((e) => e.value), undefined]);
   });
 
-  test("prefixes isolate stores; clear() of one leaves the others", async () => {
+  test(canClear ? "prefixes isolate stores; clear() of one leaves the others" : "prefixes isolate stores; clear() is refused with a typed error", async () => {
     // GIVEN two stores on one backend, one prefix extending the other
     const other = b.make(`${prefix}:sub`);
     const third = b.make(`${prefix}x`);
@@ -202,11 +239,20 @@ describe.each(["redis", "redis-cluster", "dynamodb", "memory"] as const)("CacheS
     await other.set("k", "theirs", 60);
     await third.set("k", "third", 60);
     await store.acquireLease("k", "t", 10_000);
-    await store.hitWindow("k", 5, 10_000, b.now());
+    if (canRateLimit) await store.hitWindow("k", 5, 10_000, b.now());
     // THEN each sees its own value
     await expect(store.get("k")).resolves.toBe("mine");
     await expect(other.get("k")).resolves.toBe("theirs");
     await expect(other.get("missing-in-other")).resolves.toBeUndefined();
+    if (!canClear) {
+      // A refusal, not a partial clear: every store keeps its entries.
+      const err = await store.clear().catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(UnsupportedCacheOperationError);
+      expect(err).toMatchObject({ backend: kind, operation: "clear" });
+      await expect(store.get("k")).resolves.toBe("mine");
+      await expect(third.get("k")).resolves.toBe("third");
+      return;
+    }
     // WHEN the first is cleared THEN value, lease and window go, the others stay
     const cleared = await store.clear();
     // What counts as one entry is the backend's (DynamoDB keeps value and lease in one item).
@@ -233,7 +279,8 @@ describe.each(["redis", "redis-cluster", "dynamodb", "memory"] as const)("CacheS
       expect(remaining).toBeGreaterThanOrEqual(59);
       // the lease is gone: a second fill with the same token fails, a new lease can be taken
       await expect(store.setIfLeaseHeld("k", "again", 60, "t1")).resolves.toBe(false);
-      await expect(store.acquireLease("k", "t3", 5_000)).resolves.toBe(true);
+      // Memcached: the filled value now occupies the lease's item, so no lease until it goes.
+      await expect(store.acquireLease("k", "t3", 5_000)).resolves.toBe(!b.leaseNeedsAbsentValue);
     });
 
     test("setIfLeaseHeld without any lease fails", async () => {
@@ -267,12 +314,21 @@ describe.each(["redis", "redis-cluster", "dynamodb", "memory"] as const)("CacheS
 
     test("a lease does not hide or disturb the key's value", async () => {
       await store.set("k", "v1", 60);
-      await store.acquireLease("k", "t1", 5_000);
+      // Memcached: a value present means no lease (the value is what a lease would protect).
+      await expect(store.acquireLease("k", "t1", 5_000)).resolves.toBe(!b.leaseNeedsAbsentValue);
       await expect(store.get("k")).resolves.toBe("v1");
       await store.set("k", "v2", 60);
       await expect(store.acquireLease("k", "t2", 5_000)).resolves.toBe(false);
-      await expect(store.setIfLeaseHeld("k", "v3", 60, "t1")).resolves.toBe(true);
-      await expect(store.get("k")).resolves.toBe("v3");
+      await expect(store.setIfLeaseHeld("k", "v3", 60, "t1")).resolves.toBe(!b.leaseNeedsAbsentValue);
+      await expect(store.get("k")).resolves.toBe(b.leaseNeedsAbsentValue ? "v2" : "v3");
+    });
+
+    test("a plain set() over a lease: the value is stored; memcached also revokes the lease", async () => {
+      await expect(store.acquireLease("k", "t1", 5_000)).resolves.toBe(true);
+      await store.set("k", "v1", 60);
+      await expect(store.get("k")).resolves.toBe("v1");
+      await expect(store.setIfLeaseHeld("k", "v2", 60, "t1")).resolves.toBe(!b.leaseNeedsAbsentValue);
+      await expect(store.get("k")).resolves.toBe(b.leaseNeedsAbsentValue ? "v1" : "v2");
     });
 
     test("a lease alone is not a value", async () => {
@@ -296,6 +352,20 @@ describe.each(["redis", "redis-cluster", "dynamodb", "memory"] as const)("CacheS
 
   describe("hitWindow", () => {
     const WINDOW = 5_000;
+
+    if (!canRateLimit) {
+      test("is refused with a typed error that the breaker passes through without opening", async () => {
+        const err = await store.hitWindow("u", 3, WINDOW, b.now()).catch((e: unknown) => e);
+        expect(err).toBeInstanceOf(UnsupportedCacheOperationError);
+        expect(err).toMatchObject({ backend: kind, operation: "hitWindow" });
+        const guarded = new BreakerCacheStore(store, { failureThreshold: 1, windowMs: 10_000, cooldownMs: 10_000, commandTimeoutMs: 2_000 });
+        await expect(guarded.hitWindow("u", 3, WINDOW, b.now())).rejects.toBeInstanceOf(UnsupportedCacheOperationError);
+        await expect(guarded.clear()).rejects.toBeInstanceOf(UnsupportedCacheOperationError);
+        expect(guarded.breaker.state).toBe("closed");
+        await expect(guarded.ping()).resolves.toBe(true);
+      });
+      return;
+    }
 
     test("allows `limit` hits, then refuses with 0 < retryAfterMs ≤ window", async () => {
       const t0 = b.now();
@@ -496,5 +566,147 @@ describe("memory specifics", () => {
     clock.t += 2_000; // short (the most recently used) has expired
     await store.set("e", "5", 60);
     expect([...store["backing"].map.keys()]).toEqual(["lru:{a}", "lru:{d}", "lru:{e}"]);
+  });
+});
+
+describe("memcached specifics", () => {
+  let proxy: GateProxy;
+  beforeAll(async () => {
+    proxy = await startGateProxy(memcachedServer.port);
+  });
+  afterAll(async () => {
+    await proxy?.close();
+  });
+
+  const direct = (keyPrefix: string) => backends.memcached.make(keyPrefix) as MemcachedCacheStore;
+  /** A store whose requests pass the gate proxy, so one of them can be held back. */
+  const gated = (keyPrefix: string) => track(new MemcachedCacheStore({ keyPrefix, host: "127.0.0.1", port: proxy.port, commandTimeoutMs: 5_000 }));
+  const rawGet = async (name: string) => (await rawMemcached.send([{ line: `mg ${name} f v` }]))[0];
+
+  test("keys: <prefix>:{key} where memcached allows it; long, spaced, control-character and non-ASCII keys hashed, still distinct", async () => {
+    const prefix = freshPrefix();
+    const store = direct(prefix);
+    await store.set("user:1", "plain", 60);
+    expect((await rawGet(`${prefix}:{user:1}`)).value?.toString()).toBe("plain");
+
+    const odd = ["k".repeat(300), "a b", "a_b", "a\nb", "ключ", "tab\there", `${"x".repeat(240)}`];
+    await store.setMany(odd.map((key, i) => ({ key, value: `v${i}`, ttlSeconds: 60 })));
+    await expect(store.getMany(odd)).resolves.toEqual(odd.map((_, i) => `v${i}`));
+    const names = odd.map((k) => memcachedKey(prefix, k));
+    expect(new Set(names).size).toBe(odd.length);
+    for (const [i, name] of names.entries()) {
+      expect(Buffer.byteLength(name)).toBeLessThanOrEqual(250);
+      expect(name).toMatch(/^[\x21-\x7e]+$/);
+      expect(name).toMatch(odd[i] === "a_b" ? /:\{a_b\}$/ : new RegExp(`^${prefix}:#[A-Za-z0-9_-]{43}$`));
+      expect((await rawGet(name)).value?.toString()).toBe(`v${i}`);
+    }
+    // the lease protocol works on a hashed key too
+    await expect(store.acquireLease("spaced key", "t1", 5_000)).resolves.toBe(true);
+    await expect(store.setIfLeaseHeld("spaced key", "filled", 60, "t1")).resolves.toBe(true);
+    await expect(store.get("spaced key")).resolves.toBe("filled");
+    expect(() => new MemcachedCacheStore({ keyPrefix: "has space", host: "127.0.0.1" })).toThrow(/printable ASCII/);
+  });
+
+  /**
+   * A reader takes lease t1 on "k" through the gate; its `step` then runs with the command named by
+   * `marker` held back, and `between` runs against the server directly in that gap.
+   */
+  async function raceInsideStep<T>(marker: string, step: (reader: MemcachedCacheStore) => Promise<T>, between: (other: MemcachedCacheStore) => Promise<void>) {
+    const prefix = freshPrefix();
+    const reader = gated(prefix);
+    const other = direct(prefix);
+    await expect(reader.acquireLease("k", "t1", 10_000)).resolves.toBe(true);
+    const held = proxy.holdNext(marker);
+    const pending = step(reader);
+    await held;
+    await between(other);
+    proxy.release();
+    return { result: await pending, other, item: () => rawGet(memcachedKey(prefix, "k")) };
+  }
+
+  test("a fill loses to an invalidate that lands after it read its lease (CAS → NF): nothing is stored", async () => {
+    // GIVEN the reader's compare-and-set held back after its lease check passed
+    // WHEN the writer invalidates in that gap THEN the fill fails and the key stays empty
+    const { result, other, item } = await raceInsideStep(
+      "ms ",
+      (reader) => reader.setIfLeaseHeld("k", "stale", 60, "t1"),
+      (writer) => writer.invalidate("k"),
+    );
+    expect(result).toBe(false);
+    await expect(other.get("k")).resolves.toBeUndefined();
+    expect((await item()).code).toBe("EN");
+  });
+
+  test("a fill loses when another reader re-leased the key in that gap (CAS → EX): the newer lease survives and fills", async () => {
+    const { result, other, item } = await raceInsideStep(
+      "ms ",
+      (reader) => reader.setIfLeaseHeld("k", "stale", 60, "t1"),
+      async (o) => {
+        await o.invalidate("k");
+        await expect(o.acquireLease("k", "t2", 10_000)).resolves.toBe(true);
+      },
+    );
+    expect(result).toBe(false);
+    const after = await item();
+    expect([after.flags.f, after.value?.toString()]).toEqual(["1", "t2"]);
+    await expect(other.setIfLeaseHeld("k", "fresh", 60, "t2")).resolves.toBe(true);
+    await expect(other.get("k")).resolves.toBe("fresh");
+  });
+
+  test("releaseLease removes only the lease it read: one re-taken in between survives", async () => {
+    const { other } = await raceInsideStep(
+      "md ",
+      (holder) => holder.releaseLease("k", "t1"),
+      async (o) => {
+        await o.invalidate("k");
+        await o.acquireLease("k", "t2", 10_000);
+      },
+    );
+    await expect(other.acquireLease("k", "t3", 10_000)).resolves.toBe(false);
+    await expect(other.setIfLeaseHeld("k", "v", 60, "t2")).resolves.toBe(true);
+  });
+
+  test("TTLs above memcached's 30-day relative limit are kept (sent as a Unix time)", async () => {
+    const store = direct(freshPrefix());
+    const forty = 40 * 24 * 3600;
+    await store.set("k", "v", forty);
+    await expect(store.get("k")).resolves.toBe("v");
+    const remaining = await store.ttl("k");
+    expect(remaining).toBeGreaterThan(forty - 5);
+    expect(remaining).toBeLessThanOrEqual(forty + 1);
+  });
+
+  test("expire() of a leased key returns false and leaves the lease's short TTL", async () => {
+    const prefix = freshPrefix();
+    const store = direct(prefix);
+    await store.acquireLease("k", "t1", 3_000);
+    await expect(store.expire("k", 3_600)).resolves.toBe(false);
+    const [r] = await rawMemcached.send([{ line: `mg ${memcachedKey(prefix, "k")} t` }]);
+    expect(Number(r.flags.t)).toBeLessThanOrEqual(4);
+  });
+
+  describe("TLS", () => {
+    let tlsServer: MemcachedServerHandle;
+    beforeAll(async () => {
+      tlsServer = await startMemcached({ tls: true });
+    });
+    afterAll(async () => {
+      await tlsServer?.stop();
+    });
+    const on = (tls: boolean | { readonly ca: string }, commandTimeoutMs = 2_000) =>
+      track(new MemcachedCacheStore({ keyPrefix: freshPrefix(), host: "127.0.0.1", port: tlsServer.port, tls, commandTimeoutMs }));
+
+    test("works against a TLS-only memcached with the CA trusted", async () => {
+      const store = on({ ca: tlsServer.ca! });
+      await store.set("k", "over tls", 60);
+      await expect(store.get("k")).resolves.toBe("over tls");
+      await expect(store.ping()).resolves.toBe(true);
+    });
+
+    test("refuses an untrusted certificate, and plain TCP gets no answer from a TLS port", async () => {
+      await expect(on(true).get("k")).rejects.toThrow(/self[- ]signed|certificate/i);
+      // The server waits for a TLS handshake that never comes: no reply within the timeout.
+      await expect(on(false, 300).ping()).resolves.toBe(false);
+    });
   });
 });

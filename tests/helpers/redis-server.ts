@@ -2,73 +2,17 @@
  * A real, throw-away redis-server for tests: `const r = await startRedis(); ... await r.stop();`
  * `kill()` simulates an outage (SIGKILL), `restart()` brings it back on the same port.
  */
-import { ChildProcess, spawn, spawnSync } from "child_process";
 import { mkdtempSync, rmSync } from "fs";
 import Redis from "ioredis";
-import * as net from "net";
 import { ping } from "../../tools/twin/redis";
 import { tmpdir } from "os";
 import * as path from "path";
+import { freePort, ServerProcessHandle, startServerProcess } from "./server-process";
 
-export interface RedisServerHandle {
-  readonly port: number;
+export { freePort };
+
+export interface RedisServerHandle extends ServerProcessHandle {
   readonly url: string;
-  /** Shuts the server down and waits for the process to exit. */
-  stop(): Promise<void>;
-  /** SIGKILLs the server (an outage: connections drop, nothing answers). */
-  kill(): Promise<void>;
-  /** Starts the server again on the same port and waits until it answers PING. */
-  restart(): Promise<void>;
-}
-
-const live = new Set<ChildProcess>();
-let exitHookInstalled = false;
-
-// A crashed or interrupted jest worker must not leave redis-servers behind.
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on("exit", () => {
-    for (const p of live) {
-      try {
-        p.kill("SIGKILL");
-      } catch {
-        /* already gone */
-      }
-    }
-  });
-}
-
-function redisServerPath(): string {
-  const found = spawnSync("sh", ["-c", "command -v redis-server"], { encoding: "utf8" });
-  const p = found.stdout.trim();
-  if (found.status !== 0 || !p) throw new Error("redis-server not found: apt-get install -y redis-server");
-  return p;
-}
-
-class PortError extends Error {}
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.unref();
-    srv.on("error", reject);
-    srv.listen(0, "127.0.0.1", () => {
-      const addr = srv.address();
-      const port = typeof addr === "object" && addr ? addr.port : 0;
-      srv.close(() => resolve(port));
-    });
-  });
-}
-
-/** Sends one inline PING over a raw socket: true when the server answers (NOAUTH counts). */
-function pingOnce(port: number, timeoutMs = 200): Promise<boolean> {
-  return ping("127.0.0.1", port, timeoutMs);
-}
-
-function waitExit(p: ChildProcess): Promise<void> {
-  if (p.exitCode !== null || p.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => p.once("exit", () => resolve()));
 }
 
 export interface StartRedisOptions {
@@ -112,68 +56,17 @@ async function formSingleNodeCluster(port: number): Promise<void> {
 }
 
 export async function startRedis(options: StartRedisOptions = {}): Promise<RedisServerHandle> {
-  const bin = redisServerPath();
-  installExitHook();
-  let port = options.port ?? (await freePort());
-  let proc: ChildProcess | undefined;
-  let stderr = "";
   const dir = options.cluster ? mkdtempSync(path.join(tmpdir(), "redis-cluster-")) : undefined;
   const clusterArgs = dir ? ["--cluster-enabled", "yes", "--cluster-config-file", path.join(dir, "nodes.conf"), "--dir", dir, "--cluster-announce-ip", "127.0.0.1"] : [];
-
-  const launch = async (): Promise<void> => {
-    stderr = "";
-    const p = spawn(bin, ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", ...clusterArgs, ...(options.args ?? [])], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    // redis-server logs (bind errors included) to stdout; keep the tail for error messages.
-    const keep = (d: Buffer) => (stderr = (stderr + d.toString()).slice(-4_000));
-    p.stdout?.on("data", keep);
-    p.stderr?.on("data", keep);
-    live.add(p);
-    p.once("exit", () => live.delete(p));
-    proc = p;
-    const deadline = Date.now() + 5_000;
-    while (Date.now() < deadline) {
-      if (p.exitCode !== null) throw new PortError(`redis-server exited with ${p.exitCode} on port ${port}: ${stderr}`);
-      if (await pingOnce(port)) {
-        if (options.cluster) await formSingleNodeCluster(port);
-        return;
-      }
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    p.kill("SIGKILL");
-    throw new Error(`redis-server on port ${port} did not answer PING within 5 s: ${stderr}`);
-  };
-
-  const killProc = async (signal: NodeJS.Signals): Promise<void> => {
-    const p = proc;
-    proc = undefined;
-    if (!p) return;
-    if (p.exitCode === null && p.signalCode === null) p.kill(signal);
-    await waitExit(p);
-  };
-
-  // The free port may be taken between probing and binding: then try another (own ports only).
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await launch();
-      break;
-    } catch (err) {
-      if (!(err instanceof PortError) || options.port !== undefined || attempt >= 3) throw err;
-      port = await freePort();
-    }
-  }
-  return {
-    port,
-    url: `redis://127.0.0.1:${port}`,
-    stop: async () => {
-      await killProc("SIGTERM");
-      if (dir) rmSync(dir, { recursive: true, force: true });
-    },
-    kill: () => killProc("SIGKILL"),
-    restart: async () => {
-      await killProc("SIGKILL");
-      await launch();
-    },
-  };
+  const server = await startServerProcess({
+    command: "redis-server",
+    installHint: "apt-get install -y redis-server",
+    args: (port) => ["--port", String(port), "--save", "", "--appendonly", "no", "--bind", "127.0.0.1", ...clusterArgs, ...(options.args ?? [])],
+    // One inline PING over a raw socket: NOAUTH counts as an answer.
+    answers: (port) => ping("127.0.0.1", port, 200),
+    afterReady: options.cluster ? formSingleNodeCluster : undefined,
+    port: options.port,
+    onStop: () => dir && rmSync(dir, { recursive: true, force: true }),
+  });
+  return { ...server, url: `redis://127.0.0.1:${server.port}` };
 }

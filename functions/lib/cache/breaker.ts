@@ -5,7 +5,8 @@
  */
 import type { BreakerSettings } from "../config";
 import { withDeadline } from "../deadline";
-import type { CacheBackendKind, CacheEntry, CacheStats, CacheStore, WindowResult } from "./types";
+import type { CacheBackendKind, CacheEntry, CacheStats, CacheStore, OptionalCacheOperation, WindowResult } from "./types";
+import { cacheBackendSupports } from "./types";
 
 export type BreakerState = "closed" | "open" | "half-open";
 
@@ -204,6 +205,9 @@ export class BreakerCacheStore implements CacheStore {
   }
 
   private async call<T>(op: string, fn: () => Promise<T>, timeoutMs: number = this.options.commandTimeoutMs): Promise<T> {
+    // A refusal (UnsupportedCacheOperationError) is a configuration error, not an outage: it must
+    // neither open the circuit nor be disguised as CacheUnavailableError, nor take the half-open probe.
+    if ((op === "hitWindow" || op === "clear") && !cacheBackendSupports(this.inner.kind, op as OptionalCacheOperation)) return fn();
     if (!this.breaker.tryAcquire()) {
       this.rejected++;
       throw new CacheUnavailableError("open", `cache ${this.inner.kind} unavailable (circuit open): ${op} not attempted`);

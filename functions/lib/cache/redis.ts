@@ -8,7 +8,11 @@ import type { RedisSettings } from "../config";
 import { withDeadline } from "../deadline";
 import type { CacheEntry, CacheStats, CacheStore, WindowResult } from "./types";
 import { assertPositiveMs, assertTtlSeconds, clampRetryAfter, keyLayout, KeyLayout, remainingSeconds, StatsCounter } from "./keys";
+import { reconnectDelay } from "./connect";
+import { RedisIamAuth, RedisIamSession } from "./redis-iam";
 import { RedisAuth, redisAuthFromSecret, SecretsSender } from "./secrets";
+
+export { reconnectDelay };
 
 export type RedisClient = Redis | Cluster;
 
@@ -75,14 +79,19 @@ export interface RedisClientOptions {
   readonly commandTimeoutMs?: number;
   /** Longest a TCP/TLS connect may take. @default 1000 */
   readonly connectTimeoutMs?: number;
-  /** AUTH credentials (already resolved). @default none */
-  readonly auth?: RedisAuth;
+  /**
+   * AUTH credentials: a static token (already resolved), or ElastiCache IAM authentication
+   * (`{ mode: "iam", userId, cacheName, region }`: a fresh token on every connect, live connections
+   * re-authenticated before it expires; see redis-iam.ts).
+   * @default none
+   */
+  readonly auth?: RedisAuth | RedisIamAuth;
 }
 
-/** Background reconnects with capped backoff: an outage never queues or delays a request. */
-export function reconnectDelay(times: number): number {
-  return Math.min(times * 50, 1000);
-}
+/** The IAM sessions of clients built with `auth.mode === "iam"`. */
+const iamSessions = new WeakMap<RedisClient, RedisIamSession>();
+
+const isIam = (auth: RedisAuth | RedisIamAuth | undefined): auth is RedisIamAuth => !!auth && "mode" in auth && auth.mode === "iam";
 
 /**
  * A fail-fast ioredis client (not yet connected: `lazyConnect`). Commands issued while the
@@ -100,11 +109,13 @@ export function buildRedisClient(settings: RedisSettings, options: RedisClientOp
     retryStrategy: reconnectDelay,
     autoResubscribe: false,
     ...(settings.tls ? { tls: {} } : {}),
-    ...(options.auth ? { password: options.auth.password, username: options.auth.username } : {}),
+    // IAM: the user now, the token (the password) from the session before each connect.
+    ...(isIam(options.auth) ? { username: options.auth.userId } : options.auth ? { password: options.auth.password, username: options.auth.username } : {}),
   };
   // Without a listener ioredis prints every failed reconnect; callers see failures per command.
   const quiet = <C extends RedisClient>(c: C): C => {
     c.on("error", () => undefined);
+    if (isIam(options.auth)) iamSessions.set(c, new RedisIamSession(c, options.auth));
     return c;
   };
   if (!settings.clusterMode) return quiet(new Redis({ ...common, host: settings.host, port: settings.port }));
@@ -132,6 +143,9 @@ const firstConnects = new WeakMap<RedisClient, Promise<void>>();
  * because the offline queue is off.
  */
 export async function ensureConnected(client: RedisClient, timeoutMs = 1000): Promise<void> {
+  // IAM: a token that is not due before the first connect, and re-AUTH once one is (a frozen
+  // Lambda's timers do not run: this per-call check is what keeps its connection authenticated).
+  await iamSessions.get(client)?.refresh();
   if (client.status === "wait") {
     const p = client.connect().then(
       () => undefined,
@@ -149,13 +163,23 @@ export async function ensureConnected(client: RedisClient, timeoutMs = 1000): Pr
   if (pending && client.status !== "ready") await withDeadline(pending, timeoutMs, () => new Error(`redis connect took longer than ${timeoutMs} ms`));
 }
 
-/** Resolves the AUTH secret (once per container) and builds the client (not yet connected: see {@link ensureConnected}). */
+/**
+ * Resolves the AUTH secret (once per container) or takes IAM auth, and builds the client (not yet
+ * connected: see {@link ensureConnected}).
+ */
 export async function createRedisClient(
   settings: RedisSettings,
-  options: Omit<RedisClientOptions, "auth"> & { readonly secretsClient?: SecretsSender; readonly region?: string } = {},
+  options: Omit<RedisClientOptions, "auth"> & { readonly secretsClient?: SecretsSender; readonly region?: string; readonly auth?: RedisIamAuth } = {},
 ): Promise<RedisClient> {
-  const auth = settings.authSecretArn ? await redisAuthFromSecret(settings.authSecretArn, options.secretsClient, options.region) : undefined;
+  if (options.auth && settings.authSecretArn) throw new Error("redis: IAM auth and an AUTH secret (authSecretArn) are exclusive");
+  const auth = options.auth ?? (settings.authSecretArn ? await redisAuthFromSecret(settings.authSecretArn, options.secretsClient, options.region) : undefined);
   return buildRedisClient(settings, { ...options, auth });
+}
+
+/** Stops what a client built here runs besides its connections (the IAM re-authentication timer). */
+export function releaseRedisClient(client: RedisClient): void {
+  iamSessions.get(client)?.close();
+  iamSessions.delete(client);
 }
 
 export interface RedisCacheStoreOptions {
@@ -176,6 +200,12 @@ export interface RedisCacheStoreOptions {
   readonly secretsClient?: SecretsSender;
   /** @default the SDK's region resolution */
   readonly region?: string;
+  /**
+   * ElastiCache IAM authentication instead of `settings.authSecretArn` (Valkey ≥ 7.2 / Redis OSS ≥ 7.0, TLS):
+   * `{ mode: "iam", userId, cacheName, region, serverless? }`.
+   * @default none
+   */
+  readonly auth?: RedisIamAuth;
 }
 
 export class RedisCacheStore implements CacheStore {
@@ -204,6 +234,7 @@ export class RedisCacheStore implements CacheStore {
         connectTimeoutMs: this.options.connectTimeoutMs,
         secretsClient: this.options.secretsClient,
         region: this.options.region,
+        auth: this.options.auth,
       }).then(defineScripts);
       this.clientPromise = p;
       p.catch(() => {
@@ -360,6 +391,7 @@ export class RedisCacheStore implements CacheStore {
     } catch {
       return;
     }
+    releaseRedisClient(c);
     if (c.status === "ready") {
       try {
         await c.quit();

@@ -1,5 +1,5 @@
 /**
- * The cache storage contract every backend (redis | dynamodb | memory) implements, so
+ * The cache storage contract every backend (redis | dynamodb | memory | memcached) implements, so
  * handlers, the circuit breaker and the contract tests see one API.
  *
  * Values are strings (callers serialize). TTLs are seconds for values, milliseconds for
@@ -7,7 +7,46 @@
  * prefix (`<prefix>:<key>`), so two services can share one cluster.
  */
 
-export type CacheBackendKind = "redis" | "dynamodb" | "memory";
+/** The cache backends: what {@link CacheStore.kind} and `CACHE_BACKEND` name. */
+export type CacheBackendKind = "redis" | "dynamodb" | "memory" | "memcached";
+
+/** The {@link CacheStore} operations a backend may be unable to perform. */
+export type OptionalCacheOperation = "hitWindow" | "clear";
+
+/**
+ * What each backend cannot do, known without a connection, so that construct code can refuse at
+ * synth time (e.g. a memcached cache for a function that rate-limits) instead of failing at run time.
+ * Memcached has no atomic multi-entry update (so no sliding window) and no way to enumerate keys.
+ */
+export const UNSUPPORTED_CACHE_OPERATIONS: Readonly<Record<CacheBackendKind, readonly OptionalCacheOperation[]>> = {
+  redis: [],
+  dynamodb: [],
+  memory: [],
+  memcached: ["hitWindow", "clear"],
+};
+
+/** True when backend `kind` can perform `operation`. */
+export function cacheBackendSupports(kind: CacheBackendKind, operation: OptionalCacheOperation): boolean {
+  return !UNSUPPORTED_CACHE_OPERATIONS[kind].includes(operation);
+}
+
+/**
+ * A backend was asked for an operation it cannot perform (see {@link UNSUPPORTED_CACHE_OPERATIONS}).
+ * It is a configuration error, not an outage: the circuit breaker passes it through uncounted.
+ */
+export class UnsupportedCacheOperationError extends Error {
+  constructor(
+    /** The backend that refused. */
+    readonly backend: CacheBackendKind,
+    /** The operation it refused. */
+    readonly operation: OptionalCacheOperation,
+    /** Why the backend cannot do it. */
+    readonly reason: string,
+  ) {
+    super(`cache backend ${backend} does not support ${operation}: ${reason}`);
+    this.name = "UnsupportedCacheOperationError";
+  }
+}
 
 /** Counters every backend keeps since it was created. */
 export interface CacheStats {
@@ -82,11 +121,14 @@ export interface CacheStore {
 
   /**
    * Sliding-window rate limit: counts a hit for `key` at `nowMs` if fewer than `limit` hits
-   * fall in the last `windowMs`.
+   * fall in the last `windowMs`. Throws {@link UnsupportedCacheOperationError} on memcached.
    */
   hitWindow(key: string, limit: number, windowMs: number, nowMs: number): Promise<WindowResult>;
 
-  /** Deletes every key under this store's prefix (SCAN-based on Redis, never KEYS). */
+  /**
+   * Deletes every key under this store's prefix (SCAN-based on Redis, never KEYS). Throws
+   * {@link UnsupportedCacheOperationError} on memcached.
+   */
   clear(): Promise<number>;
   /** True when the backend answers. */
   ping(): Promise<boolean>;
