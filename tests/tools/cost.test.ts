@@ -185,6 +185,10 @@ describe("break-even", () => {
     expect(wl.rruPerRead).toBe(3.5);
     // META 1 + turn 1 + index key change (delete + put) 2
     expect(wl.wruPerWrite).toBe(4);
+    // A query is billed on its summed size rounded up: 20 × 1.1 KB = 22 KB → 6 × 4 KB → 3 units
+    const bigger = deriveWorkload(resourcesOf(json), { usage: mergeUsage(DEFAULT_USAGE, { sessions: { turnKB: 1.1 } }) });
+    expect(bigger.rruPerRead).toBe(0.5 + 3 + 0.5);
+    expect(bigger.wruPerWrite).toBe(1 + 2 + 2); // a 1.1 KB turn is 2 write units
   });
 });
 

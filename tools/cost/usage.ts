@@ -131,7 +131,7 @@ export const DEFAULT_USAGE: UsageProfile = {
   sessions: { readShare: 0.5, contextTurns: 20, turnKB: 1, metaKB: 0.5, summaryKB: 2, cacheOpsPerWrite: 4, tableGB: 1.25 },
 };
 
-type DeepPartial<T> = { -readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
+type DeepPartial<T> = { readonly [K in keyof T]?: T[K] extends object ? DeepPartial<T[K]> : T[K] };
 
 /** An override of any subset of the profile, at any depth (what `--usage file.json` holds). */
 export type UsageOverride = DeepPartial<UsageProfile>;
