@@ -73,6 +73,9 @@ describe("policy-only run of the default app", () => {
 
     const json = readJson(path.join(o.reportDir, "check-report.json"));
     expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 4, unknown: 0, suppressed: 4 } });
+    // The cost section: a monthly figure per stack, every billable type known (help/cost.md).
+    expect(json.cost.stacks.map((s: any) => [s.stack, s.complete, s.monthlyUsd > 0])).toEqual(result.stacks.map((s) => [s.stack, true, true]));
+    expect(o.lines).toContain("  unknown billable types: none");
     for (const s of json.stacks) {
       expect(s.file).toBe(path.relative(ROOT, path.join(o.outdir, "stacks", s.stack, "cdk.tf.json")));
       expect(s.rules["CF-SM-2"]).toBe("suppressed");

@@ -32,6 +32,7 @@ import {
   runTerraform,
   TerraformResult,
 } from "../../tests/terraform/harness";
+import { CheckCostSummary, checkCostSummary } from "../cost/run";
 
 /** Options of {@link runCheck}. */
 export interface CheckRunOptions {
@@ -97,6 +98,10 @@ export interface CheckResult {
   /** Set when synthesis failed. */
   readonly synthError?: string;
   readonly reportFiles: { readonly json: string; readonly sarif: string };
+  /** Monthly cost per stack under the default usage profile, and unknown billable types (help/cost.md). */
+  readonly cost?: CheckCostSummary;
+  /** The cost section's console lines. */
+  readonly costLines?: readonly string[];
 }
 
 /** Stack names of a synthesized output folder, from cdktf's manifest (else the `stacks/` folders). */
@@ -224,7 +229,9 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckResult> {
   const policyFails = checks.some((c) => failsCheck(c.report, opts.strict));
   const tfFails = checks.some((c) => !c.terraform.ok);
   const exitCode = names.length === 0 ? 2 : policyFails || tfFails ? 1 : 0;
-  const result: CheckResult = { ok: exitCode === 0, exitCode, stacks: checks, synthMs, totalMs: Date.now() - start, reportFiles };
+  // Informational: pricing never fails the check (npm run cost does the full report).
+  const cost = checkCostSummary(inputs.map((i) => ({ stack: i.stack, json: i.json })));
+  const result: CheckResult = { ok: exitCode === 0, exitCode, stacks: checks, synthMs, totalMs: Date.now() - start, reportFiles, cost: cost.summary, costLines: cost.lines };
   printResult(result, opts, log);
   writeReports(result, opts, inputs.map((i) => ({ stack: i.stack, uri: rel(i.file), text: i.text })));
   log(`reports: ${rel(reportFiles.json)}, ${rel(reportFiles.sarif)}`);
@@ -263,6 +270,10 @@ function printResult(result: CheckResult, opts: CheckRunOptions, log: (l: string
   const t = totals(reports);
   log("");
   log(`total: ${t.errors} error(s), ${t.warnings} warning(s), ${t.unknown} unknown, ${t.suppressed} suppressed, ${t.passed} passed`);
+  if (result.costLines) {
+    log("");
+    for (const l of result.costLines) log(l);
+  }
 }
 
 /** The JSON report: per stack, the rule table, non-passing findings, suppressions and terraform steps. */
@@ -279,6 +290,7 @@ export function jsonReport(result: CheckResult, opts: Pick<CheckRunOptions, "roo
     durationMs: { total: result.totalMs, synth: result.synthMs },
     ...(result.synthError ? { synthError: result.synthError } : {}),
     totals: totals(result.stacks.map((c) => c.report)),
+    ...(result.cost ? { cost: result.cost } : {}),
     stacks: result.stacks.map((c) => ({
       stack: c.stack,
       profile: c.report.profile,
