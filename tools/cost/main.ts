@@ -9,7 +9,7 @@
  */
 import * as path from "path";
 import { parseArgs } from "util";
-import { packageRoot } from "../../modules/core/project-root";
+import { packageRoot } from "../../modules";
 import { stacksOf } from "../check/run";
 import { staleness, synthesize, withOutDirLock } from "../twin/synth";
 import { CostRunOptions, runCost } from "./run";

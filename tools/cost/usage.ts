@@ -6,6 +6,7 @@
  * one, and are labelled assumptions otherwise.
  */
 import { existsSync, readFileSync } from "fs";
+import { SESSIONS } from "../../functions/sessions/contract";
 
 /** The session store's read and write shape. */
 export interface SessionUsage {
@@ -96,7 +97,7 @@ export const USAGE_SOURCES: Readonly<Record<string, string>> = {
   "products.itemKB": "our benchmark: itemBytes 864 → 0.85 KB; seed 001: \"< 10KB ideal\"",
   "products.tableGB": "our benchmark: 10,000 ids × 864 B → 0.01 GB",
   "sessions.readShare": "seed 000 §1/§5: every user message loads the context (read) and appends a turn (write) → 0.5",
-  "sessions.contextTurns": "seed 000 §3: turn_limit = 20 (the function's CONTEXT_TURNS wins)",
+  "sessions.contextTurns": `seed 000 §3: turn_limit = 20 (the function's ${SESSIONS.settings.contextTurns.env} wins)`,
   "sessions.turnKB": "assumption: a compressed chat turn (seed 000 stores content_compressed) ≈ 1 KB",
   "sessions.tableGB": "seed 000 §1: \"50K+ concurrent sessions\" × ~25 KB (META + 20 turns + summary) → 1.25 GB",
   flowLogGBPerMonth: "assumption: Lambda keeps connections open, so few flows a minute → 1 GB",

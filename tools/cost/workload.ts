@@ -4,6 +4,8 @@
  * through them (API requests, cache hits and misses, DynamoDB read and write units).
  */
 import { DEFAULT_USAGE, UsageProfile } from "./usage";
+import { RUNTIME_SETTINGS } from "../../functions/lib/contract";
+import { SESSIONS } from "../../functions/sessions/contract";
 
 /** Seconds in the month every usage figure uses (730 hours). */
 export const SECONDS_PER_MONTH = 730 * 3600;
@@ -121,7 +123,7 @@ function envOf(fn: Resource): Readonly<Record<string, unknown>> {
 /** The stack's kind: a function's SERVICE_NAME, else the stack name prefix, else generic. */
 export function kindOf(resources: readonly Resource[], stackName = ""): StackKind {
   for (const fn of resources.filter((r) => r.type === "aws_lambda_function")) {
-    const s = envOf(fn).SERVICE_NAME;
+    const s = envOf(fn)[RUNTIME_SETTINGS.serviceName.env];
     if (s === "product-catalog" || s === "session-store") return s;
   }
   if (stackName.startsWith("session-store")) return "session-store";
@@ -177,7 +179,7 @@ export function deriveWorkload(resources: readonly Resource[], opts: WorkloadOpt
   let cacheOpsPerMonth = readsPerMonth + (readsPerMonth * (1 - hitRatio)) + writesPerMonth;
   if (kind === "session-store") {
     const s = usage.sessions;
-    const fnTurns = resources.filter((r) => r.type === "aws_lambda_function").map((f) => Number(envOf(f).CONTEXT_TURNS)).find((n) => n > 0);
+    const fnTurns = resources.filter((r) => r.type === "aws_lambda_function").map((f) => Number(envOf(f)[SESSIONS.settings.contextTurns.env])).find((n) => n > 0);
     const turns = fnTurns ?? s.contextTurns;
     // A context read is GetItem META + Query of the newest N turns + Query of the latest summary;
     // a Query is billed on the summed item sizes rounded up to 4 KB, not per item.
