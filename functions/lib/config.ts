@@ -32,6 +32,8 @@ export interface BreakerSettings {
   readonly cooldownMs: number;
   /** Longest a cache command may take before it counts as a failure. */
   readonly commandTimeoutMs: number;
+  /** Longest the first connection (TCP, TLS, AUTH) may take. @default commandTimeoutMs */
+  readonly connectTimeoutMs?: number;
 }
 
 /** The runtime configuration read by {@link loadRuntimeConfig}; help/runtime.md lists every variable and default. */
@@ -72,6 +74,8 @@ export interface RuntimeConfig {
   readonly metricsNamespace: string;
   /** `MAX_BODY_BYTES`: largest request body accepted. */
   readonly maxBodyBytes: number;
+  /** `TABLE_TIMEOUT_MS`: longest one DynamoDB call may take, retries included. */
+  readonly tableTimeoutMs: number;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -110,8 +114,10 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
       windowMs: s.breakerWindowMs,
       cooldownMs: s.breakerCooldownMs,
       commandTimeoutMs: s.cacheCommandTimeoutMs,
+      connectTimeoutMs: s.cacheConnectTimeoutMs,
     },
     metricsNamespace: s.metricsNamespace,
     maxBodyBytes: s.maxBodyBytes,
+    tableTimeoutMs: s.tableTimeoutMs,
   };
 }

@@ -13,6 +13,7 @@ import type { CacheStore } from "./cache/types";
 import { CacheAside } from "./cache-aside";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
 import { FunctionContract, readSettings, routeKey, RouteName, RouteSpec, SettingsOf, SettingsSpec } from "./contract";
+import { classifyError } from "./errors";
 import { errorResult, HttpError, json, ProxyEvent, ProxyResult, Route, Router } from "./http";
 import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics } from "./metrics";
@@ -89,9 +90,6 @@ export type RouteHandler<S extends SettingsSpec = SettingsSpec> = (
   ctx: RequestContext<S>,
 ) => Promise<ProxyResult>;
 
-/** Errors about the request itself (DynamoDB refused its shape): a 400, not an outage. */
-const CLIENT_ERRORS = new Set(["ValidationException", "SerializationException"]);
-
 /** A contract route with its code and compiled body check. */
 interface BoundRoute<S extends SettingsSpec> extends Route<RequestContext<S>> {
   readonly spec: RouteSpec;
@@ -99,8 +97,8 @@ interface BoundRoute<S extends SettingsSpec> extends Route<RequestContext<S>> {
 
 /**
  * Runs one request: routes it, parses and checks its body, counts DAX fallbacks, flushes
- * metrics, and maps every error to JSON — HttpError to its status, a refused request to 400, an
- * unreachable table to 503.
+ * metrics, and maps every error to JSON by the one error model of `./errors` (a refused request
+ * is a 400, an unreachable or throttling table a 503 with Retry-After, a bug a 500).
  */
 export async function handleRequest<S extends SettingsSpec>(event: ProxyEvent, router: Router<RequestContext<S>>, rt: Runtime<S>): Promise<ProxyResult> {
   const metrics = new RequestMetrics(rt.config.metricsNamespace, rt.config.serviceName);
@@ -111,12 +109,10 @@ export async function handleRequest<S extends SettingsSpec>(event: ProxyEvent, r
     metrics.setRoute(routeKey(route as Route<RequestContext<S>> & Pick<RouteSpec, "method" | "path">));
     return await route.handle(event, params, { rt, metrics, requestId, body: {} });
   } catch (err) {
-    if (err instanceof HttpError) return errorResult(err, requestId);
-    if (err instanceof Error && CLIENT_ERRORS.has(err.name)) {
-      return errorResult(new HttpError(400, `request refused by the table: ${err.message}`), requestId);
-    }
-    log("error", "table unavailable", { requestId, ...errorFields(err) });
-    return errorResult(new HttpError(503, "service unavailable: the table cannot be reached; retry shortly", { "retry-after": "1" }), requestId);
+    const { error, bug } = classifyError(err);
+    if (bug) log("error", "request failed", { requestId, ...errorFields(err), stack: err instanceof Error ? err.stack : undefined });
+    else if (error.statusCode >= 500) log("error", error.message, { requestId, ...errorFields(err) });
+    return errorResult(error, requestId);
   } finally {
     if (fallbackCounter > fallbacksBefore) metrics.count(METRIC.Fallback, fallbackCounter - fallbacksBefore);
     metrics.flush();

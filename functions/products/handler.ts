@@ -6,6 +6,7 @@
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
 import { CacheStatus } from "../lib/cache-aside";
 import { healthRoute } from "../lib/health";
+import { toItem } from "../lib/item";
 import { json, jsonText, ProxyResult } from "../lib/http";
 import { defineHandler, RouteHandler, Runtime } from "../lib/runtime";
 import { validateId } from "../lib/validate";
@@ -40,7 +41,7 @@ const putProduct: Handler = async (_e, p, { rt, metrics, body }): Promise<ProxyR
   const item: Product = { ...fields, productId: id, updatedAt: new Date().toISOString() };
   const out = await rt.table.putItem({
     TableName: rt.config.tableName,
-    Item: marshall(item, { removeUndefinedValues: true }),
+    Item: toItem(item),
     ReturnValues: "ALL_OLD",
   });
   // Table first, then the cache: the write is durable before any reader can miss on it.

@@ -131,24 +131,25 @@ const appendTurn: Handler = async (_e, p, { rt, metrics, body }) => {
   const encoding = (body.contentEncoding as string | undefined) ?? "identity";
   decodeContent(body.content as string, encoding, MAX_DECODED_CONTENT); // refuse undecodable content before storing it
 
-  const now = Date.now();
-  const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.settings;
-  try {
-    const hit = await rt.store.hitWindow(rateLimitCacheKey(customerId), rateLimitPerWindow, rateLimitWindowSeconds * 1000, now);
-    if (!hit.allowed) {
-      metrics.count(METRIC.RateLimited);
-      const retryAfter = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
-      throw new HttpError(429, `rate limit of ${rateLimitPerWindow} turns per ${rateLimitWindowSeconds} s reached for customer ${customerId}`,
-        { "retry-after": String(retryAfter) });
-    }
-  } catch (err) {
-    if (err instanceof HttpError) throw err;
-    metrics.count(METRIC.Fallback); // fail open: a cache outage must not stop conversations
-    log("warn", "rate limiter unavailable; allowing", { customerId, ...errorFields(err) });
-  }
-
+  // The lock first: an append refused because another is writing (409) must not count against the
+  // customer's rate limit; only appends that will be written do.
   const token = await lockSession(rt, id, metrics);
   try {
+    const now = Date.now();
+    const { rateLimitPerWindow, rateLimitWindowSeconds } = rt.settings;
+    try {
+      const hit = await rt.store.hitWindow(rateLimitCacheKey(customerId), rateLimitPerWindow, rateLimitWindowSeconds * 1000, now);
+      if (!hit.allowed) {
+        metrics.count(METRIC.RateLimited);
+        const retryAfter = Math.max(1, Math.ceil(hit.retryAfterMs / 1000));
+        throw new HttpError(429, `rate limit of ${rateLimitPerWindow} turns per ${rateLimitWindowSeconds} s reached for customer ${customerId}`,
+          { "retry-after": String(retryAfter) });
+      }
+    } catch (err) {
+      if (err instanceof HttpError) throw err;
+      metrics.count(METRIC.Fallback); // fail open: a cache outage must not stop conversations
+      log("warn", "rate limiter unavailable; allowing", { customerId, ...errorFields(err) });
+    }
     const TableName = rt.config.tableName;
     const createdAt = new Date(now).toISOString();
     const expiresAt = Math.floor(now / 1000) + rt.settings.sessionTtlDays * 86_400;

@@ -198,6 +198,11 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
         "a variable the runtime does not own: set runtime values through `settings` (typed, range-checked) or wiring (useTable, useCache, useDax)");
     }
     const settings = resolveSettings(v, { ...RUNTIME_SETTINGS, ...contract.settings }, (props.settings ?? {}) as Record<string, unknown>);
+    const tableTimeoutMs = settings.values.tableTimeoutMs as number;
+    // A table call that may outlast the function turns a hung table into a Lambda timeout (a 502
+    // with no body) instead of the runtime's own 503 with Retry-After.
+    v.check(!Number.isInteger(timeout) || tableTimeoutMs < timeout * 1000, "settings.tableTimeoutMs", tableTimeoutMs,
+      `less than the function's timeout (${timeout} s = ${timeout * 1000} ms), so a hung table answers 503 before Lambda gives up`);
     v.throwIfAny();
     this.network = props.network;
     this.contract = contract;

@@ -530,3 +530,12 @@ describe("CacheAsideFunction from a contract", () => {
     });
   });
 });
+
+describe("CacheAsideFunction deadlines", () => {
+  test("a table deadline not below the function's timeout fails synthesis (a hung table would be a Lambda timeout, not a 503)", () => {
+    const err = expectInvalid({ timeoutSeconds: 3, settings: { tableTimeoutMs: 3000 } }, "settings.tableTimeoutMs", "3000");
+    expect(err.message).toContain("less than the function's timeout (3 s = 3000 ms)");
+    const { stack } = testStack();
+    expect(() => build(stack, { timeoutSeconds: 3, settings: { tableTimeoutMs: 2900 } })).not.toThrow();
+  });
+});

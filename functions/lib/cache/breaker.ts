@@ -270,13 +270,17 @@ export class BreakerCacheStore implements CacheStore {
     return this.call("clear", () => this.inner.clear(), Infinity);
   }
 
-  /** False when the circuit is open (without I/O) or the backend does not answer in time. */
+  /**
+   * False when the circuit is open (without I/O) or the backend does not answer in time. A ping may
+   * make the store's first connection, so it is given the connect budget on top of a command's: a
+   * fresh container's first health check must not call a cache unreachable before trying it.
+   */
   async ping(): Promise<boolean> {
     try {
       return await this.call("ping", async () => {
         if (!(await this.inner.ping())) throw new Error("no answer");
         return true;
-      });
+      }, this.options.commandTimeoutMs + (this.options.connectTimeoutMs ?? 0));
     } catch {
       return false;
     }

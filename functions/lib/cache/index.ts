@@ -52,6 +52,7 @@ export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {
         keyPrefix: config.keyPrefix,
         settings: config.redis,
         commandTimeoutMs: config.breaker.commandTimeoutMs,
+        connectTimeoutMs: config.breaker.connectTimeoutMs,
         secretsClient: deps.secretsClient,
         region: config.region,
       });
@@ -66,7 +67,11 @@ export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {
           endpoint: config.dynamoDbEndpoint,
           // One quick retry at most: the breaker, not SDK backoff, decides when the cache is down.
           maxAttempts: 2,
-          requestHandler: { connectionTimeout: 1000, requestTimeout: Math.max(config.breaker.commandTimeoutMs * 2, 500) },
+          requestHandler: {
+            connectionTimeout: config.breaker.connectTimeoutMs,
+            requestTimeout: Math.max(config.breaker.commandTimeoutMs * 2, 500),
+            throwOnRequestTimeout: true,
+          },
         });
       return new BreakerCacheStore(new DynamoDbCacheStore({ keyPrefix: config.keyPrefix, tableName: config.cacheTableName, client }), breaker);
     }

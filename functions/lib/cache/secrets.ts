@@ -3,6 +3,7 @@
  * `const { password } = await redisAuthFromSecret(arn, client);`
  */
 import { GetSecretValueCommand, SecretsManagerClient } from "@aws-sdk/client-secrets-manager";
+import { withDeadline } from "../deadline";
 
 export interface RedisAuth {
   readonly username?: string;
@@ -36,10 +37,35 @@ export function parseRedisAuth(secretString: string): RedisAuth {
   return { password: trimmed };
 }
 
+/** Longest one GetSecretValue may take, retries included: the secret is read on the cache's connect path. */
+export const SECRET_FETCH_TIMEOUT_MS = 2_000;
+
+/**
+ * A Secrets Manager client whose calls end: per-attempt timeouts that throw (not only warn), and a
+ * hung endpoint cannot hold a cold start for longer than {@link SECRET_FETCH_TIMEOUT_MS}.
+ */
+export function createSecretsClient(region?: string, endpoint?: string): SecretsSender {
+  const client = new SecretsManagerClient({
+    ...(region ? { region } : {}),
+    ...(endpoint ? { endpoint } : {}),
+    maxAttempts: 2,
+    requestHandler: { connectionTimeout: 500, requestTimeout: SECRET_FETCH_TIMEOUT_MS / 2, throwOnRequestTimeout: true },
+  });
+  return {
+    send: (command) => {
+      const controller = new AbortController();
+      return withDeadline(client.send(command, { abortSignal: controller.signal }), SECRET_FETCH_TIMEOUT_MS, () => {
+        controller.abort();
+        return new Error(`Secrets Manager did not answer within ${SECRET_FETCH_TIMEOUT_MS} ms`);
+      });
+    },
+  };
+}
+
 export function redisAuthFromSecret(arn: string, client?: SecretsSender, region?: string): Promise<RedisAuth> {
   let p = cache.get(arn);
   if (!p) {
-    const sender = client ?? new SecretsManagerClient(region ? { region } : {});
+    const sender = client ?? createSecretsClient(region);
     p = sender.send(new GetSecretValueCommand({ SecretId: arn })).then((out) => {
       if (typeof out.SecretString !== "string") throw new Error(`redis auth secret ${arn}: no SecretString`);
       return parseRedisAuth(out.SecretString);

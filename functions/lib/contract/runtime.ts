@@ -45,6 +45,13 @@ export const RUNTIME_SETTINGS = {
   breakerWindowMs: integer("BREAKER_WINDOW_MS", { default: 10_000, min: 100, max: 600_000, description: "window in which cache failures are counted" }),
   breakerCooldownMs: integer("BREAKER_COOLDOWN_MS", { default: 2_000, min: 100, max: 600_000, description: "how long the circuit stays open before one probe" }),
   cacheCommandTimeoutMs: integer("CACHE_COMMAND_TIMEOUT_MS", { default: 150, min: 10, max: 10_000, description: "longest one cache command may take" }),
+  cacheConnectTimeoutMs: integer("CACHE_CONNECT_TIMEOUT_MS", {
+    default: 1_000, min: 50, max: 10_000, description: "longest the first connection to the cache (TCP, TLS, AUTH) may take",
+  }),
+  tableTimeoutMs: integer("TABLE_TIMEOUT_MS", {
+    default: 2_500, min: 100, max: 60_000,
+    description: "longest one DynamoDB call may take, retries included; then the request answers 503 (must be below the function's timeout)",
+  }),
   maxBodyBytes: integer("MAX_BODY_BYTES", { default: 64 * 1024, min: 1, max: 6 * 1024 * 1024, description: "largest request body accepted" }),
   logLevel: string("LOG_LEVEL", { default: "info", values: ["debug", "info", "warn", "error", "silent"], description: "lowest level of log line written" }),
 } as const;
