@@ -9,9 +9,14 @@
  *        A reader that loaded the old value before the write finds its lease gone and does
  *        not store it, so no stale value can be cached once the write has returned.
  * Cache down: every cache call fails fast (circuit breaker); reads go to the table.
+ * L1 (opt-in): a bounded in-process map in front of the cache, entries kept for a short TTL. A hit
+ *        there costs no round trip; the container's own invalidations evict it at once, so only a
+ *        write made elsewhere can be served from it, for at most the L1 TTL.
  */
 import { randomBytes } from "crypto";
+import { MemoryBacking } from "./cache/memory";
 import type { CacheStore } from "./cache/types";
+import type { L1Settings } from "./config";
 import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics } from "./metrics";
 
@@ -20,6 +25,9 @@ import { METRIC, RequestMetrics } from "./metrics";
  * unavailable (or skipped).
  */
 export type CacheStatus = "HIT" | "MISS" | "BYPASS";
+
+/** Which tier answered a read: the in-process L1, the cache, or the table. */
+export type CacheTier = "l1" | "cache" | "table";
 
 /** The outcome of {@link CacheAside.read}. */
 export interface ReadResult<T> {
@@ -32,6 +40,8 @@ export interface ReadResult<T> {
   readonly json: string | undefined;
   /** HIT: from cache; MISS: loaded from the table (and cached when possible); BYPASS: cache unavailable. */
   readonly status: CacheStatus;
+  /** Which tier answered (an L1 hit is a HIT from tier `l1`). */
+  readonly tier: CacheTier;
 }
 
 /**
@@ -66,11 +76,22 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 export class CacheAside {
   /** Keys whose invalidation failed while the cache was unreachable; retried on the next write or read. */
   private readonly pendingInvalidations = new Set<string>();
+  private readonly l1?: MemoryBacking;
 
   constructor(
     private readonly store: CacheStore,
     private readonly settings: CacheAsideSettings,
-  ) {}
+    /** The in-process L1; none when absent. */
+    private readonly l1Settings?: L1Settings,
+    private readonly now: () => number = Date.now,
+  ) {
+    if (l1Settings) this.l1 = new MemoryBacking(l1Settings.maxEntries, l1Settings.maxBytes);
+  }
+
+  /** Keeps an entry's text in the L1 (when there is one). */
+  private remember(key: string, entry: string): void {
+    this.l1?.write(key, { data: entry, expiresAt: this.now() + this.l1Settings!.ttlMs }, this.now());
+  }
 
   /** The store the reads and invalidations go to. */
   get backend(): CacheStore {
@@ -83,6 +104,15 @@ export class CacheAside {
    * it is unavailable the value comes from `load` with status `BYPASS`. Errors of `load` propagate.
    */
   async read<T>(key: string, load: () => Promise<T | undefined>, metrics: RequestMetrics, ttlSeconds = this.settings.ttlSeconds): Promise<ReadResult<T>> {
+    const local = this.l1?.read(key, this.now());
+    if (local && typeof local.data === "string") {
+      const entry = decodeEntry(local.data);
+      if (entry) {
+        metrics.count(METRIC.CacheHit);
+        metrics.count(METRIC.L1Hit);
+        return fromJson<T>(entry.json, "HIT", "l1");
+      }
+    }
     await this.retryPendingInvalidations();
     let cached: string | undefined;
     try {
@@ -94,7 +124,8 @@ export class CacheAside {
       const entry = decodeEntry(cached);
       if (entry) {
         metrics.count(METRIC.CacheHit);
-        return fromJson<T>(entry.json, "HIT");
+        this.remember(key, cached);
+        return fromJson<T>(entry.json, "HIT", "cache");
       }
     }
     metrics.count(METRIC.CacheMiss);
@@ -123,7 +154,8 @@ export class CacheAside {
     const result = loaded(value, "MISS");
     const ttl = value === undefined ? this.settings.negativeTtlSeconds : jitteredTtl(ttlSeconds, this.settings.jitterRatio);
     try {
-      await this.store.setIfLeaseHeld(key, encodeEntry(result.json), ttl, token);
+      // Only a fill that won its lease goes into the L1: a loser's value may be older than a write.
+      if (await this.store.setIfLeaseHeld(key, encodeEntry(result.json), ttl, token)) this.remember(key, encodeEntry(result.json));
     } catch (err) {
       metrics.count(METRIC.CacheError);
       log("warn", "cache fill failed", { key, ...errorFields(err) });
@@ -131,8 +163,9 @@ export class CacheAside {
     return result;
   }
 
-  /** Deletes the cached value and revokes any lease; remembered for retry if the cache is down. */
+  /** Deletes the cached value (the L1's first) and revokes any lease; remembered for retry if the cache is down. */
   async invalidate(key: string, metrics: RequestMetrics): Promise<boolean> {
+    this.l1?.delete(key);
     try {
       await this.store.invalidate(key);
       this.pendingInvalidations.delete(key);
@@ -173,7 +206,8 @@ export class CacheAside {
       if (entry) {
         metrics.timing(METRIC.StampedeWait, Date.now() - start);
         metrics.count(METRIC.CacheHit);
-        return fromJson<T>(entry.json, "HIT");
+        this.remember(key, cached!);
+        return fromJson<T>(entry.json, "HIT", "cache");
       }
     }
     metrics.timing(METRIC.StampedeWait, Date.now() - start);
@@ -217,10 +251,11 @@ function decodeEntry(raw: string): { json: string | undefined } | undefined {
 }
 
 /** A result whose value is parsed from `json` only if someone reads it. */
-function fromJson<T>(json: string | undefined, status: CacheStatus): ReadResult<T> {
+function fromJson<T>(json: string | undefined, status: CacheStatus, tier: CacheTier): ReadResult<T> {
   let parsed: { v: T | undefined } | undefined;
   return {
     status,
+    tier,
     json,
     get value(): T | undefined {
       parsed ??= { v: json === undefined ? undefined : (JSON.parse(json) as T) };
@@ -230,7 +265,7 @@ function fromJson<T>(json: string | undefined, status: CacheStatus): ReadResult<
 }
 
 function loaded<T>(value: T | undefined, status: CacheStatus): ReadResult<T> {
-  return { status, value, json: value === undefined ? undefined : JSON.stringify(value) };
+  return { status, tier: "table", value, json: value === undefined ? undefined : JSON.stringify(value) };
 }
 
 /** True for the breaker's fail-fast error (the name is the contract, not the class). */

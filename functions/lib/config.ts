@@ -22,6 +22,16 @@ export interface RedisSettings {
   readonly authSecretArn?: string;
 }
 
+/** The in-process L1 (`L1_*` variables). */
+export interface L1Settings {
+  /** Lifetime of an entry, ms. */
+  readonly ttlMs: number;
+  /** Most entries. */
+  readonly maxEntries: number;
+  /** Most bytes. */
+  readonly maxBytes: number;
+}
+
 /** Circuit breaker settings (`BREAKER_*` and `CACHE_COMMAND_TIMEOUT_MS`). */
 export interface BreakerSettings {
   /** Failures within `windowMs` that open the circuit. */
@@ -68,6 +78,8 @@ export interface RuntimeConfig {
   readonly leaseTtlMs: number;
   /** Longest a follower waits for the lease holder to fill the cache. */
   readonly leaseWaitMs: number;
+  /** The in-process L1 in front of the cache; absent when `L1_TTL_MS` is 0. */
+  readonly l1?: L1Settings;
   /** Circuit breaker settings. */
   readonly breaker: BreakerSettings;
   /** `METRICS_NAMESPACE`: CloudWatch namespace of the EMF metrics. */
@@ -109,6 +121,7 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     cacheControlMaxAgeSeconds: s.cacheControlMaxAgeSeconds,
     leaseTtlMs: s.leaseTtlMs,
     leaseWaitMs: s.leaseWaitMs,
+    l1: s.l1TtlMs > 0 ? { ttlMs: s.l1TtlMs, maxEntries: s.l1MaxEntries, maxBytes: s.l1MaxBytes } : undefined,
     breaker: {
       failureThreshold: s.breakerFailureThreshold,
       windowMs: s.breakerWindowMs,

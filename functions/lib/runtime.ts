@@ -67,7 +67,7 @@ export function createRuntime<S extends SettingsSpec>(settings: S, deps: Runtime
     negativeTtlSeconds: config.negativeTtlSeconds,
     leaseTtlMs: config.leaseTtlMs,
     leaseWaitMs: config.leaseWaitMs,
-  });
+  }, config.l1);
   return { config, settings: readSettings(settings, env), store, cache, table };
 }
 

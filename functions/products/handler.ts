@@ -4,7 +4,7 @@
  * body schema, table layout and cache keys are in ./contract.ts.
  */
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
-import { CacheStatus } from "../lib/cache-aside";
+import { CacheStatus, CacheTier } from "../lib/cache-aside";
 import { healthRoute } from "../lib/health";
 import { toItem } from "../lib/item";
 import { json, jsonText, ProxyResult } from "../lib/http";
@@ -19,8 +19,8 @@ type Handler = RouteHandler<typeof PRODUCTS.settings>;
 const KEY = PRODUCTS_TABLE.partitionKey.name;
 const RESERVED = new Set<string>(PRODUCT_RESERVED_FIELDS);
 
-function cacheHeaders(rt: Runtime, status: CacheStatus): Record<string, string> {
-  return { "x-cache": status, "cache-control": `public, max-age=${rt.config.cacheControlMaxAgeSeconds}` };
+function cacheHeaders(rt: Runtime, read: { status: CacheStatus; tier: CacheTier }): Record<string, string> {
+  return { "x-cache": read.status, "x-cache-tier": read.tier, "cache-control": `public, max-age=${rt.config.cacheControlMaxAgeSeconds}` };
 }
 
 const getProduct: Handler = async (_e, p, { rt, metrics }) => {
@@ -32,7 +32,7 @@ const getProduct: Handler = async (_e, p, { rt, metrics }) => {
   if (result.json === undefined) {
     return json(404, { error: `product ${id} not found` }, { "x-cache": result.status });
   }
-  return jsonText(200, result.json, cacheHeaders(rt, result.status));
+  return jsonText(200, result.json, cacheHeaders(rt, result));
 };
 
 const putProduct: Handler = async (_e, p, { rt, metrics, body }): Promise<ProxyResult> => {

@@ -97,7 +97,7 @@ const getSession: Handler = async (e, p, { rt, metrics }) => {
   }
   const result = await rt.cache.read(contextCacheKey(id), () => assemble(rt, id, false), metrics);
   if (result.json === undefined) return json(404, { error: `session ${id} not found` }, { "x-cache": result.status });
-  return jsonText(200, result.json, { "x-cache": result.status, "cache-control": "private, no-cache" });
+  return jsonText(200, result.json, { "x-cache": result.status, "x-cache-tier": result.tier, "cache-control": "private, no-cache" });
 };
 
 /** Takes the session's write lock, waiting briefly; undefined when the cache cannot lock (fail open). */

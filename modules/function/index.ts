@@ -199,6 +199,10 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
     }
     const settings = resolveSettings(v, { ...RUNTIME_SETTINGS, ...contract.settings }, (props.settings ?? {}) as Record<string, unknown>);
     const tableTimeoutMs = settings.values.tableTimeoutMs as number;
+    // The L1 lives in the function's memory: a quarter of it at most leaves room for the runtime.
+    const l1MaxBytes = settings.values.l1MaxBytes as number;
+    v.check(!((settings.values.l1TtlMs as number) > 0) || !Number.isInteger(memorySize) || l1MaxBytes <= (memorySize * 1024 * 1024) / 4,
+      "settings.l1MaxBytes", l1MaxBytes, `at most a quarter of the function's memory (${memorySize} MB → ${(memorySize * 1024 * 1024) / 4} bytes)`);
     // A table call that may outlast the function turns a hung table into a Lambda timeout (a 502
     // with no body) instead of the runtime's own 503 with Retry-After.
     v.check(!Number.isInteger(timeout) || tableTimeoutMs < timeout * 1000, "settings.tableTimeoutMs", tableTimeoutMs,

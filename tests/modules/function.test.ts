@@ -539,3 +539,12 @@ describe("CacheAsideFunction deadlines", () => {
     expect(() => build(stack, { timeoutSeconds: 3, settings: { tableTimeoutMs: 2900 } })).not.toThrow();
   });
 });
+
+describe("CacheAsideFunction L1", () => {
+  test("an L1 larger than a quarter of the function's memory fails synthesis; off, the size does not matter", () => {
+    const err = expectInvalid({ memorySize: 256, settings: { l1TtlMs: 500, l1MaxBytes: 100 * 1024 * 1024 } }, "settings.l1MaxBytes", String(100 * 1024 * 1024));
+    expect(err.message).toContain("a quarter of the function's memory (256 MB");
+    const { stack } = testStack();
+    expect(() => build(stack, { memorySize: 256, settings: { l1TtlMs: 0, l1MaxBytes: 100 * 1024 * 1024 } })).not.toThrow();
+  });
+});

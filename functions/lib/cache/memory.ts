@@ -12,38 +12,72 @@ interface Slot {
   expiresAt: number;
 }
 
+/** The bytes an entry holds, roughly: its name and its data (UTF-16 strings count two per unit). */
+function slotBytes(name: string, slot: Slot): number {
+  return 2 * name.length + (typeof slot.data === "string" ? 2 * slot.data.length : 8 * slot.data.length) + 16;
+}
+
 /**
- * The entries behind one or more stores. Stores with different prefixes may share one backing
- * (as services share one Redis), which is what makes prefix isolation observable in tests.
+ * The entries behind one or more stores, bounded by count and by bytes, least recently used out
+ * first. Stores with different prefixes may share one backing (as services share one Redis), which
+ * is what makes prefix isolation observable in tests; the function's in-process L1 is one too.
  */
 export class MemoryBacking {
   readonly map = new Map<string, Slot>();
-  constructor(readonly maxEntries = 10_000) {
+  private bytes = 0;
+  constructor(
+    readonly maxEntries = 10_000,
+    /** Most bytes held (see {@link slotBytes}). */
+    readonly maxBytes = Infinity,
+  ) {
     if (!Number.isInteger(maxEntries) || maxEntries < 1) throw new Error(`MemoryBacking maxEntries ${maxEntries}: an integer ≥ 1`);
+    if (!(maxBytes >= 1)) throw new Error(`MemoryBacking maxBytes ${maxBytes}: at least 1`);
+  }
+
+  /** Bytes held now. */
+  get size(): number {
+    return this.bytes;
+  }
+
+  /** Removes an entry. */
+  delete(name: string): void {
+    const slot = this.map.get(name);
+    if (!slot) return;
+    this.bytes -= slotBytes(name, slot);
+    this.map.delete(name);
+  }
+
+  private full(): boolean {
+    return this.map.size > this.maxEntries || this.bytes > this.maxBytes;
   }
 
   /** The live slot, refreshed as most recently used; expired slots are dropped on sight. */
   read(name: string, now: number): Slot | undefined {
     const slot = this.map.get(name);
     if (!slot) return undefined;
+    if (slot.expiresAt <= now) {
+      this.delete(name);
+      return undefined;
+    }
     this.map.delete(name);
-    if (slot.expiresAt <= now) return undefined;
     this.map.set(name, slot);
     return slot;
   }
 
   write(name: string, slot: Slot, now: number): void {
-    this.map.delete(name);
+    this.delete(name);
+    if (slotBytes(name, slot) > this.maxBytes) return; // larger than the whole backing: never kept
     this.map.set(name, slot);
-    if (this.map.size <= this.maxEntries) return;
+    this.bytes += slotBytes(name, slot);
+    if (!this.full()) return;
     // Expired entries go first; only then the least recently used live ones.
     for (const [k, s] of this.map) {
-      if (this.map.size <= this.maxEntries) return;
-      if (s.expiresAt <= now && k !== name) this.map.delete(k);
+      if (!this.full()) return;
+      if (s.expiresAt <= now && k !== name) this.delete(k);
     }
     for (const k of this.map.keys()) {
-      if (this.map.size <= this.maxEntries) return;
-      if (k !== name) this.map.delete(k);
+      if (!this.full()) return;
+      if (k !== name) this.delete(k);
     }
   }
 }
@@ -105,7 +139,7 @@ export class MemoryCacheStore implements CacheStore {
     const now = this.now();
     for (const name of new Set(keys.map((k) => this.keys.value(k)))) {
       if (this.backing.read(name, now)) n++;
-      this.backing.map.delete(name);
+      this.backing.delete(name);
     }
     this.counters.deletes += n;
     return n;
@@ -156,19 +190,19 @@ export class MemoryCacheStore implements CacheStore {
     assertTtlSeconds(ttlSeconds);
     const lease = this.keys.lease(key);
     if (this.readString(lease) !== token) return false;
-    this.backing.map.delete(lease);
+    this.backing.delete(lease);
     await this.set(key, value, ttlSeconds);
     return true;
   }
 
   async releaseLease(key: string, token: string): Promise<void> {
     const lease = this.keys.lease(key);
-    if (this.readString(lease) === token) this.backing.map.delete(lease);
+    if (this.readString(lease) === token) this.backing.delete(lease);
   }
 
   async invalidate(key: string): Promise<void> {
-    this.backing.map.delete(this.keys.value(key));
-    this.backing.map.delete(this.keys.lease(key));
+    this.backing.delete(this.keys.value(key));
+    this.backing.delete(this.keys.lease(key));
     this.counters.deletes++;
   }
 
@@ -182,7 +216,7 @@ export class MemoryCacheStore implements CacheStore {
       this.backing.write(name, { data: hits, expiresAt: this.now() + windowMs }, this.now());
       return { allowed: true, count: hits.length, retryAfterMs: 0 };
     }
-    if (slot) slot.data = hits;
+    if (slot) this.backing.write(name, { data: hits, expiresAt: slot.expiresAt }, this.now());
     const oldest = hits.length ? Math.min(...hits) : nowMs;
     return { allowed: false, count: hits.length, retryAfterMs: clampRetryAfter(oldest + windowMs - nowMs, windowMs) };
   }
@@ -191,7 +225,7 @@ export class MemoryCacheStore implements CacheStore {
     let n = 0;
     for (const k of [...this.backing.map.keys()]) {
       if (k.startsWith(this.keys.scanPrefix)) {
-        this.backing.map.delete(k);
+        this.backing.delete(k);
         n++;
       }
     }

@@ -30,7 +30,8 @@ export type MetricUnit = "Count" | "Milliseconds";
 
 /** Every metric the runtime can emit, with its unit and meaning: the one definition of their names. */
 export const METRIC_DEFINITIONS = {
-  CacheHit: { unit: "Count", description: "a read answered from the cache (including a follower served after a stampede wait)" },
+  CacheHit: { unit: "Count", description: "a read answered from the cache (including a follower served after a stampede wait, and an L1 hit)" },
+  L1Hit: { unit: "Count", description: "a read answered from the function's own in-process L1, without a cache round trip (also counted as CacheHit)" },
   CacheMiss: { unit: "Count", description: "a read that found nothing cached and went to the table" },
   CacheError: { unit: "Count", description: "a cache command that failed or timed out (read, fill or invalidation)" },
   CircuitOpen: { unit: "Count", description: "a read that skipped the cache because the circuit breaker was open" },
@@ -56,5 +57,5 @@ export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = Object.fro
 
 /** Metrics every handler built on the runtime may emit (cache-aside reads, the breaker, DAX fallback). */
 export const RUNTIME_METRICS: readonly MetricName[] = [
-  METRIC.CacheHit, METRIC.CacheMiss, METRIC.CacheError, METRIC.CircuitOpen, METRIC.Fallback, METRIC.LoadLatency, METRIC.StampedeWait,
+  METRIC.CacheHit, METRIC.L1Hit, METRIC.CacheMiss, METRIC.CacheError, METRIC.CircuitOpen, METRIC.Fallback, METRIC.LoadLatency, METRIC.StampedeWait,
 ];

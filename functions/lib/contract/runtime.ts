@@ -37,6 +37,12 @@ export const RUNTIME_SETTINGS = {
   cacheControlMaxAgeSeconds: integer("CACHE_CONTROL_MAX_AGE_SECONDS", {
     default: 60, min: 0, max: 86_400, description: "`max-age` of cacheable (public) responses",
   }),
+  l1TtlMs: integer("L1_TTL_MS", {
+    default: 0, min: 0, max: 60_000,
+    description: "lifetime of an entry in the function's in-process L1 (0: no L1); a write elsewhere can be served from it for at most this long",
+  }),
+  l1MaxEntries: integer("L1_MAX_ENTRIES", { default: 10_000, min: 1, max: 1_000_000, description: "most entries the L1 holds (least recently used out first)" }),
+  l1MaxBytes: integer("L1_MAX_BYTES", { default: 16 * 1024 * 1024, min: 1_024, max: 1024 * 1024 * 1024, description: "most bytes the L1 holds" }),
   leaseTtlMs: integer("CACHE_LEASE_TTL_MS", { default: 3_000, min: 100, max: 60_000, description: "lifetime of a miss's lease (stampede lock)" }),
   leaseWaitMs: integer("CACHE_LEASE_WAIT_MS", {
     default: 1_000, min: 0, max: 30_000, description: "longest a reader that lost the lease race waits for the fill",
