@@ -18,8 +18,20 @@ export interface RedisSettings {
   readonly tls: boolean;
   /** Use the cluster protocol (`REDIS_CLUSTER_MODE`, default false). */
   readonly clusterMode: boolean;
-  /** Secrets Manager ARN of the AUTH token; absent for a local Redis without AUTH. */
+  /** Secrets Manager ARN of the AUTH token (or a user's JSON name and password); absent for a local Redis without AUTH. */
   readonly authSecretArn?: string;
+  /** IAM authentication (`REDIS_AUTH_MODE=iam`): the user and the cache the tokens are signed for. */
+  readonly iam?: { readonly userId: string; readonly cacheName: string; readonly serverless: boolean };
+}
+
+/** Where the `memcached` backend connects (`MEMCACHED_*` variables). */
+export interface MemcachedSettings {
+  /** Endpoint (`MEMCACHED_HOST`). */
+  readonly host: string;
+  /** Port (`MEMCACHED_PORT`, default 11211). */
+  readonly port: number;
+  /** Connect with TLS (`MEMCACHED_TLS`, default true). */
+  readonly tls: boolean;
 }
 
 /** The in-process L1 (`L1_*` variables). */
@@ -64,6 +76,8 @@ export interface RuntimeConfig {
   readonly keyPrefix: string;
   /** Redis connection; present when `REDIS_HOST` is set. */
   readonly redis?: RedisSettings;
+  /** Memcached connection; present when `MEMCACHED_HOST` is set. */
+  readonly memcached?: MemcachedSettings;
   /** Table of the `dynamodb` cache backend. */
   readonly cacheTableName?: string;
   /** `CACHE_TTL_SECONDS`: TTL of cached values. */
@@ -99,10 +113,17 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
   const s = readSettings(RUNTIME_SETTINGS, env, { keyPrefix: serviceName });
   const c = readSettings(CONNECTIONS, env, {
     region: readSetting(CONNECTIONS.defaultRegion, env) ?? "us-east-1",
-    cacheBackend: readSetting(CONNECTIONS.redisHost, env) ? "redis" : "memory",
+    cacheBackend: readSetting(CONNECTIONS.redisHost, env) ? "redis" : readSetting(CONNECTIONS.memcachedHost, env) ? "memcached" : "memory",
+    redisAuthMode: readSetting(CONNECTIONS.redisAuthSecretArn, env) ? "secret" : "none",
   });
   const cacheBackend = c.cacheBackend as CacheBackendKind;
-  if (cacheBackend === "redis" && !c.redisHost) throw new ConfigError(CONNECTIONS.redisHost.env, "", `required when ${CONNECTIONS.cacheBackend.env}=redis`);
+  const required = (s: { env: string }, why: string) => new ConfigError(s.env, "", `required when ${why}`);
+  if (cacheBackend === "redis" && !c.redisHost) throw required(CONNECTIONS.redisHost, `${CONNECTIONS.cacheBackend.env}=redis`);
+  if (cacheBackend === "memcached" && !c.memcachedHost) throw required(CONNECTIONS.memcachedHost, `${CONNECTIONS.cacheBackend.env}=memcached`);
+  const iam = c.redisAuthMode === "iam";
+  if (iam && !c.redisUser) throw required(CONNECTIONS.redisUser, `${CONNECTIONS.redisAuthMode.env}=iam`);
+  if (iam && !c.redisCacheName) throw required(CONNECTIONS.redisCacheName, `${CONNECTIONS.redisAuthMode.env}=iam`);
+  if (c.redisAuthMode === "secret" && !c.redisAuthSecretArn) throw required(CONNECTIONS.redisAuthSecretArn, `${CONNECTIONS.redisAuthMode.env}=secret`);
   return {
     serviceName,
     region: c.region,
@@ -112,8 +133,16 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     cacheBackend,
     keyPrefix: s.keyPrefix,
     redis: c.redisHost
-      ? { host: c.redisHost, port: c.redisPort, tls: c.redisTls, clusterMode: c.redisClusterMode, authSecretArn: c.redisAuthSecretArn }
+      ? {
+          host: c.redisHost,
+          port: c.redisPort,
+          tls: c.redisTls,
+          clusterMode: c.redisClusterMode,
+          authSecretArn: c.redisAuthMode === "secret" ? c.redisAuthSecretArn : undefined,
+          iam: iam ? { userId: c.redisUser!, cacheName: c.redisCacheName!, serverless: c.redisServerless } : undefined,
+        }
       : undefined,
+    memcached: c.memcachedHost ? { host: c.memcachedHost, port: c.memcachedPort, tls: c.memcachedTls } : undefined,
     cacheTableName: c.cacheTableName,
     ttlSeconds: s.ttlSeconds,
     ttlJitterRatio: s.ttlJitterRatio,

@@ -60,5 +60,8 @@ export function classifyError(err: unknown): { readonly error: HttpError; readon
     return { error: new HttpError(503, "service unavailable: the table cannot be reached; retry shortly", retry), bug: false };
   }
   if (DEPLOYMENT.has(name)) return { error: new HttpError(500, `function misconfigured: ${name}`), bug: false };
+  // A cache backend that cannot do what the function needs (memcached has no atomic sliding window):
+  // a deployment mistake the constructs refuse at synth; never silently skipped.
+  if (name === "UnsupportedCacheOperationError") return { error: new HttpError(500, `function misconfigured: ${message}`), bug: false };
   return { error: new HttpError(500, "internal error"), bug: true };
 }

@@ -6,6 +6,7 @@
  */
 import { randomBytes } from "crypto";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { UnsupportedCacheOperationError } from "../lib/cache/types";
 import { health } from "../lib/health";
 import { HttpError, json, jsonText } from "../lib/http";
 import { errorFields, log } from "../lib/log";
@@ -146,7 +147,7 @@ const appendTurn: Handler = async (_e, p, { rt, metrics, body }) => {
           { "retry-after": String(retryAfter) });
       }
     } catch (err) {
-      if (err instanceof HttpError) throw err;
+      if (err instanceof HttpError || err instanceof UnsupportedCacheOperationError) throw err;
       metrics.count(METRIC.Fallback); // fail open: a cache outage must not stop conversations
       log("warn", "rate limiter unavailable; allowing", { customerId, ...errorFields(err) });
     }

@@ -3,6 +3,7 @@ import { createHash } from "crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "fs";
 import { tmpdir } from "os";
 import * as path from "path";
+import { ownSource, trimSourceMap } from "./source-map";
 import { createZip } from "./zip";
 
 /** Options of {@link bundleHandler}. */
@@ -60,7 +61,11 @@ export function bundleHandler(opts: BundleOptions): Bundle {
     // Paths in the source map are relative to the outfile; keep them machine-independent.
     absWorkingDir: path.dirname(opts.entry),
   });
-  const files = result.outputFiles.map((f) => ({ name: path.basename(f.path), data: Buffer.from(f.contents) }));
+  const files = result.outputFiles.map((f) => {
+    const name = path.basename(f.path);
+    const data = name.endsWith(".map") ? Buffer.from(trimSourceMap(f.text, ownSource)) : Buffer.from(f.contents);
+    return { name, data };
+  });
   const zip = createZip(files);
   const digest = createHash("sha256").update(zip);
   const sha256Hex = digest.copy().digest("hex");

@@ -5,7 +5,10 @@
 import { spawnSync } from "child_process";
 import { existsSync } from "fs";
 import * as path from "path";
+import { decode } from "@jridgewell/sourcemap-codec";
+import { buildSync } from "esbuild";
 import { bundleHandler } from "../../modules/function/bundle";
+import { ownSource, trimSourceMap } from "../../modules/function/source-map";
 
 const ROOT = path.resolve(__dirname, "../..");
 const ZIP_BUDGET = 350 * 1024;
@@ -48,6 +51,43 @@ describe.each(["products", "sessions"])("%s handler bundle", (name) => {
     });
     expect(r.stderr.slice(0, 500)).toBe("");
     expect(r.stdout.trim()).toBe("function");
+  });
+});
+
+describe("the source map in the bundle", () => {
+  // esbuild's map of the sessions handler, untrimmed (as the bundler gets it)
+  const entry = path.join(ROOT, "functions", "sessions", "handler.ts");
+  const built = buildSync({
+    entryPoints: [entry], bundle: true, minify: true, platform: "node", target: "node22", format: "cjs", outfile: "index.js",
+    write: false, sourcemap: "external", sourcesContent: false, external: ["@aws-sdk/*", "@smithy/*"], logLevel: "silent",
+    absWorkingDir: path.dirname(entry),
+  });
+  const full = JSON.parse(built.outputFiles.find((f) => f.path.endsWith(".map"))!.text);
+  const trimmed = JSON.parse(trimSourceMap(JSON.stringify(full), ownSource));
+  /** Every mapping as "generated line:column → source:line:column[:name]". */
+  const mappings = (map: { sources: string[]; names: string[]; mappings: string }, keep: (s: string) => boolean) =>
+    decode(map.mappings).flatMap((line, l) =>
+      line.filter((s) => s.length > 1 && keep(map.sources[s[1]!])).map((s) => `${l}:${s[0]} → ${map.sources[s[1]!]}:${s[2]}:${s[3]}${s.length === 5 ? `:${map.names[s[4]]}` : ""}`),
+    );
+
+  test("keeps every mapping into the function's own files, unchanged", () => {
+    const own = mappings(full, ownSource);
+    expect(own.length).toBeGreaterThan(1_000);
+    expect(mappings(trimmed, () => true)).toEqual(own);
+  });
+
+  test("drops the dependencies' sources and mappings, and most of the size", () => {
+    expect(full.sources.some((s: string) => s.includes("node_modules/"))).toBe(true);
+    expect(trimmed.sources.filter((s: string) => s.includes("node_modules/"))).toEqual([]);
+    expect(trimmed.sources).toEqual(full.sources.filter(ownSource));
+    expect(trimmed.sources).toContain("handler.ts");
+    expect(trimmed.mappings.length).toBeLessThan(full.mappings.length / 2);
+  });
+
+  test("ownSource tells dependencies from our files", () => {
+    expect(ownSource("../lib/runtime.ts")).toBe(true);
+    expect(ownSource("../../node_modules/ioredis/built/Redis.js")).toBe(false);
+    expect(ownSource("node_modules/x/index.js")).toBe(false);
   });
 });
 

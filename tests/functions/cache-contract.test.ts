@@ -482,6 +482,65 @@ describe("createCacheStore", () => {
     await expect(store.get("k")).resolves.toBe("v");
   });
 
+  test("memcached: chosen by MEMCACHED_HOST, the memcached store behind a breaker, on the configured port", async () => {
+    const config = loadRuntimeConfig({ TABLE_NAME: "products", MEMCACHED_HOST: "127.0.0.1", MEMCACHED_PORT: String(memcachedServer.port), MEMCACHED_TLS: "false", CACHE_KEY_PREFIX: freshPrefix() });
+    expect(config.cacheBackend).toBe("memcached");
+    expect(config.memcached).toEqual({ host: "127.0.0.1", port: memcachedServer.port, tls: false });
+    const store = track(createCacheStore(config));
+    expect(store).toBeInstanceOf(BreakerCacheStore);
+    expect((store as BreakerCacheStore).inner).toBeInstanceOf(MemcachedCacheStore);
+    await store.set("k", "v", 60);
+    await expect(store.get("k")).resolves.toBe("v");
+    const [raw] = await rawMemcached.send([{ line: `mg ${memcachedKey(config.keyPrefix, "k")} f v` }]);
+    expect(raw.value?.toString()).toBe("v");
+  });
+
+  test("redis with REDIS_AUTH_MODE=iam: connects as REDIS_USER, and only that user's keys are reachable", async () => {
+    // A token cannot be predicted here (it is signed with the time), so this ACL user takes any
+    // password: what this test proves is the wiring from the variables to the connection. The
+    // token itself is pinned and re-verified in iam-auth.test.ts.
+    const user = `svc-${process.pid}`;
+    const prefix = freshPrefix();
+    await raw.call("ACL", "SETUSER", user, "on", "nopass", `~${prefix}:*`, "+@all");
+    const saved = { id: process.env.AWS_ACCESS_KEY_ID, secret: process.env.AWS_SECRET_ACCESS_KEY };
+    process.env.AWS_ACCESS_KEY_ID = "AKIAEXAMPLE";
+    process.env.AWS_SECRET_ACCESS_KEY = "example-secret";
+    try {
+      const env = {
+        TABLE_NAME: "products", REDIS_HOST: "127.0.0.1", REDIS_PORT: String(redisServer.port), REDIS_TLS: "false",
+        REDIS_AUTH_MODE: "iam", REDIS_USER: user, REDIS_CACHE_NAME: "my-cache", CACHE_KEY_PREFIX: prefix,
+      };
+      const config = loadRuntimeConfig(env);
+      expect(config.redis?.iam).toEqual({ userId: user, cacheName: "my-cache", serverless: false });
+      const store = track(createCacheStore(config));
+      await store.set("k", "v", 60);
+      await expect(store.get("k")).resolves.toBe("v");
+      const clients = String(await raw.call("CLIENT", "LIST"));
+      expect(clients).toContain(`user=${user}`);
+      // the same user, another service's prefix: refused by the ACL, so the call fails
+      const other = track(createCacheStore(loadRuntimeConfig({ ...env, CACHE_KEY_PREFIX: freshPrefix() })));
+      await expect(other.set("k", "v", 60)).rejects.toThrow();
+    } finally {
+      process.env.AWS_ACCESS_KEY_ID = saved.id;
+      process.env.AWS_SECRET_ACCESS_KEY = saved.secret;
+      await raw.call("ACL", "DELUSER", user);
+    }
+  });
+
+  test("the configuration names a variable an auth mode or backend requires and lacks", () => {
+    const base = { TABLE_NAME: "products" };
+    expect(() => loadRuntimeConfig({ ...base, CACHE_BACKEND: "memcached" })).toThrow(/MEMCACHED_HOST.*required when CACHE_BACKEND=memcached/);
+    expect(() => loadRuntimeConfig({ ...base, REDIS_HOST: "h", REDIS_AUTH_MODE: "iam", REDIS_CACHE_NAME: "c" })).toThrow(/REDIS_USER.*REDIS_AUTH_MODE=iam/);
+    expect(() => loadRuntimeConfig({ ...base, REDIS_HOST: "h", REDIS_AUTH_MODE: "iam", REDIS_USER: "u" })).toThrow(/REDIS_CACHE_NAME.*REDIS_AUTH_MODE=iam/);
+    expect(() => loadRuntimeConfig({ ...base, REDIS_HOST: "h", REDIS_AUTH_MODE: "secret" })).toThrow(/REDIS_AUTH_SECRET_ARN.*REDIS_AUTH_MODE=secret/);
+    expect(() => loadRuntimeConfig({ ...base, REDIS_HOST: "h", REDIS_AUTH_MODE: "kerberos" })).toThrow(/REDIS_AUTH_MODE.*kerberos/);
+    // derived: an ARN alone means secret; nothing means none; iam ignores a leftover ARN
+    expect(loadRuntimeConfig({ ...base, REDIS_HOST: "h", REDIS_AUTH_SECRET_ARN: "arn:s" }).redis?.authSecretArn).toBe("arn:s");
+    expect(loadRuntimeConfig({ ...base, REDIS_HOST: "h" }).redis).toMatchObject({ authSecretArn: undefined, iam: undefined });
+    const iam = loadRuntimeConfig({ ...base, REDIS_HOST: "h", REDIS_AUTH_MODE: "iam", REDIS_USER: "u", REDIS_CACHE_NAME: "c", REDIS_SERVERLESS: "true", REDIS_AUTH_SECRET_ARN: "arn:s" });
+    expect(iam.redis).toMatchObject({ authSecretArn: undefined, iam: { userId: "u", cacheName: "c", serverless: true } });
+  });
+
   test("names the missing setting", () => {
     expect(() => createCacheStore({ ...base, cacheBackend: "dynamodb", cacheTableName: undefined })).toThrow(/CACHE_TABLE_NAME/);
     expect(() => createCacheStore({ ...base, cacheBackend: "redis", redis: undefined })).toThrow(/REDIS_HOST/);

@@ -7,6 +7,7 @@ import { PutItemCommand } from "@aws-sdk/client-dynamodb";
 import { marshall } from "@aws-sdk/util-dynamodb";
 import { gzipSync } from "zlib";
 import { createHandler } from "../../functions/sessions/handler";
+import { MemcachedServerHandle, startMemcached } from "../helpers/memcached-server";
 import { apiEvent, parseEmf } from "./events";
 import { body, handlerEnv, SESSIONS_TABLE, uid } from "./handler-env";
 jest.setTimeout(60_000);
@@ -107,6 +108,26 @@ describe("rate limiting", () => {
     expect(body(refused).error).toMatch(/rate limit/);
     // another customer is not affected
     expect((await h(postTurn(uid("rl"), turn(uid("other"), "hi")))).statusCode).toBe(201);
+  });
+});
+
+describe("on a backend without an atomic sliding window (memcached)", () => {
+  let mc: MemcachedServerHandle | undefined;
+  beforeAll(async () => {
+    mc = await startMemcached();
+  });
+  afterAll(async () => {
+    await mc?.stop();
+  });
+
+  test("a turn is refused with 500 'function misconfigured', never let through unlimited; nothing is written", async () => {
+    // The constructs refuse this wiring at synth; this is the runtime's answer if it is deployed anyway.
+    const h = handler({ REDIS_HOST: "", CACHE_BACKEND: "memcached", MEMCACHED_HOST: "127.0.0.1", MEMCACHED_PORT: String(mc!.port), MEMCACHED_TLS: "false" });
+    const id = uid("mc");
+    const r = await h(postTurn(id, turn("cust-mc", "hello")));
+    expect(r.statusCode).toBe(500);
+    expect(body(r).error).toMatch(/function misconfigured: .*memcached.*hitWindow/);
+    expect((await h(getSession(id, { consistent: "true" }))).statusCode).toBe(404);
   });
 });
 

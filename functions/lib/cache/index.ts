@@ -1,13 +1,13 @@
 /**
  * The cache store a handler uses, chosen by configuration:
  * `const cache = createCacheStore(loadRuntimeConfig());` — redis and dynamodb sit behind a circuit breaker.
- * (memcached: `new BreakerCacheStore(new MemcachedCacheStore({...}), breaker)` until configuration names it.)
  */
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import type { RuntimeConfig } from "../config";
 import { CONNECTIONS } from "../contract";
 import { BreakerCacheStore, BreakerListener } from "./breaker";
 import { DynamoDbCacheStore } from "./dynamodb";
+import { MemcachedCacheStore } from "./memcached";
 import { MemoryCacheStore } from "./memory";
 import { RedisCacheStore } from "./redis";
 import type { SecretsSender } from "./secrets";
@@ -48,6 +48,7 @@ export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {
       return new MemoryCacheStore({ keyPrefix: config.keyPrefix });
     case "redis": {
       if (!config.redis) throw new Error(`cache backend redis: RuntimeConfig.redis (${CONNECTIONS.redisHost.env}) is required`);
+      const iam = config.redis.iam;
       const store = new RedisCacheStore({
         keyPrefix: config.keyPrefix,
         settings: config.redis,
@@ -55,6 +56,17 @@ export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {
         connectTimeoutMs: config.breaker.connectTimeoutMs,
         secretsClient: deps.secretsClient,
         region: config.region,
+        auth: iam ? { mode: "iam", userId: iam.userId, cacheName: iam.cacheName, serverless: iam.serverless, region: config.region } : undefined,
+      });
+      return new BreakerCacheStore(store, breaker);
+    }
+    case "memcached": {
+      if (!config.memcached) throw new Error(`cache backend memcached: RuntimeConfig.memcached (${CONNECTIONS.memcachedHost.env}) is required`);
+      const store = new MemcachedCacheStore({
+        keyPrefix: config.keyPrefix,
+        ...config.memcached,
+        commandTimeoutMs: config.breaker.commandTimeoutMs,
+        connectTimeoutMs: config.breaker.connectTimeoutMs,
       });
       return new BreakerCacheStore(store, breaker);
     }
@@ -75,9 +87,6 @@ export function createCacheStore(config: RuntimeConfig, deps: CacheStoreDeps = {
         });
       return new BreakerCacheStore(new DynamoDbCacheStore({ keyPrefix: config.keyPrefix, tableName: config.cacheTableName, client }), breaker);
     }
-    case "memcached":
-      // RuntimeConfig has no memcached settings yet (configuration is being restructured).
-      throw new Error("cache backend memcached: not configurable through RuntimeConfig yet; build a MemcachedCacheStore (behind a BreakerCacheStore) directly");
     default: {
       const never: never = config.cacheBackend;
       throw new Error(`unknown cache backend ${String(never)}`);

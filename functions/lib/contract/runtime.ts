@@ -70,15 +70,30 @@ export const CONNECTIONS = {
   dynamoDbEndpoint: string("DYNAMODB_ENDPOINT", { optional: true, description: "DynamoDB endpoint override (the local twin and tests)" }),
   daxEndpoint: string("DAX_ENDPOINT", { optional: true, description: "`daxs://host:port` of the DAX cluster in front of the table (set by `useDax`)" }),
   cacheBackend: string("CACHE_BACKEND", {
-    values: ["redis", "dynamodb", "memory"],
-    derived: "redis when the cache host (`redisHost`) is set, else memory",
+    values: ["redis", "memcached", "dynamodb", "memory"],
+    derived: "redis when the cache host (`redisHost`) is set, memcached when `memcachedHost` is, else memory",
     description: "the cache store (set by `useCache`)",
   }),
   redisHost: string("REDIS_HOST", { optional: true, description: "primary (or configuration) endpoint of the Redis/Valkey cache (set by `useCache`)" }),
   redisPort: integer("REDIS_PORT", { default: 6379, min: 1, max: 65_535, description: "port of the cache" }),
   redisTls: boolean("REDIS_TLS", { default: true, description: "connect with TLS" }),
   redisClusterMode: boolean("REDIS_CLUSTER_MODE", { default: false, description: "speak the Redis Cluster protocol" }),
-  redisAuthSecretArn: string("REDIS_AUTH_SECRET_ARN", { optional: true, description: "Secrets Manager ARN of the AUTH token (set by `useCache`)" }),
+  redisAuthSecretArn: string("REDIS_AUTH_SECRET_ARN", {
+    optional: true, description: "Secrets Manager ARN of the AUTH token, or of a user's name and password as JSON (set by `useCache`)",
+  }),
+  redisAuthMode: string("REDIS_AUTH_MODE", {
+    values: ["none", "secret", "iam"],
+    derived: "secret when the secret's ARN (`redisAuthSecretArn`) is set, else none",
+    description: "how connections authenticate: no AUTH (a local Redis), a token or user password from Secrets Manager, or IAM (set by `useCache`)",
+  }),
+  redisUser: string("REDIS_USER", { optional: true, description: "the ElastiCache user connections authenticate as (IAM: the user id; set by `useCache`)" }),
+  redisCacheName: string("REDIS_CACHE_NAME", {
+    optional: true, description: "replication group id or serverless cache name, which IAM auth tokens are signed for (set by `useCache`)",
+  }),
+  redisServerless: boolean("REDIS_SERVERLESS", { default: false, description: "the cache is ElastiCache Serverless (IAM tokens name it as such)" }),
+  memcachedHost: string("MEMCACHED_HOST", { optional: true, description: "endpoint of the Memcached cache (set by `useCache`)" }),
+  memcachedPort: integer("MEMCACHED_PORT", { default: 11_211, min: 1, max: 65_535, description: "port of the Memcached cache" }),
+  memcachedTls: boolean("MEMCACHED_TLS", { default: true, description: "connect to Memcached with TLS (in-transit encryption)" }),
   cacheTableName: string("CACHE_TABLE_NAME", { optional: true, description: "table of the `dynamodb` cache backend" }),
 } as const;
 
