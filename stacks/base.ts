@@ -2,8 +2,8 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
-  PROFILE_CONTEXT_KEY, RedisCache,
+  CacheApi, CacheAsideFunction, CacheAuth, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, ICache, MemcachedCache, Network,
+  PROFILE_CONTEXT_KEY, RedisCache, ServerlessCache,
 } from "../modules";
 import { applyPolicy } from "../modules/policy";
 import type { FunctionContract } from "../functions/lib/contract";
@@ -19,8 +19,8 @@ export interface CacheStackProps {
 export interface ServiceParts {
   /** The service's table. */
   readonly table: CacheTable;
-  /** The Redis/Valkey cache. */
-  readonly cache: RedisCache;
+  /** The cache (Redis/Valkey nodes, Serverless or Memcached). */
+  readonly cache: ICache;
   /** The service's function. */
   readonly fn: CacheAsideFunction;
   /** The API in front of the function. */
@@ -75,11 +75,24 @@ export abstract class CacheStack extends TerraformStack {
     });
   }
 
+  /** The cache (`cache`) of the kind the environment names (`cacheKind`): Redis/Valkey nodes, Serverless or Memcached. */
+  protected serviceCache(): ICache {
+    switch (this.config.cacheKind ?? "nodes") {
+      case "serverless":
+        return new ServerlessCache(this, "cache", { network: this.network, ...this.config.serverless });
+      case "memcached":
+        return new MemcachedCache(this, "cache", { network: this.network, ...this.config.memcached });
+      default:
+        return this.redisCache();
+    }
+  }
+
   /** The Redis/Valkey cache (`cache`) as the environment configures it. */
   protected redisCache(): RedisCache {
     const r = this.config.redis ?? {};
     return new RedisCache(this, "cache", {
       network: this.network,
+      auth: r.auth === undefined ? undefined : r.auth === "iam" ? CacheAuth.iam() : r.auth === "password" ? CacheAuth.password() : CacheAuth.token(),
       engine: r.engine || r.engineVersion ? CacheEngine.of(r.engine ?? CacheEngine.default().name, r.engineVersion) : undefined,
       nodeType: r.nodeType,
       replicasPerShard: r.replicasPerShard,
@@ -128,21 +141,21 @@ export abstract class CacheStack extends TerraformStack {
 
   /**
    * The service's dashboard and alarms (`observability`), and the outputs the smoke tests and the
-   * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn`,
+   * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn` (empty unless token auth),
    * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive).
    */
   protected observeAndExport(parts: ServiceParts): CacheObservability {
     const { table, cache, fn, api, dax } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache, dax, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache: cache instanceof RedisCache ? cache : undefined, dax, alarms: this.config.observability?.alarms,
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });
     out("api_url", api.url, "Invoke URL of the API stage");
     out("table_name", table.tableName, "DynamoDB table of the service");
-    out("redis_endpoint", cache.endpointAddress, "Redis/Valkey endpoint (TLS)");
-    out("redis_port", cache.port, "Redis/Valkey port");
-    out("redis_auth_secret_arn", cache.authSecretArn, "Secret holding the Redis AUTH token");
+    out("redis_endpoint", cache.endpointAddress, "Cache endpoint (TLS)");
+    out("redis_port", cache.port, "Cache port");
+    out("redis_auth_secret_arn", (cache instanceof RedisCache ? cache.authSecretArn : undefined) ?? "", "Secret holding the Redis AUTH token (empty unless token auth)");
     out("dax_endpoint", dax ? dax.discoveryEndpoint : "", "DAX discovery endpoint (empty without DAX)");
     out("function_name", fn.functionName, "Cache-aside Lambda function");
     out("alarm_topic_arn", observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");

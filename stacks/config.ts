@@ -7,7 +7,7 @@
  * function's contract, and picks its dev or prod value from the environment's `name`. A test
  * (tests/stacks/config.test.ts) fails when the embedded environments restate a default.
  */
-import { CacheAlarmsProps, LOG_RETENTION_DAYS, Profile, PropsValidator, validateCacheAlarms } from "../modules";
+import { CacheAlarmsProps, LOG_RETENTION_DAYS, MemcachedCacheProps, Profile, PropsValidator, ServerlessCacheProps, validateCacheAlarms } from "../modules";
 import { allowedText, RUNTIME_SETTINGS, Setting, settingProblem } from "../functions/lib/contract";
 import { SESSIONS } from "../functions/sessions/contract";
 
@@ -37,6 +37,8 @@ export interface RedisConfig {
   readonly numShards?: number;
   /** Days to keep daily snapshots (0–35, 0 turns snapshots off). @default RedisCache's for the environment */
   readonly snapshotRetentionDays?: number;
+  /** How functions authenticate: their own IAM user, their own rotated password, or one shared AUTH token. @default RedisCache's (IAM) */
+  readonly auth?: "iam" | "password" | "token";
 }
 
 /** The DAX settings of an environment; each unset field takes DaxCluster's default. */
@@ -63,8 +65,18 @@ export interface EnvironmentConfig {
   readonly vpcCidr: string;
   /** Retention of every log group (flow logs, Lambda, API access logs, cache logs). @default each construct's for the environment */
   readonly logRetentionDays?: number;
-  /** The Redis/Valkey cache. @default RedisCache's defaults */
+  /**
+   * The kind of cache of each service: Redis/Valkey `nodes` (RedisCache), Valkey `serverless`
+   * (ServerlessCache) or `memcached` (MemcachedCache; the session store needs a sliding window, so not for it).
+   * @default "nodes"
+   */
+  readonly cacheKind?: "nodes" | "serverless" | "memcached";
+  /** The Redis/Valkey cache (cacheKind `nodes`). @default RedisCache's defaults */
   readonly redis?: RedisConfig;
+  /** The Serverless cache (cacheKind `serverless`): usage limits, snapshots. @default ServerlessCache's */
+  readonly serverless?: Pick<ServerlessCacheProps, "maxDataStorageGb" | "maxEcpuPerSecond" | "snapshotRetentionLimit">;
+  /** The Memcached cache (cacheKind `memcached`): node type and count. @default MemcachedCache's */
+  readonly memcached?: Pick<MemcachedCacheProps, "nodeType" | "numNodes">;
   /** The DAX cluster. @default DaxCluster's defaults */
   readonly dax?: DaxConfig;
   /** Cache TTLs the functions use. @default the runtime settings' defaults (help/runtime.md) */
@@ -157,7 +169,9 @@ export function validateConfig(cfg: EnvironmentConfig): EnvironmentConfig {
     v.check(!!m && m[1] === cfg.region, `availabilityZones[${i}]`, az, `a zone of region ${cfg.region}, e.g. "${cfg.region}a"`);
   });
   v.oneOf("logRetentionDays", cfg.logRetentionDays, LOG_RETENTION_DAYS);
+  v.oneOf("cacheKind", cfg.cacheKind, ["nodes", "serverless", "memcached"] as const);
   v.oneOf("redis.engine", cfg.redis?.engine, ["redis", "valkey"] as const);
+  v.oneOf("redis.auth", cfg.redis?.auth, ["iam", "password", "token"] as const);
   v.intRange("redis.replicasPerShard", cfg.redis?.replicasPerShard, 0, 5);
   v.intRange("redis.numShards", cfg.redis?.numShards, 1, 500);
   v.intRange("redis.snapshotRetentionDays", cfg.redis?.snapshotRetentionDays, 0, 35);

@@ -3,7 +3,7 @@
  * optionally with DAX between the function and the table.
  */
 import { Construct } from "constructs";
-import { CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, PRODUCTS, PRODUCTS_TABLE, RedisCache } from "../modules";
+import { CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, PRODUCTS, PRODUCTS_TABLE, ICache } from "../modules";
 import { CacheStack, CacheStackProps } from "./base";
 
 /**
@@ -15,7 +15,7 @@ export class ProductCatalogStack extends CacheStack {
   /** The products table (the contract's layout: partition key `productId`). */
   public readonly table: CacheTable;
   /** The Redis/Valkey cache. */
-  public readonly cache: RedisCache;
+  public readonly cache: ICache;
   /** The product function (`functions/products/handler.ts`). */
   public readonly fn: CacheAsideFunction<typeof PRODUCTS>;
   /** The REST API: every route of the product contract (writes need the API key). */
@@ -29,7 +29,7 @@ export class ProductCatalogStack extends CacheStack {
     super(scope, id, props);
     const cfg = this.config;
     this.table = new CacheTable(this, "products", PRODUCTS_TABLE);
-    this.cache = this.redisCache();
+    this.cache = this.serviceCache();
     this.fn = this.serviceFunction(PRODUCTS, { serviceName: "product-catalog", ttlSeconds: cfg.cache?.productTtlSeconds });
     this.fn.useTable(this.table, { write: true }).useCache(this.cache);
     if (cfg.productCatalog?.dax) {

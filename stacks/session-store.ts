@@ -3,7 +3,7 @@
  * through DAX, with Redis for the assembled context, rate limiting and session locks.
  */
 import { Construct } from "constructs";
-import { CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, RedisCache, SESSIONS, SESSIONS_TABLE } from "../modules";
+import { CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, ICache, SESSIONS, SESSIONS_TABLE } from "../modules";
 import { CacheStack, CacheStackProps } from "./base";
 
 /**
@@ -17,7 +17,7 @@ export class SessionStoreStack extends CacheStack {
   /** The DAX cluster in front of the sessions table. */
   public readonly dax: DaxCluster;
   /** The Redis/Valkey cache (context, rate limits, locks). */
-  public readonly cache: RedisCache;
+  public readonly cache: ICache;
   /** The session function (`functions/sessions/handler.ts`). */
   public readonly fn: CacheAsideFunction<typeof SESSIONS>;
   /** The REST API: every route of the session contract (appends need the API key). */
@@ -30,7 +30,7 @@ export class SessionStoreStack extends CacheStack {
     const { cache, sessions } = this.config;
     this.table = new CacheTable(this, "sessions", SESSIONS_TABLE);
     this.dax = this.daxCluster([this.table]);
-    this.cache = this.redisCache();
+    this.cache = this.serviceCache();
     this.fn = this.serviceFunction(SESSIONS, {
       serviceName: "session-store",
       ttlSeconds: cache?.sessionContextTtlSeconds,

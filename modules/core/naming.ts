@@ -7,8 +7,13 @@ import { createHash } from "crypto";
  * with runs of other characters folded to `-`, and cut to `maxLength` keeping the hash.
  */
 export function physicalName(scope: IConstruct, maxLength: number, prefix?: string): string {
-  const parts = scope.node.path.split("/").filter((p) => p.length > 0);
-  const hash = createHash("sha256").update(scope.node.path).digest("hex").slice(0, 6);
+  return physicalNameOfPath(scope.node.path, maxLength, prefix);
+}
+
+/** {@link physicalName} of a construct path, for a name needed before its construct exists. */
+export function physicalNameOfPath(nodePath: string, maxLength: number, prefix?: string): string {
+  const parts = nodePath.split("/").filter((p) => p.length > 0);
+  const hash = createHash("sha256").update(nodePath).digest("hex").slice(0, 6);
   // The stack (first part) plus the two innermost parts: readable in the console, and names of
   // account-wide resources (IAM roles) say which stack owns them.
   const picked = parts.length > 3 ? [parts[0], ...parts.slice(-2)] : parts;

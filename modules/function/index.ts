@@ -12,13 +12,14 @@ import { Construct } from "constructs";
 import { existsSync } from "fs";
 import * as path from "path";
 import {
-  CONNECTIONS, formatSetting, FunctionContract, RUNTIME_SETTINGS, Setting, settingProblem, SettingsOf, SettingsSpec,
+  cacheBackendSupports, CONNECTIONS, formatSetting, FunctionContract, neededCacheOperations, RUNTIME_SETTINGS, Setting, settingProblem, SettingsOf,
+  SettingsSpec,
 } from "../../functions/lib/contract";
 import type { IDaxCluster } from "../dax";
 import { IGrantable, IPrincipal, Role } from "../iam";
 import { LogGroup } from "../logs";
 import type { INetwork } from "../network";
-import type { ICache } from "../redis";
+import type { CacheConnection, ICache } from "../redis/cache";
 import type { ITable } from "../table";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
@@ -332,22 +333,45 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
   }
 
   /**
-   * Wires a Redis/Valkey cache: ingress on its port from this function only, read access to
-   * its AUTH secret through a Secrets Manager interface endpoint, and the endpoint in
-   * environment variables. The token itself never becomes an environment variable.
+   * Wires a cache (Redis/Valkey, Serverless, Memcached; owned or imported): the cache decides what
+   * this function needs (its own ElastiCache user limited to the key prefix, `elasticache:Connect`
+   * or a secret, the port) and this function writes the answer into its environment. A cache that
+   * cannot do what the contract `needs` (Memcached has no sliding window) fails synthesis here.
    */
   useCache(cache: ICache): this {
-    cache.allowFrom(this);
-    cache.grantAuthSecret(this);
-    // Always through the endpoint, NAT or not: the function's SG only has egress to wired
-    // groups (never 0.0.0.0/0), so a NAT route alone would not reach Secrets Manager.
-    this.network.addInterfaceEndpoint("secretsmanager").connections.allowDefaultPortFrom(this);
-    return this.setConnection(CONNECTIONS.cacheBackend, "redis")
-      .setConnection(CONNECTIONS.redisHost, cache.endpointAddress)
-      .setConnection(CONNECTIONS.redisPort, cache.port)
-      .setConnection(CONNECTIONS.redisTls, true)
-      .setConnection(CONNECTIONS.redisClusterMode, cache.clusterMode)
-      .setConnection(CONNECTIONS.redisAuthSecretArn, cache.authSecretArn);
+    const v = PropsValidator.for(this);
+    for (const { operation, why } of neededCacheOperations(this.contract)) {
+      v.check(cacheBackendSupports(cache.backend, operation), `useCache(${cache.node.path})`, `${cache.backend} cache`,
+        `a cache that can do ${operation}, which contract ${this.contract.name} needs for ${why}: a Redis/Valkey cache (RedisCache, ServerlessCache); ` +
+          `${cache.backend} cannot do it atomically`);
+    }
+    v.throwIfAny();
+    const keyPrefix = String(this.settings.keyPrefix ?? this.settings.serviceName);
+    return this.setCacheConnection(cache.connectFunction(this, { keyPrefix }));
+  }
+
+  /** Writes a cache connection into the environment, by the runtime's own variable names. */
+  private setCacheConnection(c: CacheConnection): this {
+    const C = CONNECTIONS;
+    this.setConnection(C.cacheBackend, c.backend);
+    if (c.backend === "memcached") {
+      return this.setConnection(C.memcachedHost, c.host).setConnection(C.memcachedPort, c.port).setConnection(C.memcachedTls, c.tls);
+    }
+    this.setConnection(C.redisHost, c.host)
+      .setConnection(C.redisPort, c.port)
+      .setConnection(C.redisTls, c.tls)
+      .setConnection(C.redisClusterMode, c.clusterMode);
+    const a = c.auth;
+    if (a.mode === "iam") {
+      return this.setConnection(C.redisAuthMode, "iam").setConnection(C.redisUser, a.userId).setConnection(C.redisCacheName, a.cacheName)
+        .setConnection(C.redisServerless, a.serverless);
+    }
+    if (a.mode === "secret") {
+      this.setConnection(C.redisAuthMode, "secret").setConnection(C.redisAuthSecretArn, a.secretArn);
+      // The user's name is in the secret too; here it names the user for the local twin and the console.
+      return a.userName ? this.setConnection(C.redisUser, a.userName) : this;
+    }
+    return this.setConnection(C.redisAuthMode, "none");
   }
 
   /** Wires a DAX cluster: ingress on its TLS port, `dax:` data-plane actions on it, its endpoint. */

@@ -1,42 +1,29 @@
 /**
- *   const cache = new RedisCache(this, "cache", { network, engine: CacheEngine.valkey("8.0") });
- *   fn.useCache(cache); // ingress from fn's SG on the cache port + read access to the AUTH secret
+ *   const cache = new RedisCache(this, "cache", { network, engine: CacheEngine.valkey("8.0"), auth: CacheAuth.iam() });
+ *   fn.useCache(cache); // ingress from fn's SG on the cache port + fn's own ElastiCache user (its key prefix only) + elasticache:Connect
  */
 import { ElasticacheParameterGroup } from "@cdktf/provider-aws/lib/elasticache-parameter-group";
 import { ElasticacheReplicationGroup } from "@cdktf/provider-aws/lib/elasticache-replication-group";
 import { ElasticacheSubnetGroup } from "@cdktf/provider-aws/lib/elasticache-subnet-group";
 import { SecretsmanagerSecret } from "@cdktf/provider-aws/lib/secretsmanager-secret";
 import { SecretsmanagerSecretVersion } from "@cdktf/provider-aws/lib/secretsmanager-secret-version";
-import { Fn } from "cdktf";
-import { Construct, IConstruct } from "constructs";
+import { Fn, Lazy } from "cdktf";
+import { Construct } from "constructs";
 import { CACHE_ID_RE, physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { DAILY_WINDOW_RE, MAINTENANCE_WINDOW_RE, PropsValidator } from "../core/validation";
-import { IGrantable, PolicyStatement } from "../iam";
 import { LogGroup } from "../logs";
 import type { INetwork } from "../network";
 import { suppressRule } from "../policy";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
+import { CacheAuth, CacheUsers, defaultCacheAuth, grantSecretRead, validateCacheAuth } from "./auth";
+import { CacheClientAuth, CacheConnection, CacheConnectOptions, ICache, ICacheClient } from "./cache";
 
-/**
- * A Redis/Valkey cache a function can be wired to (`fn.useCache(cache)`), owned by this stack or not.
- */
-export interface ICache extends IConnectable, IConstruct {
-  /** Address clients connect to (primary endpoint, or configuration endpoint in cluster mode). */
-  readonly endpointAddress: string;
-  /** Port clients connect to (TLS). */
-  readonly port: number;
-  /** ARN of the secret holding the AUTH token. */
-  readonly authSecretArn: string;
-  /** True in cluster mode (clients must use the cluster protocol). */
-  readonly clusterMode: boolean;
-  /** The network the cache's nodes are in: only functions in the same VPC can reach it. */
-  readonly network: INetwork;
-  /** Lets `peer` reach the cache port. */
-  allowFrom(peer: IConnectable): void;
-  /** Lets `grantee` read the AUTH token secret. */
-  grantAuthSecret(grantee: IGrantable): void;
-}
+export * from "./auth";
+export * from "./cache";
+export * from "./memcached";
+export * from "./rotation";
+export * from "./serverless";
 
 /** Engines an ElastiCache replication group can run. */
 export type CacheEngineName = "redis" | "valkey";
@@ -155,8 +142,18 @@ export interface RedisCacheProps {
    */
   readonly multiAz?: boolean;
   /**
-   * Customer-managed KMS key ARN for at-rest encryption of the nodes, snapshots and the AUTH
-   * secret. Encryption at rest and in transit is always on; only the key is a choice.
+   * How clients authenticate: `CacheAuth.iam()`, `CacheAuth.password({ rotationDays })` or
+   * `CacheAuth.token()`. With IAM or passwords each wired function gets its own ElastiCache user,
+   * limited to its key prefix and the runtime's commands.
+   * @default CacheAuth.iam() where the engine accepts it (Valkey >= 7.2, Redis OSS >= 7.0), else
+   * CacheAuth.password() — in dev as well: IAM costs nothing, and unlike a secret needs no Secrets
+   * Manager interface endpoint ($14.60 a month over dev's 2 AZs, $21.90 over prod's 3, at
+   * us-east-1 prices in tools/cost/prices.ts, plus $0.40 a month per secret)
+   */
+  readonly auth?: CacheAuth;
+  /**
+   * Customer-managed KMS key ARN for at-rest encryption of the nodes, snapshots and the
+   * secrets (AUTH token or user passwords). Encryption at rest and in transit is always on; only the key is a choice.
    * @default AWS-managed keys
    */
   readonly kmsKeyArn?: string;
@@ -209,13 +206,112 @@ export interface RedisCacheProps {
   readonly profile?: Profile;
 }
 
+/** Attributes of a Redis/Valkey replication group another stack or team owns ({@link RedisCache.fromAttributes}). */
+export interface RedisCacheAttributes {
+  /** The VPC the cache is in. */
+  readonly network: INetwork;
+  /** Primary (or configuration) endpoint address. */
+  readonly endpointAddress: string;
+  /** Port. @default 6379 */
+  readonly port?: number;
+  /** The cache's security group: wiring adds ingress rules to it from this stack. */
+  readonly securityGroupId: string;
+  /** True in cluster mode. */
+  readonly clusterMode: boolean;
+  /** The replication group's id (IAM tokens are signed for it; `elasticache:Connect` names it). */
+  readonly replicationGroupId: string;
+  /**
+   * The user group on the replication group: each wired function's user is created in this stack
+   * and associated with it (`aws_elasticache_user_group_association`). Required unless `auth` is a token.
+   */
+  readonly userGroupId?: string;
+  /** How its clients authenticate. `CacheAuth.token()` needs `authSecretArn`. */
+  readonly auth: CacheAuth;
+  /** The AUTH token's secret (token auth only). */
+  readonly authSecretArn?: string;
+  /** Engine and version (users are made for the engine; IAM needs Valkey >= 7.2 / Redis OSS >= 7.0). @default CacheEngine.default() */
+  readonly engine?: CacheEngine;
+  /** In-transit encryption is on (IAM needs it). @default true */
+  readonly transitEncryption?: boolean;
+  /** Customer key of the secrets, if any. @default AWS-managed */
+  readonly kmsKeyArn?: string;
+}
+
+/** A Redis/Valkey cache owned elsewhere: wiring a function to it changes only this stack. */
+class ImportedRedisCache extends Construct implements ICache {
+  public readonly backend = "redis" as const;
+  public readonly endpointAddress: string;
+  public readonly port: number;
+  public readonly clusterMode: boolean;
+  public readonly network: INetwork;
+  public readonly connections: Connections;
+  private readonly users?: CacheUsers;
+
+  constructor(scope: Construct, id: string, private readonly attrs: RedisCacheAttributes) {
+    super(scope, id);
+    const engine = attrs.engine ?? CacheEngine.default();
+    const v = PropsValidator.for(this);
+    validateCacheAuth(v, attrs.auth, { engine: engine.name, version: engine.version, tls: attrs.transitEncryption ?? true });
+    v.check(!attrs.auth.usesUserGroup || !!attrs.userGroupId, "userGroupId", attrs.userGroupId, `the id of the user group on ${attrs.replicationGroupId} (auth ${attrs.auth} gives each function a user in it)`);
+    v.check(attrs.auth.clientMode !== "token" || !!attrs.authSecretArn, "authSecretArn", attrs.authSecretArn, "the ARN of the AUTH token's secret (auth token)");
+    v.throwIfAny();
+    this.endpointAddress = attrs.endpointAddress;
+    this.port = attrs.port ?? 6379;
+    this.clusterMode = attrs.clusterMode;
+    this.network = attrs.network;
+    this.connections = new Connections(SecurityGroup.fromSecurityGroupId(this, "sg", attrs.securityGroupId), this.port, engine.label);
+    if (attrs.auth.usesUserGroup) {
+      this.users = new CacheUsers(this, "users", {
+        engine: engine.name,
+        auth: attrs.auth,
+        cacheName: attrs.replicationGroupId,
+        cacheArnType: "replicationgroup",
+        serverless: false,
+        userGroupId: attrs.userGroupId,
+        network: attrs.network,
+        endpoint: { host: this.endpointAddress, port: this.port, tls: attrs.transitEncryption ?? true, clusterMode: this.clusterMode },
+        allowFrom: (peer) => this.allowFrom(peer),
+        kmsKeyArn: attrs.kmsKeyArn,
+        profile: profileOf(this),
+      });
+    }
+  }
+
+  allowFrom(peer: IConnectable): void {
+    this.connections.allowDefaultPortFrom(peer);
+  }
+
+  connectFunction(client: ICacheClient, options: CacheConnectOptions): CacheConnection {
+    this.allowFrom(client);
+    const userAuth = this.users?.addClient(client, options);
+    let auth: CacheClientAuth;
+    if (this.attrs.auth.clientMode === "token") {
+      grantSecretRead(client, this.attrs.authSecretArn!, `read-auth-${physicalName(this, 100)}`, this.network, this.attrs.kmsKeyArn);
+      auth = { mode: "secret", secretArn: this.attrs.authSecretArn! };
+    } else auth = userAuth!;
+    return { backend: "redis", host: this.endpointAddress, port: this.port, tls: this.attrs.transitEncryption ?? true, clusterMode: this.clusterMode, auth };
+  }
+}
+
 /**
  * An ElastiCache Redis OSS / Valkey replication group in private subnets: encrypted at rest
- * and in transit (TLS required), AUTH token generated by Terraform into Secrets Manager,
- * slow and engine logs in CloudWatch Logs, a security group that admits only wired clients,
- * and multi-AZ automatic failover whenever it has replicas.
+ * and in transit (TLS required), clients authenticated as their own ElastiCache users (IAM or
+ * rotated passwords, each limited to its key prefix) or with one AUTH token, slow and engine logs
+ * in CloudWatch Logs, a security group that admits only wired clients, and multi-AZ automatic
+ * failover whenever it has replicas.
  */
 export class RedisCache extends Construct implements ICache {
+  /**
+   * A replication group another stack or team owns. Wiring a function to it creates the function's
+   * user (and its grants and security-group rules) in this stack and associates the user with the
+   * group; no replication group is managed here.
+   */
+  static fromAttributes(scope: Construct, id: string, attrs: RedisCacheAttributes): ICache {
+    return new ImportedRedisCache(scope, id, attrs);
+  }
+
+  /** @attribute Always `redis`: the runtime speaks the Redis protocol to Redis OSS and Valkey. */
+  public readonly backend = "redis" as const;
   /** The Terraform `aws_elasticache_replication_group` resource. */
   public readonly replicationGroup: ElasticacheReplicationGroup;
   /** Subnet group over the network's private subnets. */
@@ -226,10 +322,14 @@ export class RedisCache extends Construct implements ICache {
   public readonly securityGroup: SecurityGroup;
   /** The cache's security group and port, for wiring (`allowFrom`). */
   public readonly connections: Connections;
-  /** Secret holding the AUTH token. */
-  public readonly authSecret: SecretsmanagerSecret;
-  /** The secret's one version; its value is generated once and then left alone. */
-  public readonly authSecretVersion: SecretsmanagerSecretVersion;
+  /** How clients authenticate, after defaults. */
+  public readonly auth: CacheAuth;
+  /** The user group and each wired function's user (IAM or password auth, or a token migration). */
+  public readonly users?: CacheUsers;
+  /** Secret holding the AUTH token (token auth only). */
+  public readonly authSecret?: SecretsmanagerSecret;
+  /** The token secret's one version; its value is generated once and then left alone. */
+  public readonly authSecretVersion?: SecretsmanagerSecretVersion;
   /** Log group receiving the slow log (JSON). */
   public readonly slowLogGroup: LogGroup;
   /** Log group receiving the engine log (JSON). */
@@ -258,8 +358,8 @@ export class RedisCache extends Construct implements ICache {
   public readonly readerEndpointAddress?: string;
   /** @attribute Port the nodes listen on (TLS). */
   public readonly port: number;
-  /** @attribute ARN of the secret holding the AUTH token. */
-  public readonly authSecretArn: string;
+  /** @attribute ARN of the secret holding the AUTH token (token auth only). */
+  public readonly authSecretArn?: string;
   /** @attribute The replication group's id. */
   public readonly replicationGroupId: string;
   /** @attribute The replication group's ARN. */
@@ -274,7 +374,6 @@ export class RedisCache extends Construct implements ICache {
   /** The network the nodes run in. */
   public readonly network: INetwork;
   private readonly kmsKeyArn?: string;
-  private readonly region: string;
 
   constructor(scope: Construct, id: string, props: RedisCacheProps) {
     super(scope, id);
@@ -290,6 +389,7 @@ export class RedisCache extends Construct implements ICache {
     const snapshotWindow = props.snapshotWindow ?? "03:00-05:00";
     const maintenanceWindow = props.maintenanceWindow ?? "sun:05:00-sun:07:00";
     const maxmemoryPolicy = props.maxmemoryPolicy ?? "allkeys-lru";
+    const auth = props.auth ?? defaultCacheAuth(engine.name, engine.version);
 
     const v = PropsValidator.for(this);
     v.oneOf("engine.name", engine.name, Object.keys(FAMILIES) as CacheEngineName[]);
@@ -320,8 +420,10 @@ export class RedisCache extends Construct implements ICache {
     if (props.description !== undefined) {
       v.check(props.description.trim().length > 0, "description", props.description, "a non-empty description");
     }
+    validateCacheAuth(v, auth, { engine: engine.name, version: engine.version, tls: true });
     v.throwIfAny();
 
+    this.auth = auth;
     this.engine = engine;
     this.engineName = engine.name;
     this.engineVersion = engine.version;
@@ -334,7 +436,6 @@ export class RedisCache extends Construct implements ICache {
     this.memberClusterIds = memberClusterIds(rgId, clusterMode ? this.numShards : undefined, replicas);
     this.port = port;
     this.kmsKeyArn = props.kmsKeyArn;
-    this.region = props.network.region;
     this.network = props.network;
     const baseName = physicalName(this, 200);
 
@@ -363,31 +464,51 @@ export class RedisCache extends Construct implements ICache {
       lifecycle: { createBeforeDestroy: true },
     });
 
-    // --- AUTH token
-    this.authSecret = new SecretsmanagerSecret(this, "auth-secret", {
-      // A prefix, not a name: a deleted secret keeps its name through the recovery window.
-      namePrefix: `${baseName}-auth-`,
-      description: `AUTH token of ${engine.label} replication group ${rgId} (${this.node.path})`,
-      kmsKeyId: props.kmsKeyArn,
-      // prod keeps a deleted token recoverable for 30 days; dev deletes at once so a stack can
-      // be torn down and recreated under the same names.
-      recoveryWindowInDays: byProfile(profile, { dev: 0, prod: 30 }),
-    });
-    this.authSecretVersion = new SecretsmanagerSecretVersion(this, "auth-secret-value", {
-      secretId: this.authSecret.id,
-      // uuid() is crypto-random and evaluated by Terraform at apply time, so the token is never
-      // in this code, the synthesized JSON or a provider we do not have offline; two UUIDs without
-      // hyphens give 64 hex characters (256 bits, within AUTH's 16–128 printable characters).
-      secretString: Fn.replace(`${Fn.uuid()}${Fn.uuid()}`, "-", ""),
-      // uuid() changes on every plan: the value is generated once, then kept.
-      lifecycle: { ignoreChanges: ["secret_string"] },
-    });
-    this.authSecretArn = this.authSecret.arn;
-    // Policy CF-SM-2 (secrets rotate) cannot hold yet: rotating this token means a rotator Lambda that sets the
-    // new token on the group (ROTATE, then SET) before storing it, and there is none. Recorded, not hidden.
-    suppressRule(this.authSecret, "CF-SM-2",
-      "AUTH token rotation needs a Lambda rotator that updates the replication group (ROTATE, then SET) " +
-        "before the secret; none exists yet, and Secrets Manager's managed rotation cannot change an ElastiCache AUTH token");
+    // --- AUTH token (token auth, and a migration away from it until it completes)
+    if (auth.mode === "token") {
+      this.authSecret = new SecretsmanagerSecret(this, "auth-secret", {
+        // A prefix, not a name: a deleted secret keeps its name through the recovery window.
+        namePrefix: `${baseName}-auth-`,
+        description: `AUTH token of ${engine.label} replication group ${rgId} (${this.node.path})`,
+        kmsKeyId: props.kmsKeyArn,
+        // prod keeps a deleted token recoverable for 30 days; dev deletes at once so a stack can
+        // be torn down and recreated under the same names.
+        recoveryWindowInDays: byProfile(profile, { dev: 0, prod: 30 }),
+      });
+      this.authSecretVersion = new SecretsmanagerSecretVersion(this, "auth-secret-value", {
+        secretId: this.authSecret.id,
+        // uuid() is crypto-random and evaluated by Terraform at apply time, so the token is never
+        // in this code, the synthesized JSON or a provider we do not have offline; two UUIDs without
+        // hyphens give 64 hex characters (256 bits, within AUTH's 16–128 printable characters).
+        secretString: Fn.replace(`${Fn.uuid()}${Fn.uuid()}`, "-", ""),
+        // uuid() changes on every plan: the value is generated once, then kept.
+        lifecycle: { ignoreChanges: ["secret_string"] },
+      });
+      this.authSecretArn = this.authSecret.arn;
+      // Policy CF-SM-2 (secrets rotate) cannot hold for one token every client shares: a rotation would have
+      // to reach all of them between ROTATE and SET. Per-user passwords rotate (CacheAuth.password()), IAM has none.
+      suppressRule(this.authSecret, "CF-SM-2",
+        "one AUTH token shared by every client is not rotated; CacheAuth.password() gives each function a rotated " +
+          "password and CacheAuth.iam() needs no secret (help/caching.md#migrating-from-the-auth-token)");
+    }
+
+    // --- users (IAM, passwords, or a migration from the token under way)
+    if (auth.usesUserGroup) {
+      this.users = new CacheUsers(this, "users", {
+        engine: engine.name,
+        auth,
+        cacheArn: Lazy.stringValue({ produce: () => this.replicationGroupArn }),
+        cacheName: rgId,
+        cacheArnType: "replicationgroup",
+        serverless: false,
+        legacyToken: this.authSecretVersion?.secretString,
+        network: props.network,
+        endpoint: { host: Lazy.stringValue({ produce: () => this.endpointAddress }), port, tls: true, clusterMode },
+        allowFrom: (peer) => this.allowFrom(peer),
+        kmsKeyArn: props.kmsKeyArn,
+        profile,
+      });
+    }
 
     // --- logs
     // Under /aws/vendedlogs/ so the resource policy CloudWatch Logs adds for ElastiCache
@@ -424,11 +545,7 @@ export class RedisCache extends Construct implements ICache {
       kmsKeyId: props.kmsKeyArn,
       transitEncryptionEnabled: true,
       transitEncryptionMode: "required",
-      authToken: this.authSecretVersion.secretString,
-      // ROTATE keeps the old and the new token both valid while clients pick up the new secret;
-      // a later apply with SET drops the old one. SET straight away would cut off every client
-      // still holding the old token.
-      authTokenUpdateStrategy: "ROTATE",
+      ...replicationGroupAuth(auth, this.authSecretVersion?.secretString, this.users?.userGroupId),
       autoMinorVersionUpgrade: "true",
       applyImmediately: byProfile(profile, { dev: true, prod: false }),
       snapshotRetentionLimit: retention,
@@ -467,22 +584,33 @@ export class RedisCache extends Construct implements ICache {
   }
 
   /**
-   * Lets `grantee` read the AUTH token: this one secret only, and the customer key (if any)
-   * only when Secrets Manager uses it on the caller's behalf.
+   * Wires `client`: the cache port, and its own user (IAM: `elasticache:Connect` on this group and
+   * that user; password: read on its secret) or, with token auth, read on the token secret.
    */
-  grantAuthSecret(grantee: IGrantable): void {
-    const statements: PolicyStatement[] = [
-      { actions: ["secretsmanager:GetSecretValue", "secretsmanager:DescribeSecret"], resources: [this.authSecretArn] },
-    ];
-    if (this.kmsKeyArn) {
-      statements.push({
-        actions: ["kms:Decrypt"],
-        resources: [this.kmsKeyArn],
-        conditions: { StringEquals: { "kms:ViaService": `secretsmanager.${this.region}.amazonaws.com` } },
-      });
-    }
-    grantee.grantPrincipal.addToPrincipalPolicy(`read-auth-${physicalName(this, 100)}`, statements);
+  connectFunction(client: ICacheClient, options: CacheConnectOptions): CacheConnection {
+    this.allowFrom(client);
+    const userAuth = this.users?.addClient(client, options);
+    let auth: CacheClientAuth;
+    if (this.auth.clientMode === "token") {
+      grantSecretRead(client, this.authSecretArn!, `read-auth-${physicalName(this, 100)}`, this.network, this.kmsKeyArn);
+      auth = { mode: "secret", secretArn: this.authSecretArn! };
+    } else auth = userAuth!;
+    return { backend: "redis", host: this.endpointAddress, port: this.port, tls: true, clusterMode: this.clusterMode, auth };
   }
+}
+
+/**
+ * The replication group's authentication: the token (ROTATE keeps the old and the new token both
+ * valid while clients pick up a new secret; SET straight away would cut off every client still
+ * holding the old one), or the user group. Moving from the token to the group is one modify with
+ * DELETE, which drops the token as the group attaches.
+ */
+function replicationGroupAuth(auth: CacheAuth, token: string | undefined, userGroupId: string | undefined): {
+  authToken?: string; authTokenUpdateStrategy?: string; userGroupIds?: string[];
+} {
+  if (auth.mode === "token" && !auth.migration) return { authToken: token, authTokenUpdateStrategy: "ROTATE" };
+  if (auth.migration) return { authTokenUpdateStrategy: "DELETE", userGroupIds: [userGroupId!] };
+  return { userGroupIds: [userGroupId!] };
 }
 
 /** Member cache cluster ids ElastiCache gives the nodes of a replication group. */

@@ -31,14 +31,26 @@ export interface SecurityGroupProps {
  * does not add the default allow-all egress rule, so an unwired group can talk to nobody.
  */
 export class SecurityGroup extends Construct {
-  /** The Terraform resource. */
-  public readonly resource: TfSecurityGroup;
+  /**
+   * A group another stack owns, by id: wiring adds rules to it from this stack (the consumer's
+   * side, so no cross-stack cycle), and nothing else of it is managed here.
+   */
+  static fromSecurityGroupId(scope: Construct, id: string, securityGroupId: string): SecurityGroup {
+    return new SecurityGroup(scope, id, { existingSecurityGroupId: securityGroupId });
+  }
+
+  /** The Terraform resource; undefined for a group imported with {@link SecurityGroup.fromSecurityGroupId}. */
+  public readonly resource?: TfSecurityGroup;
   /** @attribute The security group's id. */
   public readonly securityGroupId: string;
   private readonly ruleKeys = new Set<string>();
 
-  constructor(scope: Construct, id: string, props: SecurityGroupProps) {
+  constructor(scope: Construct, id: string, props: SecurityGroupProps | { readonly existingSecurityGroupId: string }) {
     super(scope, id);
+    if ("existingSecurityGroupId" in props) {
+      this.securityGroupId = props.existingSecurityGroupId;
+      return;
+    }
     PropsValidator.for(this)
       .check(props.description.trim().length > 0, "description", props.description, "a non-empty description")
       .check(props.description.length <= 255, "description", props.description, "at most 255 characters")

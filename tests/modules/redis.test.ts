@@ -2,7 +2,7 @@ import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { CacheAsideFunction } from "../../modules/function";
 import { Network } from "../../modules/network";
-import { CacheEngine, RedisCache, RedisCacheProps } from "../../modules/redis";
+import { CacheAuth, CacheEngine, RedisCache, RedisCacheProps } from "../../modules/redis";
 import { PropsValidationError } from "../../modules/core/validation";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
 import { PRODUCTS } from "../../modules";
@@ -228,10 +228,9 @@ describe("RedisCache wiring", () => {
   function wired(opts: { kmsKeyArn?: string; port?: number } = {}): SynthJson {
     return synthJson((stack) => {
       const net = network(stack);
-      const cache = new RedisCache(stack, "cache", { network: net, ...opts });
+      const cache = new RedisCache(stack, "cache", { network: net, auth: CacheAuth.token(), ...opts });
       const fn = new CacheAsideFunction(stack, "fn", { network: net, contract: PRODUCTS });
-      cache.allowFrom(fn);
-      cache.grantAuthSecret(fn);
+      cache.connectFunction(fn, { keyPrefix: "products" });
     });
   }
 

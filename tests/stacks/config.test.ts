@@ -1,3 +1,4 @@
+import { RedisCache } from "../../modules";
 import { Testing } from "cdktf";
 import { DaxCluster } from "../../modules";
 import { EnvironmentConfig, ENVIRONMENTS, loadConfig, validateConfig } from "../../stacks/config";
@@ -42,17 +43,17 @@ describe("environment config", () => {
   test("prod is highly available, dev is cheap (the values in force, from the constructs' defaults)", () => {
     const prod = sessionStore(ENVIRONMENTS.prod);
     const dev = sessionStore(ENVIRONMENTS.dev);
-    expect(prod.cache.replicasPerShard).toBeGreaterThanOrEqual(1);
+    expect((prod.cache as RedisCache).replicasPerShard).toBeGreaterThanOrEqual(1);
     expect(prod.dax.replicationFactor).toBeGreaterThanOrEqual(3);
     expect(ENVIRONMENTS.prod.availabilityZones.length).toBeGreaterThanOrEqual(3);
-    expect(dev.cache.replicasPerShard).toBe(0);
+    expect((dev.cache as RedisCache).replicasPerShard).toBe(0);
     expect(dev.dax.replicationFactor).toBe(1);
   });
 
   test("overrides merge at any depth", () => {
     const cfg = loadConfig("dev", { redis: { nodeType: "cache.t4g.small" } });
     expect(cfg.redis?.nodeType).toBe("cache.t4g.small");
-    expect(sessionStore(cfg).cache.engineName).toBe("valkey");
+    expect((sessionStore(cfg).cache as RedisCache).engineName).toBe("valkey");
     const prod = loadConfig("prod", { observability: { alarms: { redisCpu: { threshold: 70 } } } });
     expect(prod.observability?.alarms?.redisCpu?.threshold).toBe(70);
     const settings = sessionStore(prod).observability.alarmSettings;

@@ -4,6 +4,7 @@
  * the constructs' defaults, so this page is where a reader sees the whole of `dev` and `prod`.
  */
 import { Testing } from "cdktf";
+import { RedisCache } from "../../modules";
 import { ENVIRONMENTS, ProductCatalogStack, SessionStoreStack } from "../../stacks";
 
 /** The page's path and content. */
@@ -18,6 +19,8 @@ export function renderEnvironmentsPage(generatedNote: string): [string, string] 
     };
   });
   const row = (what: string, value: (b: (typeof built)[number]) => string) => `| ${what} | ${built.map((b) => value(b)).join(" | ")} |`;
+  // The embedded environments use Redis/Valkey nodes (cacheKind "nodes").
+  const redis = (b: (typeof built)[number]) => b.pc.cache as RedisCache;
   const daxParams = (b: (typeof built)[number]) =>
     Object.fromEntries((b.ss.dax.parameterGroup.parametersInput as Array<{ name: string; value: string }>).map((p) => [p.name, Number(p.value)]));
   const lines = [
@@ -33,8 +36,8 @@ export function renderEnvironmentsPage(generatedNote: string): [string, string] 
     "| --- | --- | --- |",
     row("region, availability zones", (b) => `${b.config.region}, ${b.config.availabilityZones.join(" + ")}`),
     row("VPC CIDR", (b) => b.config.vpcCidr),
-    row("Redis/Valkey", (b) => `${b.pc.cache.engine.label} ${b.pc.cache.engineVersion}, \`${b.pc.cache.nodeType}\`, ${b.pc.cache.replicasPerShard} replica(s)${b.pc.cache.multiAz ? ", automatic failover + multi-AZ" : ""}`),
-    row("Redis snapshots kept (days)", (b) => String(b.pc.cache.replicationGroup.snapshotRetentionLimitInput)),
+    row("Redis/Valkey", (b) => `${redis(b).engine.label} ${redis(b).engineVersion}, \`${redis(b).nodeType}\`, ${redis(b).replicasPerShard} replica(s), ${redis(b).auth.mode} auth${redis(b).multiAz ? ", automatic failover + multi-AZ" : ""}`),
+    row("Redis snapshots kept (days)", (b) => String(redis(b).replicationGroup.snapshotRetentionLimitInput)),
     row("DAX (session store)", (b) => `\`${b.ss.dax.nodeType}\` × ${b.ss.dax.replicationFactor}`),
     row("DAX item / query TTL (ms)", (b) => `${daxParams(b)["record-ttl-millis"]} / ${daxParams(b)["query-ttl-millis"]}`),
     row("product / session-context TTL (s)", (b) => `${b.pc.fn.settings.ttlSeconds} / ${b.ss.fn.settings.ttlSeconds}`),

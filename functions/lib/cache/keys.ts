@@ -3,6 +3,7 @@
  * `…:window` for its rate-limit window. The braces are a Redis Cluster hash tag, so a key, its
  * lease and its window always share one slot and a Lua script may touch them together.
  */
+import { cacheKeyStart } from "../contract/cache";
 import type { CacheStats, CacheBackendKind } from "./types";
 
 export function assertPrefix(prefix: string): string {
@@ -28,7 +29,7 @@ export interface KeyLayout {
 
 export function keyLayout(prefix: string): KeyLayout {
   assertPrefix(prefix);
-  const scanPrefix = `${prefix}:{`;
+  const scanPrefix = cacheKeyStart(prefix);
   return {
     scanPrefix,
     value: (k) => (assertKey(k), `${scanPrefix}${k}}`),

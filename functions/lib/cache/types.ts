@@ -7,28 +7,11 @@
  * prefix (`<prefix>:<key>`), so two services can share one cluster.
  */
 
-/** The cache backends: what {@link CacheStore.kind} and `CACHE_BACKEND` name. */
-export type CacheBackendKind = "redis" | "dynamodb" | "memory" | "memcached";
+import type { CacheBackendKind, OptionalCacheOperation } from "../contract/cache";
 
-/** The {@link CacheStore} operations a backend may be unable to perform. */
-export type OptionalCacheOperation = "hitWindow" | "clear";
-
-/**
- * What each backend cannot do, known without a connection, so that construct code can refuse at
- * synth time (e.g. a memcached cache for a function that rate-limits) instead of failing at run time.
- * Memcached has no atomic multi-entry update (so no sliding window) and no way to enumerate keys.
- */
-export const UNSUPPORTED_CACHE_OPERATIONS: Readonly<Record<CacheBackendKind, readonly OptionalCacheOperation[]>> = {
-  redis: [],
-  dynamodb: [],
-  memory: [],
-  memcached: ["hitWindow", "clear"],
-};
-
-/** True when backend `kind` can perform `operation`. */
-export function cacheBackendSupports(kind: CacheBackendKind, operation: OptionalCacheOperation): boolean {
-  return !UNSUPPORTED_CACHE_OPERATIONS[kind].includes(operation);
-}
+// Declared with the contracts, so constructs can refuse a backend at synth time.
+export { cacheBackendSupports, UNSUPPORTED_CACHE_OPERATIONS } from "../contract/cache";
+export type { CacheBackendKind, OptionalCacheOperation } from "../contract/cache";
 
 /**
  * A backend was asked for an operation it cannot perform (see {@link UNSUPPORTED_CACHE_OPERATIONS}).

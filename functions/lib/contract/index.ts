@@ -4,6 +4,7 @@
  * and tools may import this folder and `functions/<name>/contract.ts`; nothing else of
  * `functions/`. It imports nothing outside itself.
  */
+export * from "./cache";
 export * from "./language";
 export * from "./metrics";
 export * from "./runtime";
