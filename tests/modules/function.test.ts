@@ -8,7 +8,7 @@ import { DaxCluster } from "../../modules/dax";
 import { CacheAsideFunction, CacheAsideFunctionProps, NodeRuntime } from "../../modules/function";
 import type * as BundleModule from "../../modules/function/bundle";
 import { Network, NetworkProps } from "../../modules/network";
-import { RedisCache } from "../../modules/redis";
+import { CacheAuth, RedisCache } from "../../modules/redis";
 import { CacheTable } from "../../modules/table";
 import { PRODUCTS, SESSIONS, SESSIONS_TABLE } from "../../modules";
 import { ConfigError, loadRuntimeConfig } from "../../functions/lib/config";
@@ -298,13 +298,14 @@ describe("CacheAsideFunction.useTable", () => {
 });
 
 describe("CacheAsideFunction.useCache", () => {
+  // Token auth: the shared AUTH token's secret (IAM and passwords: tests/modules/cache-auth.test.ts).
   function withCache(networkProps: Partial<NetworkProps> = {}): SynthJson {
     return synthFn({}, ({ fn, network }, scope) => {
-      fn.useCache(new RedisCache(scope, "cache", { network }));
+      fn.useCache(new RedisCache(scope, "cache", { network, auth: CacheAuth.token() }));
     }, "prod", networkProps);
   }
 
-  test("sets the REDIS_* endpoint variables and the secret's ARN, never the token", () => {
+  test("token auth: sets the REDIS_* endpoint variables and the secret's ARN, never the token", () => {
     const json = withCache();
     const env = lambda(json).environment.variables;
     expect(env.REDIS_HOST).toMatch(/^\$\{aws_elasticache_replication_group\.[^}]+\.primary_endpoint_address\}$/);

@@ -1,5 +1,5 @@
-/** ElastiCache (Redis OSS / Valkey) replication group rules. */
-import { asBool, asNumber, isExpression, many, TerraformModel, TfResource, valueAt } from "../model";
+/** ElastiCache rules: Redis OSS / Valkey replication groups, Serverless caches, users, Memcached clusters. */
+import { asBool, asNumber, isExpression, many, one, TerraformModel, TfResource, valueAt } from "../model";
 import type { RuleOutcome } from "../types";
 import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
 import { boolAttr, numberAttr, show, unresolved } from "./util";
@@ -226,6 +226,129 @@ export const EC_LOG_DELIVERY: PolicyRule = {
   },
 };
 
+export const EC_RBAC: PolicyRule = {
+  id: "CF-EC-10",
+  title: "Redis/Valkey caches authenticate clients as their own users (RBAC user group, IAM or passwords), not one shared token",
+  severity: "warning",
+  prodSeverity: "error",
+  resourceTypes: [...RG, "aws_elasticache_serverless_cache"],
+  rationale:
+    "With one AUTH token every client can read and delete every key of every service on the cache, and the token cannot be " +
+    "rotated without reaching all of them at once. A user per service, limited to its key prefix, confines a leaked credential.",
+  remediation:
+    "Attach a user group (user_group_ids, or user_group_id on Serverless) with a user per client: RedisCache's default " +
+    "CacheAuth.iam(), or CacheAuth.password(); help/caching.md#migrating-from-the-auth-token moves a token cache over.",
+  references: { securityHub: ["ElastiCache.6"], cdkNag: ["AwsSolutions-AEC6"] },
+  evaluate(r, { model }) {
+    const path = r.type === "aws_elasticache_serverless_cache" ? "user_group_id" : "user_group_ids";
+    const groups = model.value(r, path);
+    if (groups.state === "known" && many(groups.value).filter((g) => g !== "" && g !== null).length > 0) return pass();
+    if (model.follow(r, path).kind === "resource") return pass();
+    if (groups.state === "unknown") return unresolved(path, groups.expression);
+    if (r.type === "aws_elasticache_serverless_cache") {
+      return fail(path, "no user_group_id: any client that reaches the endpoint logs in as the default user, with every key and command");
+    }
+    // No token either is CF-EC-3's finding (no authentication at all), not this one's.
+    const token = model.value(r, "auth_token");
+    if (token.state === "absent") return notApplicable();
+    return fail(path, "clients share one AUTH token (auth_token) and no user group is attached: every client can touch every key");
+  },
+};
+
+/** The `aws_secretsmanager_secret` a user's password comes from (through a secret version), if it can be traced. */
+function passwordSecret(r: TfResource, model: TerraformModel): TfResource | undefined {
+  for (const v of model.referencedResources(r, "authentication_mode")) {
+    if (v.type === "aws_secretsmanager_secret") return v;
+    if (v.type === "aws_secretsmanager_secret_version") {
+      const s = model.follow(v, "secret_id");
+      if (s.kind === "resource" && s.resource.type === "aws_secretsmanager_secret") return s.resource;
+    }
+  }
+  return undefined;
+}
+
+export const EC_USER_PASSWORD_ROTATION: PolicyRule = {
+  id: "CF-EC-11",
+  title: "ElastiCache password users take their password from a rotated secret",
+  severity: "error",
+  resourceTypes: ["aws_elasticache_user"],
+  rationale:
+    "A user password written into the configuration is a secret in source control, and one never rotated stays valid as long as " +
+    "any copy of it exists. ElastiCache keeps two passwords per user, so a rotation (set both, test, promote) locks no client out.",
+  remediation:
+    "Generate the password into a Secrets Manager secret (CacheAuth.password() does) with an aws_secretsmanager_secret_rotation " +
+    "(rotation_rules) whose function uses ElastiCache's two-password overlap; or use IAM authentication (CacheAuth.iam()).",
+  references: { securityHub: ["SecretsManager.1"], cdkNag: ["AwsSolutions-SMG4"] },
+  evaluate(r, { model }) {
+    const type = model.value(r, "authentication_mode.type");
+    const legacyPasswords = model.value(r, "passwords");
+    if (type.state === "unknown") return unresolved("authentication_mode.type", type.expression);
+    const usesPassword = (type.state === "known" && type.value === "password") || (type.state === "absent" && legacyPasswords.state !== "absent");
+    if (!usesPassword) return notApplicable();
+    // The disabled default user of a group carries no usable password.
+    const access = model.value(r, "access_string");
+    if (access.state === "known" && /^off\b/.test(String(access.value).trim())) return notApplicable();
+    const secret = passwordSecret(r, model);
+    if (!secret) {
+      if (model.source === "plan") return unknown("authentication_mode.passwords", "the password's source cannot be traced in a plan");
+      return fail("authentication_mode.passwords", "the password is not taken from a Secrets Manager secret (a literal, or from elsewhere)");
+    }
+    for (const rot of model.ofType("aws_secretsmanager_secret_rotation")) {
+      const p = model.follow(rot, "secret_id");
+      if (p.kind === "resource" && p.resource.address === secret.address) {
+        const rules = valueAt(rot.values, "rotation_rules");
+        if (valueAt(rules, "automatically_after_days") === undefined && valueAt(rules, "schedule_expression") === undefined) {
+          return fail("authentication_mode.passwords", `${rot.address} rotates ${secret.address} on no schedule`);
+        }
+        return pass();
+      }
+    }
+    return fail("authentication_mode.passwords", `the password's secret ${secret.address} has no aws_secretsmanager_secret_rotation`);
+  },
+};
+
+export const EC_SERVERLESS_LIMITS: PolicyRule = {
+  id: "CF-EC-12",
+  title: "Serverless caches cap data storage and ECPUs per second",
+  severity: "error",
+  resourceTypes: ["aws_elasticache_serverless_cache"],
+  rationale:
+    "ElastiCache Serverless scales and bills without a ceiling: a key leak or a hot loop grows storage and ECPUs, and the bill, " +
+    "until someone notices. Usage limits make that a throttle instead.",
+  remediation: "Set cache_usage_limits with data_storage { maximum, unit = \"GB\" } and ecpu_per_second { maximum } (ServerlessCache always does).",
+  references: {},
+  evaluate(r, { model }) {
+    const limits = model.value(r, "cache_usage_limits");
+    if (limits.state === "unknown") return unresolved("cache_usage_limits", limits.expression);
+    const l = limits.state === "known" ? one(limits.value) : undefined;
+    const out: RuleOutcome[] = [];
+    for (const [block, what] of [["data_storage", "data stored"], ["ecpu_per_second", "ECPUs per second"]] as const) {
+      const max = valueAt(one(l?.[block]), "maximum");
+      if (max === undefined || max === null) out.push(fail(`cache_usage_limits.${block}.maximum`, `no maximum for ${what}: the cache grows, and bills, without a ceiling`));
+      else if (isExpression(max)) out.push(unresolved(`cache_usage_limits.${block}.maximum`, max));
+    }
+    return out.length > 0 ? out : pass();
+  },
+};
+
+export const EC_MEMCACHED_TLS: PolicyRule = {
+  id: "CF-EC-13",
+  title: "Memcached clusters encrypt in transit",
+  severity: "error",
+  resourceTypes: ["aws_elasticache_cluster"],
+  rationale: "Memcached has no authentication on ElastiCache: without TLS every cached value crosses the VPC in clear, readable by anything on the path.",
+  remediation: "Set transit_encryption_enabled = true (engine_version 1.6.12 or later; MemcachedCache always does).",
+  references: { checkov: ["CKV_AWS_30"], securityHub: ["ElastiCache.5"] },
+  evaluate(r, { model }) {
+    const engine = model.value(r, "engine");
+    if (engine.state === "unknown") return unresolved("engine", engine.expression);
+    // A member of a replication group is covered by CF-EC-2 on its group.
+    if (engine.state === "absent" || engine.value !== "memcached") return notApplicable();
+    return boolAttr(model, r, "transit_encryption_enabled", true, "non-compliant", "transit_encryption_enabled is not set (off unless true)");
+  },
+};
+
 export const ELASTICACHE_RULES: readonly PolicyRule[] = [
   EC_AT_REST, EC_IN_TRANSIT, EC_AUTH, EC_FAILOVER, EC_SNAPSHOTS, EC_SUBNET_GROUP, EC_MINOR_UPGRADES, EC_MAXMEMORY_POLICY, EC_LOG_DELIVERY,
+  EC_RBAC, EC_USER_PASSWORD_ROTATION, EC_SERVERLESS_LIMITS, EC_MEMCACHED_TLS,
 ];
