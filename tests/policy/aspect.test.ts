@@ -219,12 +219,11 @@ describe("the default app", () => {
     for (const r of reports) expect({ stack: r.stack, errors: r.summary.errors, unknown: r.summary.unknown }).toEqual({ stack: r.stack, errors: 0, unknown: 0 });
   });
 
-  test("every suppression carries a reason and shows in the report: only the Redis AUTH secret's rotation", () => {
+  test("no suppression is left: functions reach the cache as their own IAM users, so there is no shared token to exempt from rotation", () => {
     for (const r of reports) {
-      const suppressed = r.findings.filter((f) => f.status === "suppressed");
-      expect(suppressed.map((f) => [f.ruleId, f.path])).toEqual([["CF-SM-2", `${r.stack}/cache/auth-secret`]]);
-      expect(suppressed[0].suppression!.reason.length).toBeGreaterThanOrEqual(10);
-      expect(r.suppressions.every((u) => u.reason.trim().length >= 10 && u.matched > 0)).toBe(true);
+      expect(r.findings.filter((f) => f.status === "suppressed").map((f) => [f.ruleId, f.path])).toEqual([]);
+      expect(r.suppressions).toEqual([]);
+      expect(r.findings.filter((f) => f.ruleId === "CF-EC-10").map((f) => f.status)).toEqual(["pass"]);
     }
   });
 

@@ -92,6 +92,40 @@ export function golden(): Json {
         rotation_rules: { automatically_after_days: 30 },
       }),
     },
+    aws_elasticache_user: {
+      default: res("cache/users/default-user", {
+        user_id: "cache-dflt", user_name: "default", engine: "valkey", access_string: "off -@all",
+        authentication_mode: { type: "no-password-required" },
+      }),
+      svc: res("cache/users/user-fn", {
+        user_id: "svc", user_name: "svc", engine: "valkey", access_string: "on ~svc:{* -@all +get +set",
+        authentication_mode: { type: "password", passwords: ['${lookup(jsondecode(aws_secretsmanager_secret_version.auth.secret_string), "password", "")}'] },
+      }),
+      iam: res("cache/users/user-other", {
+        user_id: "other", user_name: "other", engine: "valkey", access_string: "on ~other:{* -@all +get", authentication_mode: { type: "iam" },
+      }),
+    },
+    aws_elasticache_user_group: {
+      users: res("cache/users/group", {
+        user_group_id: "cache-users", engine: "valkey",
+        user_ids: [ref("aws_elasticache_user.default.user_id"), ref("aws_elasticache_user.svc.user_id"), ref("aws_elasticache_user.iam.user_id")],
+      }),
+    },
+    aws_elasticache_serverless_cache: {
+      serverless: res("serverless/cache", {
+        name: "serverless", engine: "valkey", major_engine_version: "8",
+        cache_usage_limits: { data_storage: { maximum: 10, unit: "GB" }, ecpu_per_second: { maximum: 10000 } },
+        security_group_ids: [ref("aws_security_group.cache.id")], subnet_ids: [ref("aws_subnet.a.id"), ref("aws_subnet.b.id")],
+        snapshot_retention_limit: 7, user_group_id: ref("aws_elasticache_user_group.users.user_group_id"),
+      }),
+    },
+    aws_elasticache_cluster: {
+      memcached: res("memcached/cluster", {
+        cluster_id: "memcached", engine: "memcached", engine_version: "1.6.22", node_type: "cache.r7g.large", num_cache_nodes: 2,
+        az_mode: "cross-az", transit_encryption_enabled: true, subnet_group_name: ref("aws_elasticache_subnet_group.cache.name"),
+        security_group_ids: [ref("aws_security_group.cache.id")],
+      }),
+    },
     aws_elasticache_subnet_group: {
       cache: res("cache/subnets", { name: "cache-subnets", subnet_ids: [ref("aws_subnet.a.id"), ref("aws_subnet.b.id")] }),
     },
@@ -111,7 +145,7 @@ export function golden(): Json {
         at_rest_encryption_enabled: "true",
         transit_encryption_enabled: true,
         transit_encryption_mode: "required",
-        auth_token: ref("aws_secretsmanager_secret_version.auth.secret_string"),
+        user_group_ids: [ref("aws_elasticache_user_group.users.user_group_id")],
         subnet_group_name: ref("aws_elasticache_subnet_group.cache.name"),
         parameter_group_name: ref("aws_elasticache_parameter_group.cache.name"),
         security_group_ids: [ref("aws_security_group.cache.id")],

@@ -25,6 +25,8 @@ interface Fixture {
 
 const R = "resource";
 const rg = `${R}.aws_elasticache_replication_group.cache`;
+const sc = `${R}.aws_elasticache_serverless_cache.serverless`;
+const mc = `${R}.aws_elasticache_cluster.memcached`;
 const fn = `${R}.aws_lambda_function.fn`;
 const stage = `${R}.aws_api_gateway_stage.v1`;
 const settings = `${R}.aws_api_gateway_method_settings.all`;
@@ -92,13 +94,30 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-EC-2", kind: "missing", what: "transit encryption not set", mutate: (d) => set(d, `${rg}.transit_encryption_enabled`, undefined), attribute: "transit_encryption_enabled", fires: ["CF-EC-2", "CF-EC-3"] },
   { rule: "CF-EC-2", kind: "wrong", what: "transit encryption false", mutate: (d) => set(d, `${rg}.transit_encryption_enabled`, false), fires: ["CF-EC-2", "CF-EC-3"] },
   { rule: "CF-EC-2", kind: "wrong", what: "transit encryption mode preferred", mutate: (d) => set(d, `${rg}.transit_encryption_mode`, "preferred"), attribute: "transit_encryption_mode" },
-  { rule: "CF-EC-3", kind: "missing", what: "no AUTH token and no user group", mutate: (d) => set(d, `${rg}.auth_token`, undefined), attribute: "auth_token" },
-  { rule: "CF-EC-3", kind: "wrong", what: "empty AUTH token", mutate: (d) => set(d, `${rg}.auth_token`, "") },
-  { rule: "CF-EC-3", kind: "wrong", what: "AUTH token written into the configuration", mutate: (d) => set(d, `${rg}.auth_token`, "correct-horse-battery-staple") },
+  { rule: "CF-EC-3", kind: "missing", what: "no AUTH token and no user group", mutate: (d) => set(d, `${rg}.user_group_ids`, undefined), attribute: "auth_token" },
+  { rule: "CF-EC-3", kind: "wrong", what: "empty AUTH token", mutate: (d) => { set(d, `${rg}.user_group_ids`, undefined); set(d, `${rg}.auth_token`, ""); },
+    fires: ["CF-EC-3", "CF-EC-10"] },
+  { rule: "CF-EC-3", kind: "wrong", what: "AUTH token written into the configuration", mutate: (d) => {
+    set(d, `${rg}.user_group_ids`, undefined); set(d, `${rg}.auth_token`, "correct-horse-battery-staple");
+  }, fires: ["CF-EC-3", "CF-EC-10"] },
   { rule: "CF-EC-3", kind: "wrong", what: "RBAC user group without TLS", mutate: (d) => {
-    set(d, `${rg}.auth_token`, undefined); set(d, `${rg}.user_group_ids`, ["${aws_elasticache_user_group.users.user_group_id}"]);
     set(d, `${rg}.transit_encryption_enabled`, false);
   }, fires: ["CF-EC-2", "CF-EC-3"], attribute: "transit_encryption_enabled" },
+  { rule: "CF-EC-10", kind: "wrong", what: "one shared AUTH token instead of a user group", mutate: (d) => {
+    set(d, `${rg}.user_group_ids`, undefined); set(d, `${rg}.auth_token`, "${aws_secretsmanager_secret_version.auth.secret_string}");
+  }, attribute: "user_group_ids" },
+  { rule: "CF-EC-10", kind: "missing", what: "a serverless cache without a user group", mutate: (d) => set(d, `${sc}.user_group_id`, undefined), attribute: "user_group_id" },
+  { rule: "CF-EC-11", kind: "wrong", what: "a password user with a literal password", mutate: (d) =>
+    set(d, `${R}.aws_elasticache_user.svc.authentication_mode.passwords`, ["correct-horse-battery-staple-1"]), attribute: "authentication_mode.passwords" },
+  { rule: "CF-EC-11", kind: "missing", what: "a password user whose secret has no rotation", mutate: (d) => set(d, `${R}.aws_secretsmanager_secret_rotation`, undefined),
+    fires: ["CF-EC-11", "CF-SM-2"] },
+  { rule: "CF-EC-11", kind: "wrong", what: "a password user whose secret rotates on no schedule", mutate: (d) =>
+    set(d, `${R}.aws_secretsmanager_secret_rotation.auth.rotation_rules`, undefined), fires: ["CF-EC-11", "CF-SM-2"] },
+  { rule: "CF-EC-12", kind: "missing", what: "no usage limits", mutate: (d) => set(d, `${sc}.cache_usage_limits`, undefined), attribute: "cache_usage_limits.data_storage.maximum" },
+  { rule: "CF-EC-12", kind: "wrong", what: "a data storage minimum but no maximum", mutate: (d) =>
+    set(d, `${sc}.cache_usage_limits.data_storage`, { minimum: 1, unit: "GB" }), attribute: "cache_usage_limits.data_storage.maximum" },
+  { rule: "CF-EC-13", kind: "missing", what: "memcached without transit encryption", mutate: (d) => set(d, `${mc}.transit_encryption_enabled`, undefined), attribute: "transit_encryption_enabled" },
+  { rule: "CF-EC-13", kind: "wrong", what: "memcached with transit encryption off", mutate: (d) => set(d, `${mc}.transit_encryption_enabled`, false) },
   { rule: "CF-EC-4", kind: "missing", what: "replicas without automatic failover", mutate: (d) => set(d, `${rg}.automatic_failover_enabled`, undefined), attribute: "automatic_failover_enabled" },
   { rule: "CF-EC-4", kind: "wrong", what: "replicas with multi-AZ off", mutate: (d) => set(d, `${rg}.multi_az_enabled`, false), attribute: "multi_az_enabled" },
   { rule: "CF-EC-4", kind: "wrong", what: "cluster mode replicas without failover", mutate: (d) => {
@@ -226,11 +245,12 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-LOGS-1", kind: "wrong", what: "retention 0 (never expire)", mutate: (d) => set(d, `${R}.aws_cloudwatch_log_group.flow.retention_in_days`, 0) },
   { rule: "CF-SM-1", kind: "missing", what: "no customer key", mutate: (d) => set(d, `${R}.aws_secretsmanager_secret.auth.kms_key_id`, undefined), attribute: "kms_key_id" },
   { rule: "CF-SM-1", kind: "wrong", what: "the AWS-managed key by alias", mutate: (d) => set(d, `${R}.aws_secretsmanager_secret.auth.kms_key_id`, "alias/aws/secretsmanager") },
-  { rule: "CF-SM-2", kind: "missing", what: "no rotation", mutate: (d) => set(d, `${R}.aws_secretsmanager_secret_rotation`, undefined), attribute: "aws_secretsmanager_secret_rotation.secret_id" },
+  { rule: "CF-SM-2", kind: "missing", what: "no rotation", mutate: (d) => set(d, `${R}.aws_secretsmanager_secret_rotation`, undefined), attribute: "aws_secretsmanager_secret_rotation.secret_id",
+    fires: ["CF-EC-11", "CF-SM-2"] },
   { rule: "CF-SM-2", kind: "wrong", what: "rotation without a schedule", mutate: (d) => set(d, `${R}.aws_secretsmanager_secret_rotation.auth.rotation_rules`, undefined),
-    attribute: "aws_secretsmanager_secret_rotation.auth.rotation_rules" },
+    attribute: "aws_secretsmanager_secret_rotation.auth.rotation_rules", fires: ["CF-EC-11", "CF-SM-2"] },
   { rule: "CF-SM-2", kind: "wrong", what: "rotation of another secret", mutate: (d) =>
-    set(d, `${R}.aws_secretsmanager_secret_rotation.auth.secret_id`, "arn:aws:secretsmanager:us-east-1:123456789012:secret:other") },
+    set(d, `${R}.aws_secretsmanager_secret_rotation.auth.secret_id`, "arn:aws:secretsmanager:us-east-1:123456789012:secret:other"), fires: ["CF-EC-11", "CF-SM-2"] },
 ];
 
 /**
