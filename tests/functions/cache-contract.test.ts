@@ -1,6 +1,8 @@
 /**
  * One contract, four backends: the same behaviour on a real redis-server, a real memcached, on
- * DynamoDB (dynalite) and in memory. Where a backend cannot do something (memcached: hitWindow,
+ * DynamoDB (dynalite) and in memory; on Redis also as an ACL user whose rules are exactly the
+ * access string the cache constructs give a function's ElastiCache user (`redisAccessString`), so a
+ * command the runtime starts sending without adding it to REDIS_RUNTIME_COMMANDS fails here (NOPERM). Where a backend cannot do something (memcached: hitWindow,
  * clear) the suite asserts its typed refusal. A backend-specific test goes at the end of the file,
  * not into the shared suite.
  */
@@ -22,6 +24,8 @@ import {
   UnsupportedCacheOperationError,
 } from "../../functions/lib/cache";
 import { MemcachedConnection } from "../../functions/lib/cache/memcached-wire";
+import { buildRedisClient } from "../../functions/lib/cache/redis";
+import { redisAccessString } from "../../functions/lib/contract";
 import { resetSecretCache } from "../../functions/lib/cache/secrets";
 import { loadRuntimeConfig } from "../../functions/lib/config";
 import type { CacheBackendKind, CacheStore } from "../../functions/lib/cache";
@@ -49,6 +53,8 @@ interface Backend {
    * while the key has no value; elsewhere a lease sits beside the value.
    */
   readonly leaseNeedsAbsentValue: boolean;
+  /** Set where `clear()` is refused by the server (an ACL user without SCAN), with the refusal's text. */
+  readonly clearRefusedWith?: RegExp;
 }
 
 let redisServer: RedisServerHandle;
@@ -63,7 +69,32 @@ const opened: CacheStore[] = [];
 const fakeClock = { t: Date.UTC(2030, 0, 1) };
 const memoryBacking = new MemoryBacking(10_000);
 
-type BackendName = "redis" | "redis-cluster" | "memcached" | "dynamodb" | "memory";
+type BackendName = "redis" | "redis-cluster" | "redis-acl" | "redis-cluster-acl" | "memcached" | "dynamodb" | "memory";
+
+let aclUsers = 0;
+/**
+ * A store that logs in as a fresh ACL user with the access string of a function's ElastiCache user
+ * for `keyPrefix` (the same function the constructs call), created before the store's first command.
+ */
+function aclStore(keyPrefix: string, port: number, admin: () => Redis, clusterMode: boolean): CacheStore {
+  const user = `acl-user-${++aclUsers}`;
+  const password = `pw-${process.pid}-${aclUsers}-0123456789abcdef`;
+  const created = admin().call("ACL", "SETUSER", user, "reset", `>${password}`, ...redisAccessString(keyPrefix).split(" "));
+  const client = buildRedisClient({ host: "127.0.0.1", port, tls: false, clusterMode }, { auth: { username: user, password }, commandTimeoutMs: 2_000 });
+  const store = new RedisCacheStore({ keyPrefix, client });
+  // The client is the store's: close it with the store.
+  opened.push({ close: async () => client.disconnect() } as unknown as CacheStore);
+  return new Proxy(store, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver);
+      if (typeof v !== "function" || prop === "stats") return v;
+      return async (...args: unknown[]) => {
+        await created;
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+}
 
 const backends: Record<BackendName, Backend> = {
   redis: {
@@ -85,6 +116,24 @@ const backends: Record<BackendName, Backend> = {
     now: () => Date.now(),
     putWithoutTtl: async (prefix, key, value) => void (await rawCluster.set(`${prefix}:{${key}}`, value)),
     leaseNeedsAbsentValue: false,
+  },
+  "redis-acl": {
+    kind: "redis",
+    make: (keyPrefix) => track(aclStore(keyPrefix, redisServer.port, () => raw, false)),
+    advance: (ms) => sleep(ms),
+    now: () => Date.now(),
+    putWithoutTtl: async (prefix, key, value) => void (await raw.set(`${prefix}:{${key}}`, value)),
+    leaseNeedsAbsentValue: false,
+    clearRefusedWith: /NOPERM.*'scan'/,
+  },
+  "redis-cluster-acl": {
+    kind: "redis",
+    make: (keyPrefix) => track(aclStore(keyPrefix, clusterServer.port, () => rawCluster, true)),
+    advance: (ms) => sleep(ms),
+    now: () => Date.now(),
+    putWithoutTtl: async (prefix, key, value) => void (await rawCluster.set(`${prefix}:{${key}}`, value)),
+    leaseNeedsAbsentValue: false,
+    clearRefusedWith: /NOPERM.*'scan'/,
   },
   memcached: {
     kind: "memcached",
@@ -148,7 +197,7 @@ afterAll(async () => {
   await Promise.all([redisServer?.stop(), clusterServer?.stop(), dyna?.stop(), memcachedServer?.stop()]);
 });
 
-describe.each(["redis", "redis-cluster", "memcached", "dynamodb", "memory"] as const)("CacheStore contract: %s", (name) => {
+describe.each(["redis", "redis-cluster", "redis-acl", "redis-cluster-acl", "memcached", "dynamodb", "memory"] as const)("CacheStore contract: %s", (name) => {
   const kind = backends[name].kind;
   const canClear = cacheBackendSupports(kind, "clear");
   const canRateLimit = cacheBackendSupports(kind, "hitWindow");
@@ -231,7 +280,10 @@ describe.each(["redis", "redis-cluster", "memcached", "dynamodb", "memory"] as c
     await expect(store.getMany(keys)).resolves.toEqual([...entries.map((e) => e.value), undefined]);
   });
 
-  test(canClear ? "prefixes isolate stores; clear() of one leaves the others" : "prefixes isolate stores; clear() is refused with a typed error", async () => {
+  const refusedWith = backends[name].clearRefusedWith;
+  const clearTitle = refusedWith ? "prefixes isolate stores; clear() is refused by the ACL (no SCAN)"
+    : canClear ? "prefixes isolate stores; clear() of one leaves the others" : "prefixes isolate stores; clear() is refused with a typed error";
+  test(clearTitle, async () => {
     // GIVEN two stores on one backend, one prefix extending the other
     const other = b.make(`${prefix}:sub`);
     const third = b.make(`${prefix}x`);
@@ -244,6 +296,14 @@ describe.each(["redis", "redis-cluster", "memcached", "dynamodb", "memory"] as c
     await expect(store.get("k")).resolves.toBe("mine");
     await expect(other.get("k")).resolves.toBe("theirs");
     await expect(other.get("missing-in-other")).resolves.toBeUndefined();
+    if (refusedWith) {
+      // An ElastiCache user is not granted SCAN (it is not scoped by key patterns and would list
+      // every service's key names), so clear() is the server's refusal, and nothing is deleted.
+      await expect(store.clear()).rejects.toThrow(refusedWith);
+      await expect(store.get("k")).resolves.toBe("mine");
+      await expect(other.get("k")).resolves.toBe("theirs");
+      return;
+    }
     if (!canClear) {
       // A refusal, not a partial clear: every store keeps its entries.
       const err = await store.clear().catch((e: unknown) => e);
