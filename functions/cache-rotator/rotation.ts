@@ -14,6 +14,8 @@
  */
 import { DescribeSecretCommand, GetSecretValueCommand, PutSecretValueCommand, UpdateSecretVersionStageCommand } from "@aws-sdk/client-secrets-manager";
 import { DescribeUsersCommand, ModifyUserCommand } from "@aws-sdk/client-elasticache";
+import type { RedisSettings } from "../lib/config";
+import { buildRedisClient, ensureConnected, releaseRedisClient } from "../lib/cache/redis";
 
 /** The secret's JSON: what the runtime reads (`username`, `password`) and the user the rotation modifies. */
 export interface UserSecret {
@@ -109,4 +111,21 @@ async function waitActive(userId: string, c: RotationClients): Promise<void> {
     if (Date.now() > deadline) throw new Error(`ElastiCache user ${userId} still ${status ?? "unknown"} after ${USER_ACTIVE_TIMEOUT_MS} ms`);
     await sleep(2_000);
   }
+}
+
+/**
+ * A `testLogin` against the cache at `settings`: a fresh connection as the user with the password,
+ * and PING. A wrong password fails the connect (WRONGPASS).
+ */
+export function redisLogin(settings: Omit<RedisSettings, "authSecretArn" | "iam">, timeoutMs = 5_000): RotationClients["testLogin"] {
+  return async (username, password) => {
+    const client = buildRedisClient(settings, { auth: { username, password }, commandTimeoutMs: 2_000, connectTimeoutMs: timeoutMs });
+    try {
+      await ensureConnected(client, timeoutMs);
+      if ((await client.ping()) !== "PONG") throw new Error("the cache did not answer PING");
+    } finally {
+      releaseRedisClient(client);
+      client.disconnect();
+    }
+  };
 }
