@@ -244,7 +244,8 @@ export class CacheUsers extends Construct {
     const mode = (this.props.auth.migration?.to ?? this.props.auth).mode;
     const id = `user-${client.node.id}`;
     const existing = this.node.tryFindChild(id);
-    const userId = options.userName ?? physicalNameOfPath(`${this.node.path}/${id}`, 40);
+    // The client's name first: with the stack's it is what a reader of the console needs.
+    const userId = options.userName ?? physicalNameOfPath(`${this.node.path}/${id}`, 40, client.node.id);
     PropsValidator.for(this)
       .matches("connectFunction.userName", userId, CACHE_USER_ID_RE,
         "1-40 lowercase letters, digits and single hyphens, starting with a letter (an IAM user's name is its id)")
@@ -295,7 +296,7 @@ export class CacheUsers extends Construct {
       // The shape the runtime reads ({username, password}) plus the user id the rotation function
       // modifies. uuid() is crypto-random and evaluated at apply time (64 hex characters); the
       // value is generated once, then owned by the rotation function.
-      secretString: Fn.jsonencode({ username: userId, userId, password: Fn.replace(`${Fn.uuid()}${Fn.uuid()}`, "-", "") }),
+      secretString: Fn.jsonencode({ username: userId, userId, password: Fn.replace(Fn.join("", [Fn.uuid(), Fn.uuid()]), "-", "") }),
       lifecycle: { ignoreChanges: ["secret_string"] },
     });
     return { secret, version };

@@ -480,7 +480,7 @@ export class RedisCache extends Construct implements ICache {
         // uuid() is crypto-random and evaluated by Terraform at apply time, so the token is never
         // in this code, the synthesized JSON or a provider we do not have offline; two UUIDs without
         // hyphens give 64 hex characters (256 bits, within AUTH's 16–128 printable characters).
-        secretString: Fn.replace(`${Fn.uuid()}${Fn.uuid()}`, "-", ""),
+        secretString: Fn.replace(Fn.join("", [Fn.uuid(), Fn.uuid()]), "-", ""),
         // uuid() changes on every plan: the value is generated once, then kept.
         lifecycle: { ignoreChanges: ["secret_string"] },
       });
@@ -603,14 +603,15 @@ export class RedisCache extends Construct implements ICache {
  * The replication group's authentication: the token (ROTATE keeps the old and the new token both
  * valid while clients pick up a new secret; SET straight away would cut off every client still
  * holding the old one), or the user group. Moving from the token to the group is one modify with
- * DELETE, which drops the token as the group attaches.
+ * DELETE, which drops the token as the group attaches (help/caching.md#migrating-from-the-auth-token).
  */
 function replicationGroupAuth(auth: CacheAuth, token: string | undefined, userGroupId: string | undefined): {
   authToken?: string; authTokenUpdateStrategy?: string; userGroupIds?: string[];
 } {
   if (auth.mode === "token" && !auth.migration) return { authToken: token, authTokenUpdateStrategy: "ROTATE" };
-  if (auth.migration) return { authTokenUpdateStrategy: "DELETE", userGroupIds: [userGroupId!] };
-  return { userGroupIds: [userGroupId!] };
+  // DELETE stays after a migration: back to the provider's default (ROTATE) would be a modify that
+  // sends ROTATE with no token. On a group created without a token it is never sent (create has no strategy).
+  return { authTokenUpdateStrategy: "DELETE", userGroupIds: [userGroupId!] };
 }
 
 /** Member cache cluster ids ElastiCache gives the nodes of a replication group. */

@@ -330,3 +330,159 @@ function isDirectory(p: string): boolean {
 function hclString(s: string): string {
   return JSON.stringify(s.split(path.sep).join("/")).replace(/([$%])\{/g, (_m, c: string) => `${c}${c}{`);
 }
+
+/** What `terraform show -json tfplan` says of one resource. */
+export interface PlannedChange {
+  readonly address: string;
+  readonly mode: string;
+  readonly type: string;
+  readonly change: { readonly actions: string[]; readonly before?: unknown; readonly after?: unknown };
+}
+
+/** A `terraform show -json` plan (the parts the tests read). */
+export interface PlanJson {
+  readonly resource_changes?: PlannedChange[];
+  readonly planned_values?: { root_module?: { resources?: Array<{ address: string; mode: string; type: string; name: string; schema_version?: number; values: Record<string, unknown> }> } };
+  readonly [key: string]: unknown;
+}
+
+/** Steps of one offline plan and, when they all passed, the plan. */
+export interface OfflinePlan {
+  readonly steps: TerraformResult[];
+  /** Set when a step failed (or the harness itself did); the message carries terraform's stderr. */
+  readonly error?: Error;
+  readonly plan?: PlanJson;
+}
+
+/**
+ * init → validate → plan (→ show) of a synthesized stack folder, offline; never rejects. `init`
+ * serializes inits (the plugin cache is not safe for concurrent writers); `state`, when given, is
+ * written as the stack's local state first (a plan of a change rather than of a creation).
+ */
+export async function planOffline(stackDir: string, init: <R>(fn: () => Promise<R>) => Promise<R>, state?: object): Promise<OfflinePlan> {
+  const steps: TerraformResult[] = [];
+  const step = async (run: () => Promise<TerraformResult>) => {
+    const r = await run();
+    steps.push(r);
+    return expectOk(r, path.basename(stackDir));
+  };
+  try {
+    const prepared = prepareStack(stackDir);
+    const tf = (args: string[]) => () => runTerraform(args, prepared.dir);
+    try {
+      await step(() => init(tf(["init", "-input=false"])));
+    } catch (e) {
+      throw harnessSession().mirror ? e : new Error(`${(e as Error).message}\n--- harness ---\n${noMirrorHint()}`);
+    }
+    // After init: init "migrates" a state already at the backend's path onto itself and truncates it.
+    if (state) writeFileSync(prepared.statePath, JSON.stringify(state));
+    await step(tf(["validate"]));
+    await step(tf(["plan", "-input=false", "-lock=false", "-refresh=false", "-out=tfplan"]));
+    const shown = await step(tf(["show", "-json", "tfplan"]));
+    return { steps, plan: JSON.parse(shown.stdout) as PlanJson };
+  } catch (e) {
+    return { steps, error: e as Error };
+  }
+}
+
+/** `terraform providers schema -json` of a prepared (initialized) stack folder: the AWS provider's resource schemas. */
+export async function awsResourceSchemas(dir: string): Promise<Record<string, { version: number; block: SchemaBlock }>> {
+  const r = expectOk(await runTerraform(["providers", "schema", "-json"], dir), path.basename(dir));
+  const all = JSON.parse(r.stdout) as { provider_schemas: Record<string, { resource_schemas: Record<string, { version: number; block: SchemaBlock }> }> };
+  return all.provider_schemas[AWS_PROVIDER.address].resource_schemas;
+}
+
+/** A resource schema's block (the parts {@link stateFromPlan} reads). */
+export interface SchemaBlock {
+  readonly attributes?: Record<string, { type: unknown }>;
+  readonly block_types?: Record<string, { nesting_mode: string; block: SchemaBlock }>;
+}
+
+/**
+ * The local state a successful apply of `plan` would leave, for planning the next configuration
+ * against it offline: every managed resource with its planned values, and each value known only
+ * after apply (ids, ARNs, endpoints, generated secrets) filled with a placeholder of its type.
+ * Nothing here is real; it only lets Terraform and the provider diff one configuration against
+ * the previous one.
+ */
+export function stateFromPlan(plan: PlanJson, schemas: Record<string, { version: number; block: SchemaBlock }>): object {
+  const unknownOf = new Map((plan.resource_changes ?? []).map((c) => [c.address, (c.change as { after_unknown?: unknown }).after_unknown]));
+  const resources = (plan.planned_values?.root_module?.resources ?? []).filter((r) => r.mode === "managed").map((r) => {
+    const schema = schemas[r.type];
+    if (!schema) throw new Error(`no schema for ${r.type}`);
+    const attributes = fillUnknown(r.values, unknownOf.get(r.address), schema.block, r.address);
+    return {
+      mode: "managed",
+      type: r.type,
+      name: r.name,
+      provider: `provider["${AWS_PROVIDER.address}"]`,
+      instances: [{ schema_version: schema.version, attributes, sensitive_attributes: [] }],
+    };
+  });
+  return { version: 4, terraform_version: "1.11.4", serial: 1, lineage: "00000000-0000-0000-0000-000000000000", outputs: {}, resources };
+}
+
+function fillUnknown(values: unknown, unknown: unknown, block: SchemaBlock, where: string): Record<string, unknown> {
+  const v = { ...((values as Record<string, unknown>) ?? {}) };
+  const u = (unknown ?? {}) as Record<string, unknown>;
+  for (const [name, attr] of Object.entries(block.attributes ?? {})) {
+    if (u[name] === true) v[name] = placeholder(attr.type, `${where}.${name}`);
+    else if (v[name] === undefined) v[name] = null;
+  }
+  for (const [name, nested] of Object.entries(block.block_types ?? {})) {
+    const list = Array.isArray(v[name]) ? (v[name] as unknown[]) : v[name] ? [v[name]] : [];
+    const ul = Array.isArray(u[name]) ? (u[name] as unknown[]) : [];
+    const filled = list.map((e, i) => fillUnknown(e, ul[i], nested.block, `${where}.${name}[${i}]`));
+    v[name] = nested.nesting_mode === "single" ? filled[0] ?? null : filled;
+  }
+  return v;
+}
+
+/**
+ * A value of Terraform type `type`: strings name where they stand (ARNs look like ARNs), collections
+ * hold one element; every one contains "placeholder", so a diff against it can be told from a real one
+ * ({@link isPlaceholderDiff}).
+ */
+function placeholder(type: unknown, where: string): unknown {
+  if (type === "string") {
+    const attr = where.split(".").pop()!;
+    if (attr === "arn" || attr.endsWith("_arn")) return `arn:aws:elasticache:us-east-1:123456789012:placeholder-${where.replace(/[^A-Za-z0-9-]+/g, "-")}`;
+    return `placeholder-${where.replace(/[^A-Za-z0-9-]+/g, "-")}`.slice(0, 200);
+  }
+  if (type === "number") return 0;
+  if (type === "bool") return false;
+  if (Array.isArray(type)) {
+    const [kind, inner] = type as [string, unknown];
+    if (kind === "list" || kind === "set") return [placeholder(inner, `${where}[0]`)];
+    if (kind === "map") return { placeholder: `placeholder-${where.replace(/[^A-Za-z0-9-]+/g, "-")}` };
+    if (kind === "object") return Object.fromEntries(Object.entries(inner as Record<string, unknown>).map(([k, t]) => [k, placeholder(t, `${where}.${k}`)]));
+  }
+  return null;
+}
+
+/**
+ * True when the difference between `before` (from a state made by {@link stateFromPlan}) and `after`
+ * is only that state's making: a placeholder where the previous plan knew no value, or null where the
+ * provider now reports its empty default. Anything else is a real change of the configuration.
+ */
+export function isPlaceholderDiff(before: unknown, after: unknown): boolean {
+  const empty = (v: unknown) => v === null || v === undefined || v === "" || (Array.isArray(v) && v.length === 0) || (typeof v === "object" && v !== null && Object.keys(v).length === 0);
+  if (JSON.stringify(before) === JSON.stringify(after)) return true;
+  if (typeof before === "string" && before.includes("placeholder")) return true;
+  if (before === null || before === undefined) return empty(after);
+  if (Array.isArray(before) && Array.isArray(after)) return before.length === after.length && before.every((b, i) => isPlaceholderDiff(b, after[i]));
+  if (Array.isArray(before) || Array.isArray(after)) return false;
+  if (typeof before === "object" && typeof after === "object" && after !== null) {
+    if (JSON.stringify(before).includes("placeholder") && Object.keys(before as object).every((k) => k === "placeholder")) return true;
+    const keys = new Set([...Object.keys(before as object), ...Object.keys(after as object)]);
+    return [...keys].every((k) => isPlaceholderDiff((before as Record<string, unknown>)[k], (after as Record<string, unknown>)[k]));
+  }
+  return false;
+}
+
+/** The actions of a planned change, an update that only differs from a made-up state counted as a no-op. */
+export function effectiveActions(c: PlannedChange): string {
+  const actions = c.change.actions.join(",");
+  if (actions !== "update") return actions;
+  return isPlaceholderDiff(c.change.before, c.change.after) ? "no-op" : "update";
+}

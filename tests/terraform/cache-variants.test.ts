@@ -1,0 +1,72 @@
+/**
+ * The product catalog on Valkey Serverless, on Memcached, and on Redis/Valkey nodes with rotated
+ * password users (tests/terraform/apps/cache-variants-app.ts): each synthesizes, passes the policy
+ * pack, and plans offline with the real provider, creating the cache of its kind.
+ */
+import { spawnSync } from "child_process";
+import { mkdtempSync, readdirSync, rmSync } from "fs";
+import * as os from "os";
+import * as path from "path";
+import { disposeHarnessSession, harnessSession, limiter, OfflinePlan, planOffline } from "./harness";
+
+const REPO = path.resolve(__dirname, "..", "..");
+const APP = path.join(REPO, "dist", "tests", "terraform", "apps", "cache-variants-app.js");
+
+jest.setTimeout(300_000);
+
+const outdir = mkdtempSync(path.join(os.tmpdir(), "cachefront-variants-"));
+const synth = spawnSync(process.execPath, [APP], { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: "utf8", timeout: 120_000 });
+const names = synth.status === 0 ? readdirSync(path.join(outdir, "stacks")).sort() : [];
+let plans: Record<string, Promise<OfflinePlan>> = {};
+
+beforeAll(() => {
+  harnessSession();
+  const init = limiter(1);
+  const two = limiter(2);
+  plans = Object.fromEntries(names.map((n) => [n, two(() => planOffline(path.join(outdir, "stacks", n), init))]));
+});
+
+afterAll(async () => {
+  await Promise.all(Object.values(plans));
+  disposeHarnessSession();
+  rmSync(outdir, { recursive: true, force: true });
+});
+
+async function created(name: string): Promise<string[]> {
+  const run = await plans[name];
+  if (run.error) throw run.error;
+  const managed = (run.plan?.resource_changes ?? []).filter((c) => c.mode === "managed");
+  expect(managed.filter((c) => c.change.actions.join(",") !== "create").map((c) => c.address)).toEqual([]);
+  return managed.map((c) => c.type);
+}
+
+test("the variants synthesize (policy pack included)", () => {
+  expect(synth.stderr + synth.stdout).not.toMatch(/error\(s\)[^\n]*[1-9]\d* error/);
+  expect(synth.status).toBe(0);
+  expect(names).toEqual(["product-catalog-memcached-prod", "product-catalog-password-dev", "product-catalog-serverless-prod"]);
+});
+
+test("Valkey Serverless: the serverless cache, its user group and the function's IAM user; no nodes", async () => {
+  const types = await created("product-catalog-serverless-prod");
+  expect(types).toContain("aws_elasticache_serverless_cache");
+  expect(types.filter((t) => t === "aws_elasticache_user")).toHaveLength(2);
+  expect(types).toContain("aws_elasticache_user_group");
+  expect(types).not.toContain("aws_elasticache_replication_group");
+  expect(types).not.toContain("aws_secretsmanager_secret");
+});
+
+test("Memcached: a memcached cluster with its parameter group; no users, no secrets", async () => {
+  const types = await created("product-catalog-memcached-prod");
+  expect(types).toContain("aws_elasticache_cluster");
+  expect(types).toContain("aws_elasticache_parameter_group");
+  expect(types).not.toContain("aws_elasticache_user");
+  expect(types).not.toContain("aws_secretsmanager_secret");
+});
+
+test("password users: the user's secret, its rotation, and the rotation function Secrets Manager may invoke", async () => {
+  const types = await created("product-catalog-password-dev");
+  for (const t of ["aws_secretsmanager_secret", "aws_secretsmanager_secret_version", "aws_secretsmanager_secret_rotation", "aws_lambda_permission"]) {
+    expect(types).toContain(t);
+  }
+  expect(types.filter((t) => t === "aws_lambda_function")).toHaveLength(2);
+});
