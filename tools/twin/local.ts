@@ -14,6 +14,11 @@ export interface LocalEndpoints {
   readonly dynamoDbEndpoint: string;
   /** Absent: the in-memory cache backend. */
   readonly redis?: { readonly host: string; readonly port: number; readonly tls: boolean };
+  /**
+   * Users the local redis-server has (`ACL SETUSER`, from the stack's `aws_elasticache_user`s), by
+   * user id: a function whose `REDIS_USER` is one of them connects as it. Absent with `--redis-url`.
+   */
+  readonly redisUsers?: ReadonlySet<string>;
   /** API key values by the logical id of their aws_api_gateway_api_key. */
   readonly apiKeys: Record<string, { id: string; value: string }>;
 }
@@ -135,14 +140,15 @@ export function functionEnvironment(
     AWS_ENDPOINT_URL_DYNAMODB: local.dynamoDbEndpoint,
   };
   const C = CONNECTIONS;
-  const redisVars = new Set([C.redisHost, C.redisPort, C.redisTls, C.redisClusterMode].map((c) => c.env));
+  // Set below from what the twin's Redis offers: endpoint, and how to log in.
+  const redisVars = new Set([C.redisHost, C.redisPort, C.redisTls, C.redisClusterMode, C.redisAuthMode, C.redisUser, C.redisCacheName, C.redisServerless].map((c) => c.env));
   for (const [key, raw] of Object.entries(fn.environment)) {
     if (key === C.daxEndpoint.env) {
       notes.push(`${key} dropped: DAX has no local equivalent, reads go to DynamoDB directly`);
       continue;
     }
     if (key === C.redisAuthSecretArn.env) {
-      notes.push(`${key} dropped: the local Redis has no AUTH`);
+      notes.push(`${key} dropped: the twin's Redis has no secrets (a function logs in as its own user, or as the default user)`);
       continue;
     }
     if (key === C.dynamoDbEndpoint.env) continue; // set below
@@ -153,16 +159,40 @@ export function functionEnvironment(
   }
   env[C.dynamoDbEndpoint.env] = local.dynamoDbEndpoint;
   const wantsRedis = fn.environment[C.redisHost.env] !== undefined || fn.environment[C.cacheBackend.env] === "redis";
-  if (wantsRedis && local.redis) {
+  if (fn.environment[C.cacheBackend.env] === "memcached") {
+    // No local memcached: the memory backend has the same operations (and more).
+    for (const k of [C.memcachedHost, C.memcachedPort, C.memcachedTls]) delete env[k.env];
+    env[C.cacheBackend.env] = "memory";
+    notes.push(`${C.cacheBackend.env}=memory: the twin has no memcached`);
+  } else if (wantsRedis && local.redis) {
     env[C.redisHost.env] = local.redis.host;
     env[C.redisPort.env] = String(local.redis.port);
     env[C.redisTls.env] = String(local.redis.tls);
     env[C.redisClusterMode.env] = "false";
+    const user = resolveValue(model, local, fn.environment[C.redisUser.env]);
+    const userId = user && "value" in user ? String(user.value) : undefined;
+    if (userId && local.redisUsers?.has(userId)) {
+      // The function's own ElastiCache user, with its access string. IAM tokens cannot be checked
+      // here (no AWS), so the local user takes any password: the runtime still signs one (with the
+      // twin's fake credentials) and logs in as the user, whose ACL is what a deployment enforces.
+      env[C.redisAuthMode.env] = "iam";
+      env[C.redisUser.env] = userId;
+      env[C.redisCacheName.env] = literalOr(model, local, fn.environment[C.redisCacheName.env], "twin");
+      notes.push(`${C.redisUser.env}=${userId}: logs in to the twin's Redis as its own user (its ACL; any password stands in for IAM)`);
+    } else if (userId) {
+      notes.push(`${C.redisUser.env}=${userId} dropped: no such user in the twin's Redis; the function logs in as the default user`);
+    }
   } else if (wantsRedis) {
     env[C.cacheBackend.env] = "memory";
     notes.push(`${C.cacheBackend.env}=memory: no local Redis`);
   }
   return { env, notes };
+}
+
+/** The local value of `raw` when it resolves to one, else `fallback`. */
+function literalOr(model: StackModel, local: LocalEndpoints, raw: string | undefined, fallback: string): string {
+  const r = raw === undefined ? undefined : resolveValue(model, local, raw);
+  return r && "value" in r ? String(r.value) : fallback;
 }
 
 /** Outputs whose local value is fixed by meaning, not by their Terraform expression. */

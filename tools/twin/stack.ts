@@ -141,6 +141,17 @@ export interface OutputDef {
   readonly sensitive: boolean;
 }
 
+/** An `aws_elasticache_user` of the stack: what the twin's redis-server gets with `ACL SETUSER`. */
+export interface CacheUserDef {
+  readonly logicalId: string;
+  readonly userId: string;
+  readonly userName: string;
+  /** The rules, as ElastiCache takes them (`on ~svc:{* -@all +get …`). */
+  readonly accessString: string;
+  /** `iam`, `password` or `no-password-required`. */
+  readonly authType: string;
+}
+
 export interface StackModel {
   readonly name: string;
   readonly dir: string;
@@ -149,6 +160,8 @@ export interface StackModel {
   readonly functions: FunctionDef[];
   readonly api: ApiDef;
   readonly outputs: Record<string, OutputDef>;
+  /** ElastiCache users with a literal id, name and access string (per-function users of the cache). */
+  readonly cacheUsers: CacheUserDef[];
   /** The stack has a DAX cluster (which has no local equivalent). */
   readonly hasDax: boolean;
   /** Things the twin does not emulate, one line each (printed at start). */
@@ -263,7 +276,12 @@ export function readStack(name: string, dir: string, json: StackJson): StackMode
       throw new Error(`${m.httpMethod} ${m.resourcePath}: integration points at a function not in this stack`);
     }
   }
-  return { name, dir, region, tables, functions, api, outputs, hasDax, warnings, json };
+  const cacheUsers: CacheUserDef[] = Object.entries(of("aws_elasticache_user")).flatMap(([logicalId, u]) => {
+    const [userId, userName, accessString] = [u.user_id, u.user_name, u.access_string].map((v) => (typeof v === "string" && !v.includes("${") ? v : undefined));
+    if (!userId || !userName || !accessString) return [];
+    return [{ logicalId, userId, userName, accessString, authType: str(arr(u.authentication_mode)[0]?.type, "password") }];
+  });
+  return { name, dir, region, tables, functions, api, outputs, cacheUsers, hasDax, warnings, json };
 }
 
 function readApi(of: (type: string) => Resources, json: StackJson, warnings: string[]): ApiDef {

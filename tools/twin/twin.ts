@@ -128,6 +128,17 @@ export class Twin {
     else if (redis) print(`cache: redis-server pid ${redis.pid} on ${redis.host}:${redis.port} (stopped with the twin)`);
     else print(`cache: no redis-server on PATH; the functions use the in-memory cache backend (${CONNECTIONS.cacheBackend.env}=memory), one cache per function process`);
     if (m.hasDax) print("dax: no local equivalent; the functions read DynamoDB directly (the DAX endpoint is dropped)");
+    // The stack's ElastiCache users, with the same access strings: a function reaches only its own
+    // keys here too. Not on --redis-url: the twin does not change a Redis it does not own.
+    const redisUsers = new Set<string>();
+    if (redis && !this.o.redisUrl) {
+      for (const u of m.cacheUsers.filter((x) => x.userName !== "default" && x.authType !== "no-password-required")) {
+        const reply = await command(redis.host, redis.port, `ACL SETUSER ${u.userName} reset nopass ${u.accessString}`);
+        if (reply !== "+OK") throw new TwinError(`redis ACL SETUSER ${u.userName}: ${reply}`);
+        redisUsers.add(u.userId);
+      }
+      if (redisUsers.size > 0) print(`cache users: ${[...redisUsers].join(", ")} (ACL from the stack's access strings; any password stands in for IAM)`);
+    }
 
     // API keys: the twin generates them, as API Gateway does when the stack sets no value.
     const apiKeys: LocalEndpoints["apiKeys"] = {};
@@ -138,6 +149,7 @@ export class Twin {
       baseUrl: this.baseUrl,
       dynamoDbEndpoint: dynamo.endpoint,
       redis: redis ? { host: redis.host, port: redis.port, tls: redis.tls } : undefined,
+      redisUsers,
       apiKeys,
     };
 
