@@ -4,6 +4,8 @@ import * as path from "path";
 import { Testing } from "cdktf";
 import { buildApp } from "../../stacks/app";
 import { CacheStack } from "../../stacks/base";
+import { ProductCatalogStack } from "../../stacks/product-catalog";
+import { CACHE_VARIANTS } from "../terraform/apps/cache-variants-app";
 import { classify, FREE_TYPES, PRICED_TYPES, scheduleInvocations, alarmMetrics } from "../../tools/cost/catalog";
 import { breakEven, estimateStack, seedComparison, StackCost } from "../../tools/cost/estimate";
 import { Price, PRICING, RegionPrices, SERVICE_PRICE_KEYS, tieredCost } from "../../tools/cost/prices";
@@ -383,5 +385,34 @@ describe("the real stacks", () => {
     const page = readFileSync(path.join(root, "help", "cost.md"), "utf8");
     const current = page.slice(page.indexOf(DOC_BEGIN), page.indexOf(DOC_END) + DOC_END.length);
     expect(current).toBe(docFigures(result.costs, seedComparison()).join("\n")); // refresh: npm run cost -- --write-doc
+  });
+});
+
+describe("the cache variants (tests/terraform/apps/cache-variants-app.ts)", () => {
+  const costs = Object.fromEntries(Object.entries(CACHE_VARIANTS).map(([name, config]) => {
+    const json = JSON.parse(Testing.synth(new ProductCatalogStack(Testing.app(), name, { config }))) as SynthesizedStack;
+    return [name, estimateStack(json, { stack: name })];
+  }));
+  const itemsOf = (c: StackCost, type: string) => c.lines.filter((l) => l.address.startsWith(`${type}.`)).map((l) => l.item);
+
+  test("Valkey Serverless: data stored (at least its 100 MB minimum) and ECPUs, both usage lines; priced completely", () => {
+    const c = costs["product-catalog-serverless-prod"];
+    expect(c.complete).toBe(true);
+    expect(itemsOf(c, "aws_elasticache_serverless_cache")).toEqual([expect.stringMatching(/^data stored \(.* GB, minimum 0.1 GB\)$/), expect.stringMatching(/^ECPUs/)]);
+    expect(c.breakEven.find((b) => b.cache === "redis")!.lines).toContain(c.lines.find((l) => l.address.startsWith("aws_elasticache_serverless_cache."))!.address);
+  });
+
+  test("Memcached: node-hours of its 2 nodes; priced completely", () => {
+    const c = costs["product-catalog-memcached-prod"];
+    expect(c.complete).toBe(true);
+    expect(itemsOf(c, "aws_elasticache_cluster")).toEqual(["node-hours (2 × cache.r7g.large, memcached)"]);
+  });
+
+  test("password users: the cache's cost includes its secrets and the endpoints only they need (a monthly rotation costs ~nothing)", () => {
+    const c = costs["product-catalog-password-dev"];
+    expect(c.complete).toBe(true);
+    const redis = c.breakEven.find((b) => b.cache === "redis")!;
+    expect(redis.lines.filter((a) => /^aws_(secretsmanager_secret|vpc_endpoint|lambda_function)\./.test(a)).map((a) => a.split(".")[0]).sort())
+      .toEqual(["aws_secretsmanager_secret", "aws_vpc_endpoint", "aws_vpc_endpoint"]);
   });
 });

@@ -115,10 +115,11 @@ function ownedBy(cache: Resource, resources: readonly Resource[], name: CacheNam
     const cacheAside = name === "redis" && /"metric_name":"(CacheHit|CacheMiss|CircuitOpen)"/.test(text);
     if (text.includes(id) || cacheAside || references(alarm.config, cache)) owned.push(alarm);
   }
-  // The Secrets Manager endpoint exists only to fetch the AUTH secret when every secret is the cache's.
+  // The Secrets Manager endpoint exists only to fetch the AUTH token or user passwords when every secret is the
+  // cache's; the ElastiCache API endpoint only for the cache's password rotation function.
   const secrets = resources.filter((r) => r.type === "aws_secretsmanager_secret");
   if (secrets.length && secrets.every((s) => owned.includes(s))) {
-    owned.push(...resources.filter((r) => r.type === "aws_vpc_endpoint" && /\.secretsmanager$/.test(String(r.config.service_name ?? ""))));
+    owned.push(...resources.filter((r) => r.type === "aws_vpc_endpoint" && /\.(secretsmanager|elasticache)$/.test(String(r.config.service_name ?? ""))));
   }
   return owned;
 }
