@@ -373,6 +373,8 @@ describe("local environment and outputs", () => {
     baseUrl: "http://127.0.0.1:3210",
     dynamoDbEndpoint: "http://127.0.0.1:4000",
     redis: { host: "127.0.0.1", port: 6400, tls: false },
+    // the twin created the stack's function users in its redis-server
+    redisUsers: new Set(sessions.cacheUsers.map((u) => u.userId)),
     apiKeys: Object.fromEntries(sessions.api.apiKeys.map((k) => [k.logicalId, { id: "kid", value: KEY }])),
   };
 
@@ -398,10 +400,17 @@ describe("local environment and outputs", () => {
     expect(env.DAX_ENDPOINT).toBeUndefined();
     expect(env.REDIS_AUTH_SECRET_ARN).toBeUndefined();
     expect(Object.values(env).join(" ")).not.toContain("${");
+    // the function's own ElastiCache user (IAM in the stack): it logs in as it, any token standing in for IAM
+    const user = sessions.cacheUsers.find((u) => u.authType === "iam")!;
+    expect(env).toMatchObject({ REDIS_AUTH_MODE: "iam", REDIS_USER: user.userId, REDIS_CACHE_NAME: expect.stringMatching(/^session-store-dev-cache-/) });
     expect(notes).toEqual([
       "DAX_ENDPOINT dropped: DAX has no local equivalent, reads go to DynamoDB directly",
-      "REDIS_AUTH_SECRET_ARN dropped: the local Redis has no AUTH",
+      `REDIS_USER=${user.userId}: logs in to the twin's Redis as its own user (its ACL; any password stands in for IAM)`,
     ]);
+    // without that user in the twin's Redis (--redis-url), the function logs in as the default user
+    const noUsers = functionEnvironment(sessions, fn, { ...local, redisUsers: undefined }, { taskRoot: "/t", nodePath: "/n" });
+    expect(noUsers.env.REDIS_AUTH_MODE).toBeUndefined();
+    expect(noUsers.env.REDIS_USER).toBeUndefined();
     const memory = functionEnvironment(sessions, fn, { ...local, redis: undefined }, { taskRoot: "/t", nodePath: "/n" });
     expect(memory.env).toMatchObject({ CACHE_BACKEND: "memory" });
     expect(memory.env.REDIS_HOST).toBeUndefined();
