@@ -7,7 +7,14 @@ import {
 } from "../modules";
 import { applyPolicy } from "../modules/policy";
 import type { FunctionContract } from "../functions/lib/contract";
-import { EnvironmentConfig, validateConfig } from "./config";
+import { EnvironmentConfig, RedisConfig, validateConfig } from "./config";
+
+/** The cache's auth as the environment says it, including a migration from the token in progress. */
+function cacheAuth(r: RedisConfig): CacheAuth | undefined {
+  const target = r.auth === "password" ? CacheAuth.password() : r.auth === "token" ? CacheAuth.token() : r.auth === "iam" ? CacheAuth.iam() : undefined;
+  if (r.migrateFromToken) return CacheAuth.token({ migrateTo: target ?? CacheAuth.iam(), stage: r.migrateFromToken });
+  return target;
+}
 
 /** Props every stack of this app takes. */
 export interface CacheStackProps {
@@ -92,7 +99,7 @@ export abstract class CacheStack extends TerraformStack {
     const r = this.config.redis ?? {};
     return new RedisCache(this, "cache", {
       network: this.network,
-      auth: r.auth === undefined ? undefined : r.auth === "iam" ? CacheAuth.iam() : r.auth === "password" ? CacheAuth.password() : CacheAuth.token(),
+      auth: cacheAuth(r),
       engine: r.engine || r.engineVersion ? CacheEngine.of(r.engine ?? CacheEngine.default().name, r.engineVersion) : undefined,
       nodeType: r.nodeType,
       replicasPerShard: r.replicasPerShard,

@@ -39,6 +39,12 @@ export interface RedisConfig {
   readonly snapshotRetentionDays?: number;
   /** How functions authenticate: their own IAM user, their own rotated password, or one shared AUTH token. @default RedisCache's (IAM) */
   readonly auth?: "iam" | "password" | "token";
+  /**
+   * A cache deployed with the AUTH token, on its way to `auth` (iam or password): `attach`, then
+   * `switch`, then remove this field (help/caching.md#migrating-from-the-auth-token).
+   * @default no migration
+   */
+  readonly migrateFromToken?: "attach" | "switch";
 }
 
 /** The DAX settings of an environment; each unset field takes DaxCluster's default. */
@@ -172,6 +178,9 @@ export function validateConfig(cfg: EnvironmentConfig): EnvironmentConfig {
   v.oneOf("cacheKind", cfg.cacheKind, ["nodes", "serverless", "memcached"] as const);
   v.oneOf("redis.engine", cfg.redis?.engine, ["redis", "valkey"] as const);
   v.oneOf("redis.auth", cfg.redis?.auth, ["iam", "password", "token"] as const);
+  v.oneOf("redis.migrateFromToken", cfg.redis?.migrateFromToken, ["attach", "switch"] as const);
+  v.check(!(cfg.redis?.migrateFromToken && cfg.redis.auth === "token"), "redis.auth", cfg.redis?.auth,
+    "the auth a migration from the token goes to (iam or password), or no migrateFromToken");
   v.intRange("redis.replicasPerShard", cfg.redis?.replicasPerShard, 0, 5);
   v.intRange("redis.numShards", cfg.redis?.numShards, 1, 500);
   v.intRange("redis.snapshotRetentionDays", cfg.redis?.snapshotRetentionDays, 0, 35);

@@ -141,3 +141,20 @@ describe("environment config", () => {
     expect(() => new ProductCatalogStack(app, "pc", { config: cfg })).toThrow(/pc\/cache[\s\S]*nodeType[\s\S]*dax\.r5\.large/);
   });
 });
+
+describe("cache auth in the environment config", () => {
+  test("IAM by default; password or token on request; a migration from the token by its stage", () => {
+    expect((sessionStore(ENVIRONMENTS.prod).cache as RedisCache).auth.mode).toBe("iam");
+    expect((sessionStore(loadConfig("dev", { redis: { auth: "password" } })).cache as RedisCache).auth.mode).toBe("password");
+    const attach = sessionStore(loadConfig("prod", { redis: { migrateFromToken: "attach" } })).cache as RedisCache;
+    expect(String(attach.auth)).toBe("token → iam (attach)");
+    expect(attach.authSecret).toBeDefined(); // clients still on the token until "switch"
+    expect(String((sessionStore(loadConfig("prod", { redis: { auth: "password", migrateFromToken: "switch" } })).cache as RedisCache).auth))
+      .toBe("token → password (switch)");
+  });
+
+  test("a migration to the token itself, or an unknown stage, is a config error naming the field", () => {
+    expect(() => loadConfig("dev", { redis: { auth: "token", migrateFromToken: "attach" } })).toThrow(/config\(dev\)[\s\S]*redis\.auth = "token"/);
+    expect(() => loadConfig("dev", { redis: { migrateFromToken: "later" as never } })).toThrow(/redis\.migrateFromToken/);
+  });
+});
