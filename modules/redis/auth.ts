@@ -166,17 +166,28 @@ export function grantSecretRead(client: ICacheClient, secretArn: string, policyN
 export interface CacheUsersProps {
   /** Engine of the users and the group (`redis` or `valkey`). */
   readonly engine: string;
+  /** The cache's auth mode (and migration, if any). */
   readonly auth: CacheAuth;
-  /** The cache, as the clients' IAM `elasticache:Connect` names it; derived from a user's ARN when absent (an imported cache). */
+  /**
+   * The cache, as the clients' IAM `elasticache:Connect` names it.
+   * @default derived from each user's ARN (same partition, region and account): an imported cache
+   */
   readonly cacheArn?: string;
   /** Id of the cache the tokens are signed for: replication group id, or serverless cache name. */
   readonly cacheName: string;
   /** The resource type in the cache's ARN: `replicationgroup` or `serverlesscache`. */
   readonly cacheArnType: "replicationgroup" | "serverlesscache";
+  /** True for ElastiCache Serverless (IAM tokens name it as such). */
   readonly serverless: boolean;
-  /** An existing user group (a cache another stack owns): users are associated with it, no group is created. */
+  /**
+   * An existing user group (a cache another stack owns): users are associated with it.
+   * @default a group is created here, with a disabled `default` user
+   */
   readonly userGroupId?: string;
-  /** The token clients hold today (a migration's `default` user takes it as its password). */
+  /**
+   * The token clients hold today: during a migration the group's `default` user takes it as its password.
+   * @default none (the `default` user is disabled)
+   */
   readonly legacyToken?: string;
   /** Where the cache is: password users' rotation function runs there. */
   readonly network: INetwork;
@@ -186,6 +197,7 @@ export interface CacheUsersProps {
   readonly allowFrom: (peer: ICacheClient) => void;
   /** Customer key of the password secrets. @default AWS-managed */
   readonly kmsKeyArn?: string;
+  /** Deployment profile: a deleted password secret is recoverable for 30 days in prod, none in dev. */
   readonly profile: Profile;
 }
 

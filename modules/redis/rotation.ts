@@ -26,7 +26,10 @@ export interface CacheUserRotatorProps {
   readonly endpoint: { readonly host: string; readonly port: number; readonly tls: boolean; readonly clusterMode: boolean };
   /** Lets the function reach the cache port. */
   readonly allowFrom: (peer: ICacheClient) => void;
-  /** Customer key of the secrets, if any. */
+  /**
+   * Customer key of the secrets: the function may decrypt and encrypt with it through Secrets Manager.
+   * @default AWS-managed (no KMS grant)
+   */
   readonly kmsKeyArn?: string;
 }
 

@@ -124,7 +124,7 @@ describe("module reference (help/reference)", () => {
     expect(redis).toMatch(/\| nodeType \| `string` \| no \| "cache\.r7g\.large" in prod, "cache\.t4g\.micro" in dev \|/);
     expect(redis).toMatch(/#### Attributes[\s\S]*\| endpointAddress \|/);
     expect(redis).toContain("`CacheEngine.valkey(version: ValkeyVersion): CacheEngine`");
-    expect(redis).toContain("`grantAuthSecret(grantee: IGrantable): void`");
+    expect(redis).toContain("`connectFunction(client: ICacheClient, options: CacheConnectOptions): CacheConnection`");
     expect(pages.get(`${REFERENCE_DIR}/table.md`)).toContain("`Billing.onDemand(): Billing`");
   });
 });
