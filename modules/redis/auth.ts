@@ -162,6 +162,22 @@ export function grantSecretRead(client: ICacheClient, secretArn: string, policyN
   network.addInterfaceEndpoint("secretsmanager").connections.allowDefaultPortFrom(client);
 }
 
+/**
+ * How `client` of a Redis/Valkey cache authenticates: as its own user (made in `users`), or, while
+ * the cache's clients use the shared token, with read access to the token's secret. Returns what
+ * the client's environment needs.
+ */
+export function redisClientAuth(cache: {
+  readonly owner: Construct; readonly auth: CacheAuth; readonly users?: CacheUsers; readonly tokenSecretArn?: string;
+  readonly network: INetwork; readonly kmsKeyArn?: string;
+}, client: ICacheClient, options: CacheConnectOptions): CacheClientAuth {
+  // During a migration the users exist from its first step, before the clients switch to them.
+  const userAuth = cache.users?.addClient(client, options);
+  if (cache.auth.clientMode !== "token") return userAuth!;
+  grantSecretRead(client, cache.tokenSecretArn!, `read-auth-${physicalName(cache.owner, 100)}`, cache.network, cache.kmsKeyArn);
+  return { mode: "secret", secretArn: cache.tokenSecretArn! };
+}
+
 /** What {@link CacheUsers} needs to know of its cache. */
 export interface CacheUsersProps {
   /** Engine of the users and the group (`redis` or `valkey`). */

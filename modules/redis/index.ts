@@ -16,8 +16,8 @@ import { LogGroup } from "../logs";
 import type { INetwork } from "../network";
 import { suppressRule } from "../policy";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
-import { CacheAuth, CacheUsers, defaultCacheAuth, grantSecretRead, validateCacheAuth } from "./auth";
-import { CacheClientAuth, CacheConnection, CacheConnectOptions, ICache, ICacheClient } from "./cache";
+import { CacheAuth, CacheUsers, defaultCacheAuth, redisClientAuth, validateCacheAuth } from "./auth";
+import { CacheConnection, CacheConnectOptions, ICache, ICacheClient } from "./cache";
 
 export * from "./auth";
 export * from "./cache";
@@ -283,13 +283,10 @@ class ImportedRedisCache extends Construct implements ICache {
 
   connectFunction(client: ICacheClient, options: CacheConnectOptions): CacheConnection {
     this.allowFrom(client);
-    const userAuth = this.users?.addClient(client, options);
-    let auth: CacheClientAuth;
-    if (this.attrs.auth.clientMode === "token") {
-      grantSecretRead(client, this.attrs.authSecretArn!, `read-auth-${physicalName(this, 100)}`, this.network, this.attrs.kmsKeyArn);
-      auth = { mode: "secret", secretArn: this.attrs.authSecretArn! };
-    } else auth = userAuth!;
-    return { backend: "redis", host: this.endpointAddress, port: this.port, tls: this.attrs.transitEncryption ?? true, clusterMode: this.clusterMode, auth };
+    const a = this.attrs;
+    const auth = redisClientAuth({ owner: this, auth: a.auth, users: this.users, tokenSecretArn: a.authSecretArn, network: this.network, kmsKeyArn: a.kmsKeyArn },
+      client, options);
+    return { backend: "redis", host: this.endpointAddress, port: this.port, tls: a.transitEncryption ?? true, clusterMode: this.clusterMode, auth };
   }
 }
 
@@ -589,12 +586,8 @@ export class RedisCache extends Construct implements ICache {
    */
   connectFunction(client: ICacheClient, options: CacheConnectOptions): CacheConnection {
     this.allowFrom(client);
-    const userAuth = this.users?.addClient(client, options);
-    let auth: CacheClientAuth;
-    if (this.auth.clientMode === "token") {
-      grantSecretRead(client, this.authSecretArn!, `read-auth-${physicalName(this, 100)}`, this.network, this.kmsKeyArn);
-      auth = { mode: "secret", secretArn: this.authSecretArn! };
-    } else auth = userAuth!;
+    const auth = redisClientAuth({ owner: this, auth: this.auth, users: this.users, tokenSecretArn: this.authSecretArn, network: this.network, kmsKeyArn: this.kmsKeyArn },
+      client, options);
     return { backend: "redis", host: this.endpointAddress, port: this.port, tls: true, clusterMode: this.clusterMode, auth };
   }
 }

@@ -126,7 +126,8 @@ export class ServerlessCache extends Construct implements ICache {
     v.oneOf("engine.name", engine.name, ["valkey", "redis"] as const);
     v.check((engine.name === "valkey" && ["7", "8"].includes(engine.majorVersion)) || (engine.name === "redis" && engine.majorVersion === "7"),
       "engine.majorVersion", engine.majorVersion, "\"7\" or \"8\" for valkey, \"7\" for redis");
-    validateCacheAuth(v, auth, { engine: engine.name, version: engine.majorVersion === "7" && engine.name === "valkey" ? "7.2" : engine.majorVersion, tls: true, serverless: true });
+    // Serverless runs the latest minor of its major: Valkey 7 is 7.2, so every engine here accepts IAM.
+    validateCacheAuth(v, auth, { engine: engine.name, version: engine.name === "valkey" && engine.majorVersion === "7" ? "7.2" : engine.majorVersion, tls: true, serverless: true });
     v.intRange("maxDataStorageGb", maxDataStorageGb, 1, 5_000);
     v.intRange("maxEcpuPerSecond", maxEcpuPerSecond, 1_000, 15_000_000);
     v.intRange("snapshotRetentionLimit", retention, 0, 35);
