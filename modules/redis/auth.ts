@@ -268,7 +268,7 @@ export class CacheUsers extends Construct {
    * group; returns what the client's environment needs to log in as it.
    */
   addClient(client: ICacheClient, options: CacheConnectOptions): CacheClientAuth {
-    // A migration creates the users of its target mode from its first step on; they are used from "switch".
+    // A migration creates the users of its target mode at its first step; clients use them once the stage is switch.
     const mode = (this.props.auth.migration?.to ?? this.props.auth).mode;
     const id = `user-${client.node.id}`;
     const existing = this.node.tryFindChild(id);
