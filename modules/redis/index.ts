@@ -19,79 +19,16 @@ import { Connections, IConnectable, SecurityGroup } from "../security-group";
 import { CacheAuth, CacheUsers, defaultCacheAuth, redisClientAuth, validateCacheAuth } from "./auth";
 import { CacheConnection, CacheConnectOptions, ICache, ICacheClient } from "./cache";
 
+import { CACHE_ENGINE_NAMES, CacheEngine, CacheEngineName } from "./engine";
+import { ImportedRedisCache, RedisCacheAttributes } from "./imported";
+
 export * from "./auth";
 export * from "./cache";
+export * from "./engine";
+export type { RedisCacheAttributes } from "./imported";
 export * from "./memcached";
 export * from "./rotation";
 export * from "./serverless";
-
-/** Engines an ElastiCache replication group can run. */
-export type CacheEngineName = "redis" | "valkey";
-/** Redis OSS versions this construct supports. */
-export type RedisVersion = "6.2" | "7.0" | "7.1";
-/** Valkey versions this construct supports. */
-export type ValkeyVersion = "7.2" | "8.0" | "8.1";
-
-/** Supported versions and the parameter group family each belongs to. */
-const FAMILIES: Record<CacheEngineName, Record<string, string>> = {
-  redis: { "6.2": "redis6.x", "7.0": "redis7", "7.1": "redis7" },
-  valkey: { "7.2": "valkey7", "8.0": "valkey8", "8.1": "valkey8" },
-};
-
-/** The version an engine runs when none is given. */
-export const DEFAULT_ENGINE_VERSIONS: Readonly<Record<CacheEngineName, string>> = { valkey: "8.0", redis: "7.1" };
-
-/**
- * An engine and version, e.g. `CacheEngine.valkey("8.0")`. The parameter group family is
- * derived from it, so the two can never disagree.
- */
-export class CacheEngine {
-  /** Valkey, the open-source fork of Redis OSS: same protocol, lower ElastiCache price. */
-  static valkey(version: ValkeyVersion): CacheEngine {
-    return new CacheEngine("valkey", version);
-  }
-
-  /** Redis OSS. */
-  static redis(version: RedisVersion): CacheEngine {
-    return new CacheEngine("redis", version);
-  }
-
-  /**
-   * Engine and version from untyped config (e.g. an environment variable). Unsupported
-   * combinations are reported by the construct that uses them, with its path.
-   * @param version @default the engine's default version ({@link DEFAULT_ENGINE_VERSIONS})
-   */
-  static of(engine: CacheEngineName, version?: string): CacheEngine {
-    return new CacheEngine(engine, version ?? DEFAULT_ENGINE_VERSIONS[engine]);
-  }
-
-  /** The default engine: Valkey at its default version. */
-  static default(): CacheEngine {
-    return CacheEngine.of("valkey");
-  }
-
-  private constructor(
-    /** `redis` or `valkey`. */
-    public readonly name: CacheEngineName,
-    /** Major.minor version, e.g. `8.0`. */
-    public readonly version: string,
-  ) {}
-
-  /** Parameter group family, e.g. `valkey8`; undefined for an unsupported version. */
-  get family(): string | undefined {
-    return FAMILIES[this.name]?.[this.version];
-  }
-
-  /** Versions supported for this engine. */
-  get supportedVersions(): string[] {
-    return Object.keys(FAMILIES[this.name] ?? {});
-  }
-
-  /** Human label used in descriptions, e.g. "Valkey". */
-  get label(): string {
-    return this.name === "valkey" ? "Valkey" : "Redis";
-  }
-}
 
 /** Eviction policies Redis OSS and Valkey accept for `maxmemory-policy`. */
 export const MAXMEMORY_POLICIES = [
@@ -206,90 +143,6 @@ export interface RedisCacheProps {
   readonly profile?: Profile;
 }
 
-/** Attributes of a Redis/Valkey replication group another stack or team owns ({@link RedisCache.fromAttributes}). */
-export interface RedisCacheAttributes {
-  /** The VPC the cache is in. */
-  readonly network: INetwork;
-  /** Primary (or configuration) endpoint address. */
-  readonly endpointAddress: string;
-  /** Port. @default 6379 */
-  readonly port?: number;
-  /** The cache's security group: wiring adds ingress rules to it from this stack. */
-  readonly securityGroupId: string;
-  /** True in cluster mode. */
-  readonly clusterMode: boolean;
-  /** The replication group's id (IAM tokens are signed for it; `elasticache:Connect` names it). */
-  readonly replicationGroupId: string;
-  /**
-   * The user group on the replication group: each wired function's user is created in this stack
-   * and associated with it (`aws_elasticache_user_group_association`). Required unless `auth` is a token.
-   */
-  readonly userGroupId?: string;
-  /** How its clients authenticate. `CacheAuth.token()` needs `authSecretArn`. */
-  readonly auth: CacheAuth;
-  /** The AUTH token's secret (token auth only). */
-  readonly authSecretArn?: string;
-  /** Engine and version (users are made for the engine; IAM needs Valkey >= 7.2 / Redis OSS >= 7.0). @default CacheEngine.default() */
-  readonly engine?: CacheEngine;
-  /** In-transit encryption is on (IAM needs it). @default true */
-  readonly transitEncryption?: boolean;
-  /** Customer key of the secrets, if any. @default AWS-managed */
-  readonly kmsKeyArn?: string;
-}
-
-/** A Redis/Valkey cache owned elsewhere: wiring a function to it changes only this stack. */
-class ImportedRedisCache extends Construct implements ICache {
-  public readonly backend = "redis" as const;
-  public readonly endpointAddress: string;
-  public readonly port: number;
-  public readonly clusterMode: boolean;
-  public readonly network: INetwork;
-  public readonly connections: Connections;
-  private readonly users?: CacheUsers;
-
-  constructor(scope: Construct, id: string, private readonly attrs: RedisCacheAttributes) {
-    super(scope, id);
-    const engine = attrs.engine ?? CacheEngine.default();
-    const v = PropsValidator.for(this);
-    validateCacheAuth(v, attrs.auth, { engine: engine.name, version: engine.version, tls: attrs.transitEncryption ?? true });
-    v.check(!attrs.auth.usesUserGroup || !!attrs.userGroupId, "userGroupId", attrs.userGroupId, `the id of the user group on ${attrs.replicationGroupId} (auth ${attrs.auth} gives each function a user in it)`);
-    v.check(attrs.auth.clientMode !== "token" || !!attrs.authSecretArn, "authSecretArn", attrs.authSecretArn, "the ARN of the AUTH token's secret (auth token)");
-    v.throwIfAny();
-    this.endpointAddress = attrs.endpointAddress;
-    this.port = attrs.port ?? 6379;
-    this.clusterMode = attrs.clusterMode;
-    this.network = attrs.network;
-    this.connections = new Connections(SecurityGroup.fromSecurityGroupId(this, "sg", attrs.securityGroupId), this.port, engine.label);
-    if (attrs.auth.usesUserGroup) {
-      this.users = new CacheUsers(this, "users", {
-        engine: engine.name,
-        auth: attrs.auth,
-        cacheName: attrs.replicationGroupId,
-        cacheArnType: "replicationgroup",
-        serverless: false,
-        userGroupId: attrs.userGroupId,
-        network: attrs.network,
-        endpoint: { host: this.endpointAddress, port: this.port, tls: attrs.transitEncryption ?? true, clusterMode: this.clusterMode },
-        allowFrom: (peer) => this.allowFrom(peer),
-        kmsKeyArn: attrs.kmsKeyArn,
-        profile: profileOf(this),
-      });
-    }
-  }
-
-  allowFrom(peer: IConnectable): void {
-    this.connections.allowDefaultPortFrom(peer);
-  }
-
-  connectFunction(client: ICacheClient, options: CacheConnectOptions): CacheConnection {
-    this.allowFrom(client);
-    const a = this.attrs;
-    const auth = redisClientAuth({ owner: this, auth: a.auth, users: this.users, tokenSecretArn: a.authSecretArn, network: this.network, kmsKeyArn: a.kmsKeyArn },
-      client, options);
-    return { backend: "redis", host: this.endpointAddress, port: this.port, tls: a.transitEncryption ?? true, clusterMode: this.clusterMode, auth };
-  }
-}
-
 /**
  * An ElastiCache Redis OSS / Valkey replication group in private subnets: encrypted at rest
  * and in transit (TLS required), clients authenticated as their own ElastiCache users (IAM or
@@ -389,7 +242,7 @@ export class RedisCache extends Construct implements ICache {
     const auth = props.auth ?? defaultCacheAuth(engine.name, engine.version);
 
     const v = PropsValidator.for(this);
-    v.oneOf("engine.name", engine.name, Object.keys(FAMILIES) as CacheEngineName[]);
+    v.oneOf("engine.name", engine.name, CACHE_ENGINE_NAMES);
     v.check(engine.family !== undefined, "engine.version", engine.version,
       `a supported ${engine.name} version: ${engine.supportedVersions.map((s) => JSON.stringify(s)).join(", ")}`);
     v.check(NODE_TYPE_RE.test(nodeType), "nodeType", nodeType,
