@@ -22,7 +22,9 @@ import { CacheConnection, CacheConnectOptions, ICache, ICacheClient } from "./ca
 import { CACHE_ENGINE_NAMES, CacheEngine, CacheEngineName } from "./engine";
 import { ImportedRedisCache, RedisCacheAttributes } from "./imported";
 
-export * from "./auth";
+// Public: the auth modes and the users construct; the wiring helpers stay inside the module.
+export { CacheAuth, CacheUsers, supportsIamAuth } from "./auth";
+export type { CacheAuthMode, CacheUsersProps, PasswordAuthOptions, TokenAuthOptions, TokenMigrationStage } from "./auth";
 export * from "./cache";
 export * from "./engine";
 export type { RedisCacheAttributes } from "./imported";
