@@ -117,24 +117,8 @@ const backends: Record<BackendName, Backend> = {
     putWithoutTtl: async (prefix, key, value) => void (await rawCluster.set(`${prefix}:{${key}}`, value)),
     leaseNeedsAbsentValue: false,
   },
-  "redis-acl": {
-    kind: "redis",
-    make: (keyPrefix) => track(aclStore(keyPrefix, redisServer.port, () => raw, false)),
-    advance: (ms) => sleep(ms),
-    now: () => Date.now(),
-    putWithoutTtl: async (prefix, key, value) => void (await raw.set(`${prefix}:{${key}}`, value)),
-    leaseNeedsAbsentValue: false,
-    clearRefusedWith: /NOPERM.*'scan'/,
-  },
-  "redis-cluster-acl": {
-    kind: "redis",
-    make: (keyPrefix) => track(aclStore(keyPrefix, clusterServer.port, () => rawCluster, true)),
-    advance: (ms) => sleep(ms),
-    now: () => Date.now(),
-    putWithoutTtl: async (prefix, key, value) => void (await rawCluster.set(`${prefix}:{${key}}`, value)),
-    leaseNeedsAbsentValue: false,
-    clearRefusedWith: /NOPERM.*'scan'/,
-  },
+  "redis-acl": aclBackend(() => redisServer.port, () => raw, false),
+  "redis-cluster-acl": aclBackend(() => clusterServer.port, () => rawCluster, true),
   memcached: {
     kind: "memcached",
     make: (keyPrefix) => track(new MemcachedCacheStore({ keyPrefix, host: "127.0.0.1", port: memcachedServer.port, commandTimeoutMs: 2_000 })),
@@ -166,6 +150,19 @@ const backends: Record<BackendName, Backend> = {
     leaseNeedsAbsentValue: false,
   },
 };
+
+/** The Redis backend again, each store logged in as its own ACL user ({@link aclStore}); SCAN, and so clear(), refused. */
+function aclBackend(port: () => number, admin: () => Redis, clusterMode: boolean): Backend {
+  return {
+    kind: "redis",
+    make: (keyPrefix) => track(aclStore(keyPrefix, port(), admin, clusterMode)),
+    advance: (ms) => sleep(ms),
+    now: () => Date.now(),
+    putWithoutTtl: async (prefix, key, value) => void (await admin().set(`${prefix}:{${key}}`, value)),
+    leaseNeedsAbsentValue: false,
+    clearRefusedWith: /NOPERM.*'scan'/,
+  };
+}
 
 function track<T extends CacheStore>(s: T): T {
   opened.push(s);
