@@ -3,6 +3,7 @@
  * port, probed until it answers, killed (an outage) and restarted on the same port, and never
  * left behind by a crashed jest worker.
  */
+import { readFileSync } from "fs";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as net from "net";
 
@@ -140,11 +141,34 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
       spec.onStop?.();
     },
     kill: () => killProc("SIGKILL"),
-    pause: () => void proc?.kill("SIGSTOP"),
+    pause: () => {
+      if (!proc?.pid) return;
+      proc.kill("SIGSTOP");
+      // The signal is only sent here; on a busy machine a request written right after could still be
+      // answered before every thread has stopped. Wait (at most 1 s) until the kernel shows the process stopped.
+      waitStopped(proc.pid, 1_000);
+    },
     resume: () => void proc?.kill("SIGCONT"),
     restart: async () => {
       await killProc("SIGKILL");
       await launch();
     },
   };
+}
+
+/** Blocks until /proc says `pid` is stopped (state T), or `timeoutMs` passed (or there is no /proc). */
+function waitStopped(pid: number, timeoutMs: number): void {
+  const deadline = Date.now() + timeoutMs;
+  const tick = new Int32Array(new SharedArrayBuffer(4));
+  while (Date.now() < deadline) {
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    } catch {
+      return;
+    }
+    // "pid (comm) S …": the state follows the command name's closing parenthesis.
+    if (/^[Tt]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3))) return;
+    Atomics.wait(tick, 0, 0, 1);
+  }
 }
