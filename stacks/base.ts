@@ -2,7 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
+  AccountBaseline, CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
   PROFILE_CONTEXT_KEY, RedisCache,
 } from "../modules";
 import { applyPolicy } from "../modules/policy";
@@ -120,6 +120,7 @@ export abstract class CacheStack extends TerraformStack {
   protected serviceApi(fn: CacheAsideFunction): CacheApi {
     return new CacheApi(this, "api", {
       functions: [fn],
+      accountSettings: new AccountBaseline(this, "account"),
       throttlingRateLimit: this.config.api?.throttlingRateLimit,
       throttlingBurstLimit: this.config.api?.throttlingBurstLimit,
       logRetentionDays: this.config.logRetentionDays,

@@ -3,7 +3,6 @@
  * Lambda proxy integration of a CacheAsideFunction:
  *   new CacheApi(this, "api", { functions: [productsFn] });   // every route of its contract
  */
-import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
 import { ApiGatewayApiKey } from "@cdktf/provider-aws/lib/api-gateway-api-key";
 import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import { ApiGatewayGatewayResponse } from "@cdktf/provider-aws/lib/api-gateway-gateway-response";
@@ -22,8 +21,8 @@ import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { createHash } from "crypto";
 import { HttpMethod, JSON_SCHEMA_DRAFT_04, JsonSchema, pathParameters, routeKey } from "../../functions/lib/contract";
+import type { AccountBaseline } from "../account";
 import { CacheAsideFunction } from "../function";
-import { Role } from "../iam";
 import { LogGroup } from "../logs";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
@@ -149,15 +148,14 @@ export interface CacheApiProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Create the IAM role API Gateway uses to write logs and register it in the account's
-   * API Gateway settings (`aws_api_gateway_account`). Those settings are one per account and
-   * region: two stacks setting them to equivalent roles is harmless (the last apply wins), but
-   * only one stack should own them, so turn this off in every other stack of the account and
-   * region. With it off, logging needs the role to be registered already, else the stage fails
-   * with "CloudWatch Logs role ARN must be set in account settings".
-   * @default true
+   * The account's API Gateway settings, when they are managed in this same stack (a self-contained
+   * stack): the stage then waits for them. Logging is refused until the account and region have a
+   * CloudWatch role ("CloudWatch Logs role ARN must be set in account settings"), so deploy an
+   * {@link AccountBaseline} once per account and region before any API; this construct never
+   * manages those settings itself, so two APIs can neither overwrite nor, destroyed, unset them.
+   * @default none: the settings are managed by an AccountBaseline in a stack deployed earlier
    */
-  readonly manageAccountCloudWatchRole?: boolean;
+  readonly accountSettings?: AccountBaseline;
   /**
    * Deployment profile.
    * @default the enclosing stack's profile, else `prod`
@@ -226,10 +224,6 @@ export class CacheApi extends Construct {
   public readonly accessLogGroup: LogGroup;
   /** The group API Gateway writes execution logs to, created here so it has a retention. */
   public readonly executionLogGroup: LogGroup;
-  /** Present when `manageAccountCloudWatchRole` is on. */
-  public readonly cloudWatchRole?: Role;
-  /** Present when `manageAccountCloudWatchRole` is on. */
-  public readonly account?: ApiGatewayAccount;
   /** One per distinct function. */
   public readonly permissions: readonly LambdaPermission[];
   /** Present when a route requires an API key. */
@@ -427,34 +421,7 @@ export class CacheApi extends Construct {
 
     // Logging settings are refused until the account has a CloudWatch role.
     const stageDependsOn: ITerraformDependable[] = [this.executionLogGroup.resource];
-    if (props.manageAccountCloudWatchRole ?? true) {
-      this.cloudWatchRole = new Role(this, "cloudwatch-role", {
-        assumedBy: "apigateway.amazonaws.com",
-        description: "Lets API Gateway write access and execution logs of the account's REST APIs",
-      });
-      // "*" because API Gateway writes execution logs to groups it names itself
-      // (API-Gateway-Execution-Logs_<api id>/<stage>), for every API of the account and region
-      // that uses this role, not only this one; logs is not a data-plane service, so Role allows it.
-      this.cloudWatchRole.addToPrincipalPolicy("push-to-cloudwatch-logs", [
-        {
-          actions: [
-            "logs:CreateLogGroup",
-            "logs:CreateLogStream",
-            "logs:DescribeLogGroups",
-            "logs:DescribeLogStreams",
-            "logs:PutLogEvents",
-            "logs:GetLogEvents",
-            "logs:FilterLogEvents",
-          ],
-          resources: ["*"],
-        },
-      ]);
-      this.account = new ApiGatewayAccount(this, "account", {
-        cloudwatchRoleArn: this.cloudWatchRole.roleArn,
-        dependsOn: [this.cloudWatchRole.policyResource("push-to-cloudwatch-logs")!],
-      });
-      stageDependsOn.push(this.account);
-    }
+    if (props.accountSettings?.apiGatewayAccount) stageDependsOn.push(props.accountSettings.apiGatewayAccount);
 
     this.stage = new ApiGatewayStage(this, "stage", {
       restApiId: this.restApi.id,

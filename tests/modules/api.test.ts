@@ -1,3 +1,4 @@
+import { AccountBaseline } from "../../modules/account";
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { ApiRoute, CacheApi, CacheApiProps, JSON_SCHEMA_DRAFT_04 } from "../../modules/api";
@@ -284,22 +285,18 @@ describe("CacheApi", () => {
       expect(onlyResource(custom, "aws_api_gateway_stage").stage_name).toBe("live");
     });
 
-    test("registers an API Gateway CloudWatch role in the account and makes the stage wait for it", () => {
-      const account = onlyResource(json, "aws_api_gateway_account");
-      const [accountId] = resourcesOf(json, "aws_api_gateway_account")[0];
-      expect(account.cloudwatch_role_arn).toMatch(/^\$\{aws_iam_role\.[^.]+\.arn\}$/);
-      const roleId = /aws_iam_role\.([^.]+)\.arn/.exec(account.cloudwatch_role_arn)![1];
-      const trust = JSON.parse(json.resource!.aws_iam_role[roleId].assume_role_policy);
-      expect(trust.Statement[0].Principal).toEqual({ Service: "apigateway.amazonaws.com" });
-      const policy = rolePolicies(json).find((p) => p.name === "push-to-cloudwatch-logs")!;
-      expect(policy.doc.Statement[0].Action).toEqual(expect.arrayContaining(["logs:CreateLogGroup", "logs:PutLogEvents"]));
-      expect(onlyResource(json, "aws_api_gateway_stage").depends_on).toContain(`aws_api_gateway_account.${accountId}`);
+    test("never manages the account's API Gateway settings itself (an AccountBaseline does)", () => {
+      expect(resourcesOf(json, "aws_api_gateway_account")).toHaveLength(0);
+      expect(rolePolicies(json).find((p) => p.name === "push-to-cloudwatch-logs")).toBeUndefined();
     });
 
-    test("leaves the account settings alone when manageAccountCloudWatchRole is off", () => {
-      const json2 = synthApi(defaultRoutes, { manageAccountCloudWatchRole: false });
-      expect(resourcesOf(json2, "aws_api_gateway_account")).toHaveLength(0);
-      expect(rolePolicies(json2).find((p) => p.name === "push-to-cloudwatch-logs")).toBeUndefined();
+    test("with accountSettings from the same stack, the stage waits for them", () => {
+      const json2 = synthJson((stack) => {
+        const f = fixture(stack);
+        new CacheApi(stack, "api", { routes: defaultRoutes(f), accountSettings: new AccountBaseline(stack, "account") });
+      });
+      const [accountId] = resourcesOf(json2, "aws_api_gateway_account")[0];
+      expect(onlyResource(json2, "aws_api_gateway_stage").depends_on).toContain(`aws_api_gateway_account.${accountId}`);
     });
   });
 
