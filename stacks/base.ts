@@ -1,18 +1,31 @@
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
   AccountBaseline, CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
-  PROFILE_CONTEXT_KEY, RedisCache,
+  INetwork, NetworkAttributes, RedisCache,
 } from "../modules";
-import { applyPolicy } from "../modules/policy";
 import type { FunctionContract } from "../functions/lib/contract";
-import { EnvironmentConfig, validateConfig } from "./config";
+import type { EnvironmentConfig } from "./config";
+import { EnvironmentStack } from "./environment";
 
 /** Props every stack of this app takes. */
 export interface CacheStackProps {
   /** The environment to deploy; validated again here so a hand-built config is checked too. */
   readonly config: EnvironmentConfig;
+  /**
+   * The network to deploy into: a platform stack's `Network` of the same app (its ids become
+   * cross-stack references, and interface endpoints the service needs are created there, once), or
+   * the attributes of an existing VPC (`Network.fromAttributes`: nothing of the VPC is created).
+   * @default a network of this stack's own, from `config` (a self-contained stack)
+   */
+  readonly network?: Network | NetworkAttributes;
+  /**
+   * Manage the account's API Gateway settings in this stack (an `AccountBaseline`), for a team
+   * deploying one self-contained stack. Leave it off wherever an account baseline stack exists:
+   * two stacks managing them overwrite each other, and destroying one unsets the other's.
+   * @default false
+   */
+  readonly accountBaseline?: boolean;
 }
 
 /** The parts of a cache-aside service whose dashboard, alarms and outputs a stack declares. */
@@ -30,49 +43,31 @@ export interface ServiceParts {
 }
 
 /**
- * What every stack shares: the AWS provider (region and default tags from config, nothing
- * else: credentials come from the environment), remote state when configured, the profile
- * every construct below reads, the network, and the plumbing of a cache-aside service (its
- * cache, DAX cluster, function, API, observability and outputs from the environment config), so
- * a stack states only its own resources and relations.
+ * A service stack: what every stack of an environment shares ({@link EnvironmentStack}), the
+ * network it deploys into, and the plumbing of a cache-aside service (its cache, DAX cluster,
+ * function, API, observability and outputs from the environment config), so a stack states only
+ * its own resources and relations.
  */
-export abstract class CacheStack extends TerraformStack {
-  /** The environment this stack deploys, validated. */
-  public readonly config: EnvironmentConfig;
-  /** The stack's VPC (`network`), in the environment's availability zones. */
-  public readonly network: Network;
+export abstract class CacheStack extends EnvironmentStack {
+  /** The VPC the stack deploys into: its own (`network`), a platform stack's, or an existing one. */
+  public readonly network: INetwork;
+  /** The account's API Gateway settings, when this stack manages them (`accountBaseline`). */
+  public readonly accountSettings?: AccountBaseline;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {
-    super(scope, id);
-    this.config = validateConfig(props.config);
-    this.node.setContext(PROFILE_CONTEXT_KEY, this.config.name);
-    applyPolicy(this); // the cachefront policy pack: errors fail synthesis of this stack (help/policy.md)
-
-    new AwsProvider(this, "aws", {
-      region: this.config.region,
-      defaultTags: [{ tags: { ...this.config.tags, Stack: id, ManagedBy: "cdktf" } }],
-    });
-
-    const rs = this.config.remoteState;
-    if (rs) {
-      // S3-native locking (use_lockfile): the DynamoDB lock table is deprecated since Terraform 1.11.
-      new S3Backend(this, {
-        bucket: rs.bucket,
-        key: `${rs.keyPrefix.replace(/\/?$/, "/")}${id}.tfstate`,
-        region: rs.region,
-        encrypt: true,
-        kmsKeyId: rs.kmsKeyId,
-      });
-      // cdktf 0.21's S3Backend has no typed field for it yet.
-      this.addOverride("terraform.backend.s3.use_lockfile", true);
-    }
-
-    this.network = new Network(this, "network", {
-      availabilityZones: this.config.availabilityZones,
-      cidr: this.config.vpcCidr,
-      region: this.config.region,
-      flowLogRetentionDays: this.config.logRetentionDays,
-    });
+    super(scope, id, props.config);
+    const net = props.network;
+    this.network = net instanceof Network
+      ? net.importInto(this, "network")
+      : net
+        ? Network.fromAttributes(this, "network", net)
+        : new Network(this, "network", {
+          availabilityZones: this.config.availabilityZones,
+          cidr: this.config.vpcCidr,
+          region: this.config.region,
+          flowLogRetentionDays: this.config.logRetentionDays,
+        });
+    if (props.accountBaseline) this.accountSettings = new AccountBaseline(this, "account");
   }
 
   /** The Redis/Valkey cache (`cache`) as the environment configures it. */
@@ -120,7 +115,7 @@ export abstract class CacheStack extends TerraformStack {
   protected serviceApi(fn: CacheAsideFunction): CacheApi {
     return new CacheApi(this, "api", {
       functions: [fn],
-      accountSettings: new AccountBaseline(this, "account"),
+      accountSettings: this.accountSettings,
       throttlingRateLimit: this.config.api?.throttlingRateLimit,
       throttlingBurstLimit: this.config.api?.throttlingBurstLimit,
       logRetentionDays: this.config.logRetentionDays,

@@ -57,6 +57,13 @@ export interface EnvironmentConfig {
   readonly name: Profile;
   /** AWS region of the provider and every resource, e.g. `us-east-1`. */
   readonly region: string;
+  /**
+   * The AWS account the environment deploys into (12 digits). Terraform then refuses to touch any
+   * other account, whatever the credentials, and the default app builds one account baseline stack
+   * per account and region.
+   * @default none: the account the credentials belong to; environments without one share a baseline per region
+   */
+  readonly accountId?: string;
   /** AZs for subnets; never looked up, so plans run offline. */
   readonly availabilityZones: readonly string[];
   /** IPv4 CIDR of the VPC (/16 to /24). */
@@ -150,6 +157,7 @@ export function validateConfig(cfg: EnvironmentConfig): EnvironmentConfig {
   const v = new PropsValidator(`config(${cfg.name})`);
   v.oneOf("name", cfg.name, ["dev", "prod"] as Profile[]);
   v.matches("region", cfg.region, REGION_RE, "an AWS region name such as \"us-east-1\"");
+  if (cfg.accountId !== undefined) v.matches("accountId", cfg.accountId, /^\d{12}$/, "a 12-digit AWS account id");
   v.check(cfg.availabilityZones.length >= 2, "availabilityZones", cfg.availabilityZones,
     "at least 2 zones: Redis replicas, DAX nodes and the Lambda are spread across AZs");
   cfg.availabilityZones.forEach((az, i) => {

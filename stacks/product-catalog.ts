@@ -30,7 +30,7 @@ export class ProductCatalogStack extends CacheStack {
     const cfg = this.config;
     this.table = new CacheTable(this, "products", PRODUCTS_TABLE);
     this.cache = this.redisCache();
-    this.fn = this.serviceFunction(PRODUCTS, { serviceName: "product-catalog", ttlSeconds: cfg.cache?.productTtlSeconds });
+    this.fn = this.serviceFunction(PRODUCTS, { ttlSeconds: cfg.cache?.productTtlSeconds });
     this.fn.useTable(this.table, { write: true }).useCache(this.cache);
     if (cfg.productCatalog?.dax) {
       this.dax = this.daxCluster([this.table]);

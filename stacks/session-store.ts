@@ -32,7 +32,6 @@ export class SessionStoreStack extends CacheStack {
     this.dax = this.daxCluster([this.table]);
     this.cache = this.redisCache();
     this.fn = this.serviceFunction(SESSIONS, {
-      serviceName: "session-store",
       ttlSeconds: cache?.sessionContextTtlSeconds,
       contextTurns: sessions?.contextTurns,
       rateLimitPerWindow: sessions?.rateLimitPerWindow,

@@ -7,7 +7,7 @@
  *   fn.useTable(table, { write: true }); fn.useCache(cache); fn.useDax(dax);
  */
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { AssetType, Lazy, TerraformAsset } from "cdktf";
+import { AssetType, Lazy, TerraformAsset, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { existsSync } from "fs";
 import * as path from "path";
@@ -59,7 +59,9 @@ export interface CacheAsideFunctionProps<C extends FunctionContract = FunctionCo
   /**
    * Runtime settings, typed: the runtime's common ones (TTLs, leases, breaker, service name, …)
    * and the contract's own. Out-of-range values fail synthesis, as the Lambda would fail at cold start.
-   * @default each setting's default (help/runtime.md); every setting is written to the environment
+   * @default each setting's default (help/runtime.md), except `serviceName` = the stack's id and
+   * `metricsNamespace` = `Cachefront/<serviceName>`, so two services' metrics, dashboards and alarms
+   * never mix; every setting is written to the environment
    */
   readonly settings?: FunctionSettings<C>;
   /**
@@ -197,7 +199,9 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
       v.check(!OWNED_ENV.has(key) && !Object.values(contract.settings).some((s) => s.env === key), `environment.${key}`, key,
         "a variable the runtime does not own: set runtime values through `settings` (typed, range-checked) or wiring (useTable, useCache, useDax)");
     }
-    const settings = resolveSettings(v, { ...RUNTIME_SETTINGS, ...contract.settings }, (props.settings ?? {}) as Record<string, unknown>);
+    const service = props.settings?.serviceName ?? TerraformStack.of(this).node.id;
+    const settings = resolveSettings(v, { ...RUNTIME_SETTINGS, ...contract.settings },
+      { serviceName: service, metricsNamespace: `Cachefront/${service}`, ...props.settings } as Record<string, unknown>);
     const tableTimeoutMs = settings.values.tableTimeoutMs as number;
     // The L1 lives in the function's memory: a quarter of it at most leaves room for the runtime.
     const l1MaxBytes = settings.values.l1MaxBytes as number;

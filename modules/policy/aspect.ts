@@ -156,10 +156,19 @@ export class PolicyPack implements IAspect {
 
   private evaluateJson(stack: TerraformStack, json: unknown): StackReport {
     const meta = this.metadata(stack);
-    const model = TerraformModel.fromSynth(json, stack.node.id);
+    const model = TerraformModel.fromSynth(json, stack.node.id).linkStacks(this.producersOf(stack, json));
     const report = evaluateModel(model, { profile: meta.profile, rules: this.rules, suppressions: meta.suppressions, today: this.options.today });
     this.reports.set(stack.node.path, report);
     return report;
+  }
+
+  /** Models of the stacks whose outputs `stack` reads (cross-stack references), so rules can follow them. */
+  private producersOf(stack: TerraformStack, json: unknown): TerraformModel[] {
+    const remote = Object.keys((json as { data?: { terraform_remote_state?: object } }).data?.terraform_remote_state ?? {});
+    const names = remote.map((n) => /^cross-stack-reference-input-(.+)$/.exec(n)?.[1]).filter((n): n is string => !!n);
+    return stack.node.root.node.children
+      .filter((c): c is TerraformStack => TerraformStack.isStack(c) && names.includes(c.node.id))
+      .map((producer) => TerraformModel.fromSynth(producer.toTerraform(), producer.node.id));
   }
 
   private validate(stack: TerraformStack): string[] {

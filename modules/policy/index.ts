@@ -9,6 +9,8 @@
 export { applyPolicy, PolicyPack, policyProfile, printReport, profileFromName, suppressRule, POLICY_MODE_ENV, SUPPRESSION_METADATA_TYPE } from "./aspect";
 export type { PolicyMetadata, PolicyPackOptions } from "./aspect";
 export { checkSynthesizedStack, recordedPolicy, refineWithPlanJson } from "./check";
+export { ACCOUNT_SINGLETONS, checkDeployTogether, UNIQUE_NAMES } from "./deploy-together";
+export type { DeployConflict, SynthesizedStack } from "./deploy-together";
 export type { CheckOptions } from "./check";
 export { readPolicyDocument } from "./documents";
 export type { DocumentView, StatementView } from "./documents";

@@ -460,7 +460,7 @@ describe("CacheAsideFunction from a contract", () => {
     const network = new Network(stack, "network", { availabilityZones: AZS });
     const fn = new CacheAsideFunction(stack, "fn", { network, contract: SESSIONS, settings: { ttlSeconds: 120, contextTurns: 5 } });
     const vars = lambda(JSON.parse(Testing.synth(stack))).environment.variables;
-    expect(vars).toMatchObject({ CACHE_TTL_SECONDS: "120", CONTEXT_TURNS: "5", RATE_LIMIT_PER_WINDOW: "30", SERVICE_NAME: "cachefront", MAX_BODY_BYTES: "65536" });
+    expect(vars).toMatchObject({ CACHE_TTL_SECONDS: "120", CONTEXT_TURNS: "5", RATE_LIMIT_PER_WINDOW: "30", SERVICE_NAME: "test", METRICS_NAMESPACE: "Cachefront/test", MAX_BODY_BYTES: "65536" });
     expect(fn.settings).toMatchObject({ ttlSeconds: 120, contextTurns: 5, rateLimitPerWindow: 30 });
     // The runtime reads back exactly what the construct wrote.
     const literal = Object.fromEntries(Object.entries(vars as Record<string, string>).filter(([, v]) => !v.includes("${")));

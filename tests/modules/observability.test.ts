@@ -6,9 +6,10 @@
 import { TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import * as path from "path";
-import { METRIC, RUNTIME_SETTINGS } from "../../functions/lib/contract";
+import { METRIC } from "../../functions/lib/contract";
 
-const DEFAULT_METRICS_NAMESPACE = RUNTIME_SETTINGS.metricsNamespace.default;
+/** The namespace CacheAsideFunction derives for the fixture's service (`serviceName: "product-catalog"`). */
+const DEFAULT_METRICS_NAMESPACE = "Cachefront/product-catalog";
 import { CacheApi } from "../../modules/api";
 import { PROFILE_CONTEXT_KEY, Profile } from "../../modules/core/profile";
 import { PropsValidationError, PropsValidator } from "../../modules/core/validation";
@@ -463,7 +464,7 @@ describe("CacheObservability", () => {
     test("fallbacks and circuit-open events (and cache errors) are summed over every route with SEARCH", () => {
       const exprs = lines.filter((l) => l.widget === "Cache fallbacks, circuit-open events, cache errors").map((l) => l.expression);
       for (const name of [METRIC.Fallback, METRIC.CircuitOpen, METRIC.CacheError]) {
-        expect(exprs).toContain(`SUM(SEARCH('{Cachefront,Service,Route} MetricName="${name}" Service="product-catalog"', 'Sum', 60))`);
+        expect(exprs).toContain(`SUM(SEARCH('{Cachefront/product-catalog,Service,Route} MetricName="${name}" Service="product-catalog"', 'Sum', 60))`);
       }
     });
 
@@ -519,10 +520,11 @@ describe("CacheObservability", () => {
       expect(dashboardLines(dashboardOf(json)).filter((l) => l.name === METRIC.CacheHit).map((l) => l.namespace)).toEqual(["Shop/Cache", "Shop/Cache"]);
     });
 
-    test("GIVEN a function without SERVICE_NAME THEN the runtime default is read and pinned on the function", () => {
+    test("GIVEN a function without serviceName THEN the stack's id is the service and names the namespace, pinned on the function", () => {
       const { json, built } = synth({ settings: {} });
-      expect(built.obs.serviceName).toBe("cachefront");
-      expect(onlyResource(json, "aws_lambda_function").environment.variables.SERVICE_NAME).toBe("cachefront");
+      expect(built.obs.serviceName).toBe("test");
+      expect(built.obs.metricsNamespace).toBe("Cachefront/test");
+      expect(onlyResource(json, "aws_lambda_function").environment.variables).toMatchObject({ SERVICE_NAME: "test", METRICS_NAMESPACE: "Cachefront/test" });
     });
   });
 

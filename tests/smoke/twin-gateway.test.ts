@@ -388,7 +388,7 @@ describe("local environment and outputs", () => {
       REDIS_CLUSTER_MODE: "false",
       CACHE_BACKEND: "redis",
       RATE_LIMIT_PER_WINDOW: "30",
-      SERVICE_NAME: "session-store",
+      SERVICE_NAME: "session-store-dev",
       AWS_REGION: "us-east-1",
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",

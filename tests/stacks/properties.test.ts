@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { buildApp } from "../../stacks/app";
 import { CacheStack } from "../../stacks/base";
+import { EnvironmentStack } from "../../stacks/environment";
 import { loadConfig } from "../../stacks/config";
 import { SessionStoreStack } from "../../stacks/session-store";
 import * as path from "path";
@@ -8,9 +9,11 @@ import { bundleHandler } from "../../modules/function/bundle";
 import { decodeJsonencode } from "../helpers/synth";
 
 const app = buildApp(Testing.app());
-const synthesized = app.node.children
-  .filter((c): c is CacheStack => c instanceof CacheStack)
+app.synth(); // resolves the cross-stack references (network → services) into outputs and remote state
+const everyStack = app.node.children
+  .filter((c): c is EnvironmentStack => c instanceof EnvironmentStack)
   .map((s) => ({ id: s.node.id, json: JSON.parse(Testing.synth(s)) }));
+const synthesized = everyStack.filter(({ id }) => app.node.findChild(id) instanceof CacheStack);
 
 const REQUIRED_TYPES = [
   "aws_vpc", "aws_subnet", "aws_route_table", "aws_vpc_endpoint", "aws_flow_log", "aws_default_security_group",
@@ -27,7 +30,7 @@ function all(json: any, type: string): any[] {
 
 describe("the default app, taken together", () => {
   test.each(REQUIRED_TYPES)("contains %s", (type) => {
-    expect(synthesized.some(({ json }) => all(json, type).length > 0)).toBe(true);
+    expect(everyStack.some(({ json }) => all(json, type).length > 0)).toBe(true);
   });
 });
 
@@ -114,8 +117,12 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
     }
   });
 
-  test("reads no data source (plans offline)", () => {
-    expect(json.data).toBeUndefined();
+  test("reads no data source that calls AWS: only its network stack's outputs, from that stack's state (plans offline)", () => {
+    const env = id.replace(/^.*-(dev|prod)$/, "$1");
+    expect(Object.keys(json.data ?? {})).toEqual(["terraform_remote_state"]);
+    expect(json.data.terraform_remote_state).toEqual({
+      [`cross-stack-reference-input-network-${env}`]: { backend: "local", config: { path: expect.stringMatching(new RegExp(`terraform\\.network-${env}\\.tfstate$`)) } },
+    });
   });
 });
 

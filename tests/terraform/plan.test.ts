@@ -119,7 +119,10 @@ afterAll(async () => {
   rmSync(synthDir, { recursive: true, force: true });
 });
 
-test("the default app synthesizes product-catalog and session-store stacks for dev and prod", () => {
+test("the default app synthesizes its account baseline, networks and service stacks", () => {
+  if (!process.env.CACHEFRONT_TF_APP) {
+    expect(stackNames).toEqual(expect.arrayContaining(["account-baseline-us-east-1", "network-dev", "network-prod", "product-catalog-dev", "session-store-prod"]));
+  }
   expect(stackNames.length).toBeGreaterThanOrEqual(4);
   for (const name of stackNames) expect(existsSync(path.join(stackDir(name), "cdk.tf.json"))).toBe(true);
 });

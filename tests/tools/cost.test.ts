@@ -3,7 +3,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
 import { buildApp } from "../../stacks/app";
-import { CacheStack } from "../../stacks/base";
+import { EnvironmentStack } from "../../stacks/environment";
 import { classify, FREE_TYPES, PRICED_TYPES, scheduleInvocations, alarmMetrics } from "../../tools/cost/catalog";
 import { breakEven, estimateStack, seedComparison, StackCost } from "../../tools/cost/estimate";
 import { Price, PRICING, RegionPrices, SERVICE_PRICE_KEYS, tieredCost } from "../../tools/cost/prices";
@@ -346,8 +346,9 @@ describe("command line", () => {
 describe("the real stacks", () => {
   // The project's own synth, in process: every stack × environment of the default app.
   const app = buildApp(Testing.app());
-  const stacks = app.node.children.filter((c): c is CacheStack => c instanceof CacheStack)
-    .map((s) => ({ stack: s.node.id, json: JSON.parse(Testing.synth(s)) }));
+  const all = app.node.children.filter((c): c is EnvironmentStack => c instanceof EnvironmentStack);
+  for (const s of all) s.prepareStack(); // cross-stack references resolved, as synthesis does
+  const stacks = all.map((s) => ({ stack: s.node.id, json: JSON.parse(Testing.synth(s)) }));
   const dir = mkdtempSync(path.join(tmpdir(), "cost-real-"));
   for (const s of stacks) {
     mkdirSync(path.join(dir, "stacks", s.stack), { recursive: true });

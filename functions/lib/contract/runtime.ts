@@ -15,13 +15,13 @@ export const RUNTIME_SETTINGS = {
     default: "cachefront",
     pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$",
     patternText: "1-255 characters of letters, digits, '.', '_', ':', '/', '-', starting with a letter or digit",
-    description: "the metrics' `Service` dimension and the default cache key prefix",
+    description: "the metrics' `Service` dimension and the default cache key prefix (`CacheAsideFunction` sets the stack's id)",
   }),
   metricsNamespace: string("METRICS_NAMESPACE", {
     default: "Cachefront",
     pattern: "^(?!AWS/)[A-Za-z0-9][A-Za-z0-9._/#:-]{0,254}$",
     patternText: "a CloudWatch namespace: 1-255 characters of letters, digits, '.', '_', '/', '#', ':', '-', not starting with \"AWS/\"",
-    description: "CloudWatch namespace of the EMF metrics",
+    description: "CloudWatch namespace of the EMF metrics (`CacheAsideFunction` sets `Cachefront/<service name>`)",
   }),
   keyPrefix: string("CACHE_KEY_PREFIX", {
     derived: "the service name",
