@@ -96,7 +96,7 @@ export class Billing {
   static onDemand(): Billing {
     return new Billing("PAY_PER_REQUEST");
   }
-  /** Provisioned capacity with target-tracking autoscaling on reads and writes. */
+  /** Provisioned capacity with target-tracking autoscaling on reads and writes of the table and of each global secondary index. */
   static provisioned(capacity: ProvisionedCapacity): Billing {
     return new Billing("PROVISIONED", capacity);
   }

@@ -13,6 +13,9 @@ import { mkdtempSync, readFileSync, rmSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
+import { DaxCluster } from "../../modules/dax";
+import { Network } from "../../modules/network";
+import { CacheTable } from "../../modules/table";
 import {
   applyPolicy,
   checkSynthesizedStack,
@@ -85,6 +88,19 @@ describe("errors fail synthesis", () => {
     expect(message).toContain("Fix: Replace the CIDR with the peer's security group");
     // a warning-level finding in dev does not fail synthesis
     expect(message).not.toContain("CF-LOGS-1");
+  });
+
+  test("GIVEN a prod DAX cluster of one node WHEN the app synthesizes THEN the error names the attribute and the construct prop to change", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "svc-prod");
+    stack.node.setContext(PROFILE_CONTEXT_KEY, "prod");
+    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] });
+    const table = new CacheTable(stack, "sessions", { partitionKey: { name: "PK", type: "S" } });
+    new DaxCluster(stack, "dax", { network, tables: [table], replicationFactor: 1 });
+    applyPolicy(stack, quiet);
+    expect(() => app.synth()).toThrow(
+      /CF-DAX-3 \(error\)[^\n]*svc-prod\/dax\/cluster [^\n]*replication_factor: replication_factor = 1[^\n]*Construct prop: DaxCluster\.replicationFactor\. Fix:/);
   });
 
   test("Testing.synth with validations fails the same way", () => {
