@@ -226,7 +226,9 @@ export class CacheTable extends Construct implements ITable {
         for (const [dim, range] of [["Read", s.read], ["Write", s.write]] as const) {
           v.check(Number.isInteger(range.max) && range.max >= range.min && range.max <= 40000, `${f}.max${dim}Capacity`, range.max,
             `an integer from the index's ${dim.toLowerCase()}Capacity (${range.min}) to 40000` +
-              (ic[`max${dim}Capacity`] === undefined ? `; unset, it is the table's max${dim}Capacity` : ""));
+              (ic[`max${dim}Capacity`] !== undefined ? ""
+                : c[`max${dim}Capacity`] !== undefined ? `; unset, it is the table's max${dim}Capacity`
+                  : `; unset, it is 10 × the index's ${dim.toLowerCase()}Capacity`));
         }
       }
     }

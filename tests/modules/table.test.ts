@@ -251,6 +251,12 @@ describe("CacheTable provisioned billing with global secondary indexes", () => {
     }, "billing.indexes.byCategory.maxReadCapacity", "10");
     expect(err.message).toContain("the table's maxReadCapacity");
     expect(err.problems.map((p) => p.field)).toContain("billing.indexes.byCategory.targetUtilizationPercent");
+    // without a table ceiling, the index's is 10 × its floor, which must stay within DynamoDB's 40000
+    const tenfold = expectInvalid({
+      globalSecondaryIndexes: [BY_CATEGORY],
+      billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1, indexes: { byCategory: { writeCapacity: 5000 } } }),
+    }, "billing.indexes.byCategory.maxWriteCapacity", "50000");
+    expect(tenfold.message).toContain("10 × the index's writeCapacity");
   });
 });
 
