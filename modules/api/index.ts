@@ -166,6 +166,11 @@ export interface CacheApiProps {
 const PATH_SEGMENT_RE = /^(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9._-]+\+?\})$/;
 const QUERY_PARAM_RE = /^[A-Za-z0-9._-]+$/;
 const STAGE_NAME_RE = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * The REST integration timeout every route gets (API Gateway's default: CacheApi never raises it,
+ * which regional APIs can only do with a quota increase, and then at a cost in throttling quota).
+ */
+const INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /** Gateway responses are part of the deployed API, so they are part of the redeployment hash. */
 const GATEWAY_RESPONSES = {
@@ -492,6 +497,14 @@ function queryParams(route: ApiRoute): string[] {
 }
 
 function validateRoutes(v: PropsValidator, routes: readonly ApiRoute[]): void {
+  // A function that may run longer than the integration keeps running (and billing) after the client got a 504.
+  for (const fn of new Set(routes.map((r) => r.function))) {
+    const served = routes.filter((r) => r.function === fn).map(routeKey);
+    v.check(fn.timeoutSeconds <= INTEGRATION_TIMEOUT_SECONDS, `function(${fn.node.path}).timeoutSeconds`, fn.timeoutSeconds,
+      `at most ${INTEGRATION_TIMEOUT_SECONDS}, API Gateway's REST integration timeout, for a function behind routes ` +
+        `(${served.join(", ")}): API Gateway answers 504 after ${INTEGRATION_TIMEOUT_SECONDS} s while the function keeps running. ` +
+        "Lower the function's timeoutSeconds");
+  }
   const seen = new Set<string>();
   // API Gateway allows one variable segment per parent: /a/{id} and /a/{key} cannot coexist.
   const variableChild = new Map<string, string>();

@@ -7,7 +7,7 @@
  *   fn.useTable(table, { write: true }); fn.useCache(cache); fn.useDax(dax);
  */
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { AssetType, Lazy, TerraformAsset, TerraformStack } from "cdktf";
+import { AssetType, Lazy, TerraformAsset, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { existsSync } from "fs";
 import * as path from "path";
@@ -173,6 +173,10 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
   /** Timeout in seconds, after defaults. */
   public readonly timeoutSeconds: number;
   private readonly env: Record<string, string> = {};
+  /** The table the handler reads as TABLE_NAME, once wired. */
+  private handlerTable?: ITable;
+  /** DAX clusters wired with useDax; each must front {@link handlerTable}. */
+  private readonly daxClusters: IDaxCluster[] = [];
 
   constructor(scope: Construct, id: string, props: CacheAsideFunctionProps<C>) {
     super(scope, id);
@@ -328,7 +332,10 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
    */
   useTable(table: ITable, opts: { write?: boolean; envVar?: string } = {}): this {
     const envVar = opts.envVar ?? CONNECTIONS.tableName.env;
-    if (envVar === CONNECTIONS.tableName.env && this.contract.table) checkTableLayout(this, table, this.contract);
+    if (envVar === CONNECTIONS.tableName.env) {
+      if (this.contract.table) checkTableLayout(this, table, this.contract);
+      this.handlerTable = table;
+    }
     if (opts.write) table.grantReadWriteData(this);
     else table.grantReadData(this);
     this.allowDynamoDb();
@@ -338,9 +345,11 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
   /**
    * Wires a Redis/Valkey cache: ingress on its port from this function only, read access to
    * its AUTH secret through a Secrets Manager interface endpoint, and the endpoint in
-   * environment variables. The token itself never becomes an environment variable.
+   * environment variables. The token itself never becomes an environment variable. The cache
+   * must be in the function's network (a security group cannot reference another VPC's).
    */
   useCache(cache: ICache): this {
+    this.checkSameNetwork(`useCache(${cache.node.path})`, cache.network, "cache");
     cache.allowFrom(this);
     cache.grantAuthSecret(this);
     // Always through the endpoint, NAT or not: the function's SG only has egress to wired
@@ -354,10 +363,17 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
       .setConnection(CONNECTIONS.redisAuthSecretArn, cache.authSecretArn);
   }
 
-  /** Wires a DAX cluster: ingress on its TLS port, `dax:` data-plane actions on it, its endpoint. */
+  /**
+   * Wires a DAX cluster: ingress on its TLS port, `dax:` data-plane actions on it, its endpoint.
+   * The cluster must be in the function's network, and the handler reads its table (`useTable`, in
+   * any order) through the cluster, so synthesis fails unless the cluster fronts that table.
+   */
   useDax(dax: IDaxCluster): this {
+    this.checkSameNetwork(`useDax(${dax.node.path})`, dax.network, "DAX cluster");
     dax.allowFrom(this);
     dax.grantAccess(this);
+    if (this.daxClusters.length === 0) this.node.addValidation({ validate: () => this.daxProblems() });
+    if (!this.daxClusters.includes(dax)) this.daxClusters.push(dax);
     return this.setConnection(CONNECTIONS.daxEndpoint, dax.discoveryEndpoint);
   }
 
@@ -365,6 +381,38 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
   allowDynamoDb(): void {
     this.securityGroup.addEgressToPrefixList(this.network.dynamoDbPrefixListId, 443,
       "HTTPS to DynamoDB through the VPC gateway endpoint");
+  }
+
+  /**
+   * Security groups of two VPCs cannot reference each other, and a cluster answers only inside its
+   * own VPC: wiring across networks would plan cleanly and fail at apply.
+   */
+  private checkSameNetwork(field: string, other: INetwork, what: string): void {
+    const mine = this.network;
+    PropsValidator.for(this)
+      .check(other === mine || other.vpcId === mine.vpcId, `${field}.network`, other.node.path,
+        `the function's network (${mine.node.path}): the ${what} is in another VPC, which the function's security group ` +
+          `cannot reference and its subnets cannot reach. Create the function and the ${what} in one network, or share ` +
+          "one network between the stacks")
+      .throwIfAny();
+  }
+
+  /** Wired DAX clusters that do not front the handler's table (a validation: useTable may come later). */
+  private daxProblems(): string[] {
+    const v = PropsValidator.for(this);
+    const table = this.handlerTable;
+    // A fronted table by its construct path when it is one of this app's, else by its ARN.
+    const show = (arn: string) =>
+      this.node.root.node.findAll().find((c) => (c as Partial<ITable>).tableArn === arn)?.node.path ?? (Token.isUnresolved(arn) ? "a table given by reference" : arn);
+    for (const dax of this.daxClusters) {
+      v.check(table !== undefined && dax.tableArns.includes(table.tableArn), `useDax(${dax.node.path}).tables`,
+        table ? table.node.path : "no table",
+        `a table the cluster fronts (${dax.tableArns.map(show).join(", ")}): the handler sends the requests for its table ` +
+          `(useTable, ${CONNECTIONS.tableName.env}) through DAX, whose service role reaches only the tables it fronts. Wire the ` +
+          "function to a table the cluster fronts, or add the table to the cluster's tables");
+    }
+    const e = v.error;
+    return e ? [e.message] : [];
   }
 
   private setConnection(s: Setting, value: string | number | boolean): this {

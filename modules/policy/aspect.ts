@@ -60,7 +60,7 @@ export interface PolicyPackOptions {
   readonly rules?: readonly PolicyRule[];
   /**
    * Receives each stack's report after evaluation.
-   * @default prints a summary, warnings, unknowns and suppressions (and errors unless enforcing) to stderr
+   * @default prints a summary, warnings, unknowns and suppressions (and errors unless enforcing) to stdout
    */
   readonly onReport?: (report: StackReport) => void;
   /**
@@ -217,8 +217,12 @@ export function applyPolicy(scope: IConstruct, options: PolicyPackOptions = {}):
   return pack;
 }
 
-/** The default reporter: a summary line, then what needs attention, on stderr. */
-export function printReport(report: StackReport, mode: PolicyMode = "enforce", write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+/**
+ * The default reporter: a summary line, then what needs attention, on stdout. Nothing here fails
+ * synthesis (errors that do are thrown by the validation, and cdktf prints them on stderr), and
+ * the cdktf CLI shows every stderr line of the app as `[ERROR]`, so a clean app writes no stderr.
+ */
+export function printReport(report: StackReport, mode: PolicyMode = "enforce", write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): void {
   const s = report.summary;
   write(`policy ${report.stack} (${report.profile}): ${s.errors} error(s), ${s.warnings} warning(s), ${s.unknown} unknown, ` +
     `${s.suppressed} suppressed; ${s.rules} rules on ${s.resources} resources`);

@@ -445,6 +445,25 @@ describe("CacheApi", () => {
       expectProblem(e, "routes[0].bodySchema.$schema", draft7);
     });
 
+    test("rejects a function whose timeout exceeds the 29 s integration timeout, naming the function and its routes", () => {
+      // GIVEN a contract's function with a 30 s timeout behind the API
+      const { stack } = testStack();
+      const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b"] });
+      const slow = new CacheAsideFunction(stack, "slow", { network, contract: PRODUCTS, timeoutSeconds: 30 });
+      const fast = new CacheAsideFunction(stack, "fast", { network, contract: PRODUCTS, timeoutSeconds: 29 });
+      // WHEN / THEN
+      let e: PropsValidationError | undefined;
+      try {
+        new CacheApi(stack, "api", { functions: [slow], routes: [{ method: "GET", path: "/health-fast", function: fast }] });
+      } catch (err) {
+        e = err as PropsValidationError;
+      }
+      expect(e).toBeInstanceOf(PropsValidationError);
+      expect(e!.problems.map((p) => [p.field, p.value])).toEqual([["function(test/slow).timeoutSeconds", 30]]);
+      expect(e!.message).toContain("at most 29, API Gateway's REST integration timeout");
+      expect(e!.message).toContain("GET /products/{productId}");
+    });
+
     test("rejects a query parameter both required and optional", () => {
       const e = errorOf((f) => [
         { method: "GET", path: "/products", function: f.products, requiredQueryParameters: ["q"], optionalQueryParameters: ["q"] },

@@ -8,9 +8,14 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Aspects, TerraformStack, Testing } from "cdktf";
-import { readFileSync } from "fs";
+import { spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync } from "fs";
+import * as os from "os";
 import * as path from "path";
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
+import { DaxCluster } from "../../modules/dax";
+import { Network } from "../../modules/network";
+import { CacheTable } from "../../modules/table";
 import {
   applyPolicy,
   checkSynthesizedStack,
@@ -46,6 +51,22 @@ function teamStack(name: string, build?: (stack: TerraformStack) => void) {
 
 const quiet = { onReport: () => undefined, today: TODAY };
 
+/** What `run` writes to stdout and stderr. */
+function captureOutput(run: () => void): { stdout: string; stderr: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [write, writeErr] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    run();
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+  return { stdout: out.join(""), stderr: err.join("") };
+}
+
 afterEach(() => {
   delete process.env[POLICY_MODE_ENV];
 });
@@ -68,6 +89,19 @@ describe("errors fail synthesis", () => {
     expect(message).toContain("Fix: Replace the CIDR with the peer's security group");
     // a warning-level finding in dev does not fail synthesis
     expect(message).not.toContain("CF-LOGS-1");
+  });
+
+  test("GIVEN a prod DAX cluster of one node WHEN the app synthesizes THEN the error names the attribute and the construct prop to change", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "svc-prod");
+    stack.node.setContext(PROFILE_CONTEXT_KEY, "prod");
+    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] });
+    const table = new CacheTable(stack, "sessions", { partitionKey: { name: "PK", type: "S" } });
+    new DaxCluster(stack, "dax", { network, tables: [table], replicationFactor: 1 });
+    applyPolicy(stack, quiet);
+    expect(() => app.synth()).toThrow(
+      /CF-DAX-3 \(error\)[^\n]*svc-prod\/dax\/cluster [^\n]*replication_factor: replication_factor = 1[^\n]*Construct prop: DaxCluster\.replicationFactor\. Fix:/);
   });
 
   test("Testing.synth with validations fails the same way", () => {
@@ -112,18 +146,9 @@ describe("warnings are printed; reports are available", () => {
     const { app, stack } = teamStack("team-dev");
     // the only error of the stack, suppressed with a reason
     applyPolicy(stack, { today: TODAY, suppressions: [{ ruleId: "CF-SG-1", path: "open-https", reason: "public HTTPS endpoint behind the team's WAF" }] });
-    const lines: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      app.synth();
-    } finally {
-      process.stderr.write = write;
-    }
-    const out = lines.join("");
+    const { stdout: out, stderr } = captureOutput(() => app.synth());
+    // the cdktf CLI shows every stderr line as [ERROR]: nothing that passes may go there
+    expect(stderr).toBe("");
     expect(out).toMatch(/policy team-dev \(dev\): 0 error\(s\), 1 warning\(s\), 0 unknown, 1 suppressed/);
     expect(out).toContain("CF-LOGS-1 (warning)");
     expect(out).toContain("team-dev/audit-logs");
@@ -206,6 +231,44 @@ describe("modes and profiles", () => {
     expect(Object.prototype.hasOwnProperty.call(stack, "toTerraform")).toBe(false);
     const written = JSON.parse(readFileSync(path.join(app.outdir, "stacks", "team-dev", "cdk.tf.json"), "utf8"));
     expect(written).toEqual(JSON.parse(JSON.stringify(stack.toTerraform())));
+  });
+});
+
+describe("what the cdktf CLI shows", () => {
+  const REPO = path.resolve(__dirname, "..", "..");
+  /** Runs compiled JS (dist/, built by `npx tsc -p tsconfig.json`) as the cdktf CLI runs an app. */
+  const runApp = (args: string[]) => {
+    const outdir = mkdtempSync(path.join(os.tmpdir(), "cachefront-app-"));
+    try {
+      return spawnSync(process.execPath, args, { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: "utf8", timeout: 120_000 });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  };
+
+  test("GIVEN the default app WHEN it synthesizes THEN stderr is empty (the CLI prints each stderr line as [ERROR]) and the summaries are on stdout", () => {
+    const res = runApp([path.join(REPO, "dist", "main.js")]);
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(res.stdout).toMatch(/^policy product-catalog-dev \(dev\): 0 error\(s\)/m);
+    expect(res.stdout).toContain("suppressed CF-SM-2");
+  });
+
+  test("GIVEN an app whose stack fails the pack WHEN it synthesizes THEN the error is on stderr and the exit code is not 0", () => {
+    const script = `
+      const { App, TerraformStack } = require("cdktf");
+      const { AwsProvider } = require("@cdktf/provider-aws/lib/provider");
+      const { CloudwatchLogGroup } = require("@cdktf/provider-aws/lib/cloudwatch-log-group");
+      const { applyPolicy } = require(${JSON.stringify(path.join(REPO, "dist", "modules", "policy"))});
+      const app = new App();
+      const stack = new TerraformStack(app, "team-prod");
+      new AwsProvider(stack, "aws", { region: "us-east-1" });
+      new CloudwatchLogGroup(stack, "audit-logs", { name: "/team/audit" });
+      applyPolicy(stack);
+      app.synth();`;
+    const res = runApp(["-e", script]);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/CF-LOGS-1 \(error\)[\s\S]*team-prod\/audit-logs/);
+    expect(res.stdout).toMatch(/^policy team-prod \(prod\): 1 error\(s\)/m);
   });
 });
 

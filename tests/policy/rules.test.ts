@@ -4,7 +4,11 @@
  * non-compliant fixture (an attribute missing, or explicitly wrong) makes exactly the named
  * rules fail — no other rule fails, and nothing is left unknown.
  */
-import { CACHEFRONT_RULES, StackReport } from "../../modules/policy";
+import * as path from "path";
+import { byProps, CACHEFRONT_RULES, checkSynthesizedStack, formatFinding, setBy, settingOf, StackReport } from "../../modules/policy";
+import { Billing, CacheTable } from "../../modules/table";
+import { synthJson } from "../helpers/synth";
+import { analyzeModules } from "../../tools/docs/gen-reference";
 import { check, failing, golden, set, TODAY, undecided } from "./fixtures";
 
 type Doc = ReturnType<typeof golden>;
@@ -29,6 +33,20 @@ const fn = `${R}.aws_lambda_function.fn`;
 const stage = `${R}.aws_api_gateway_stage.v1`;
 const settings = `${R}.aws_api_gateway_method_settings.all`;
 const policyJson = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+
+/** A provisioned table with a `byCategory` index, the table and the index autoscaled for reads and writes. */
+function provisionedWithIndex(d: Doc): void {
+  const table = `${R}.aws_dynamodb_table.table`;
+  set(d, `${table}.billing_mode`, "PROVISIONED");
+  set(d, `${table}.attribute`, [{ name: "productId", type: "S" }, { name: "category", type: "S" }]);
+  set(d, `${table}.global_secondary_index`, [{ name: "byCategory", hash_key: "category", projection_type: "ALL", read_capacity: 5, write_capacity: 5 }]);
+  for (const [id, part, kind] of [["table", "", "table"], ["index", "/index/byCategory", "index"]]) {
+    for (const dim of ["Read", "Write"]) {
+      set(d, `${R}.aws_appautoscaling_target.${id}_${dim.toLowerCase()}`, { service_namespace: "dynamodb",
+        resource_id: `table/\${aws_dynamodb_table.table.name}${part}`, scalable_dimension: `dynamodb:${kind}:${dim}CapacityUnits`, min_capacity: 5, max_capacity: 50 });
+    }
+  }
+}
 
 const FIXTURES: Fixture[] = [
   // --- VPC
@@ -144,6 +162,10 @@ const FIXTURES: Fixture[] = [
     set(d, `${R}.aws_appautoscaling_target.read`, { service_namespace: "dynamodb", resource_id: "table/${aws_dynamodb_table.table.name}",
       scalable_dimension: "dynamodb:table:ReadCapacityUnits", min_capacity: 5, max_capacity: 50 });
   } },
+  { rule: "CF-DDB-4", kind: "wrong", what: "provisioned table autoscaled, its index not", mutate: (d) => {
+    provisionedWithIndex(d);
+    set(d, `${R}.aws_appautoscaling_target.index_write`, undefined);
+  }, attribute: "global_secondary_index.byCategory" },
 
   // --- Lambda
   { rule: "CF-LAMBDA-1", kind: "missing", what: "no tracing config", mutate: (d) => set(d, `${fn}.tracing_config`, undefined), attribute: "tracing_config.mode" },
@@ -306,6 +328,58 @@ describe.each(RULE_IDS)("%s", (id) => {
   });
 });
 
+describe("findings name the construct prop behind the attribute", () => {
+  // GIVEN each non-compliant fixture WHEN checked THEN every failing finding of its rule says which
+  // construct prop sets the attribute, or that none does and what sets it instead
+  test.each(FIXTURES.map((c) => [`${c.rule} ${c.kind}: ${c.what}`, c] as const))("%s", (_name, c) => {
+    const doc = golden();
+    c.mutate(doc);
+    const own = ruleFindings(check(doc, c.profile ?? "prod"), c.rule);
+    expect(own.length).toBeGreaterThan(0);
+    for (const f of own) {
+      expect({ attribute: f.attribute, construct: f.construct }).toEqual({ attribute: f.attribute, construct: expect.anything() });
+      expect(formatFinding(f)).toMatch(/ (Construct prop: [A-Z]\w+\.[a-z]\w+|No construct prop: \S)/);
+    }
+  });
+
+  test("the props of the rules the issue names: replication_factor, snapshot_retention_limit", () => {
+    const find = (rule: string, attr: string, value: unknown) => {
+      const doc = golden();
+      set(doc, attr, value);
+      return formatFinding(ruleFindings(check(doc), rule)[0]);
+    };
+    expect(find("CF-DAX-3", `${R}.aws_dax_cluster.dax.replication_factor`, 1)).toContain("replication_factor: replication_factor = 1: prod needs at least 3 nodes (one per AZ). Construct prop: DaxCluster.replicationFactor. Fix:");
+    expect(find("CF-EC-5", `${rg}.snapshot_retention_limit`, 0)).toContain("Construct prop: RedisCache.snapshotRetentionLimit.");
+    expect(find("CF-SG-1", `${R}.aws_vpc_security_group_ingress_rule.cache_from_fn.cidr_ipv4`, "0.0.0.0/0")).toContain("No construct prop: set by wiring (");
+  });
+
+  test("every construct prop a rule names is a prop of that construct (or a field of that interface)", () => {
+    const modules = analyzeModules(path.resolve(__dirname, "../.."));
+    const fields = new Map<string, Set<string>>();
+    for (const m of modules) {
+      for (const c of m.classes) if (c.props) fields.set(c.name, new Set(c.props.map((f) => f.name)));
+      for (const i of m.interfaces) fields.set(i.name, new Set(i.fields.map((f) => f.name)));
+    }
+    const named = CACHEFRONT_RULES.flatMap((r) => Object.values(r.props ?? {}).flatMap((s) => ("props" in s ? s.props.map((p) => [r.id, p]) : [])));
+    expect(named.length).toBeGreaterThan(10);
+    const missing = named.filter(([, p]) => {
+      const [owner, field] = p.split(".");
+      return !fields.get(owner)?.has(field);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  test("settingOf: the longest matching key (last or first dotted segments) wins, else `*`", () => {
+    const rule = { ...CACHEFRONT_RULES[0], props: { timeout: byProps("A.timeout"), "settings.timeout": byProps("B.timeout"), environment: byProps("C.env"), "*": setBy("D") } };
+    expect(settingOf(rule, "timeout")).toEqual(byProps("A.timeout"));
+    expect(settingOf(rule, "aws_x.y.settings.timeout")).toEqual(byProps("B.timeout"));
+    expect(settingOf(rule, "other.timeout")).toEqual(byProps("A.timeout"));
+    expect(settingOf(rule, "environment.variables.X")).toEqual(byProps("C.env"));
+    expect(settingOf(rule, "timeouts")).toEqual(setBy("D"));
+    expect(settingOf({ ...rule, props: undefined }, "timeout")).toBeUndefined();
+  });
+});
+
 describe("severities and profiles", () => {
   const noFailover = () => set(golden(), `${rg}.automatic_failover_enabled`, false);
 
@@ -357,6 +431,22 @@ describe("compliant variants", () => {
         scalable_dimension: `dynamodb:table:${dim}CapacityUnits`, min_capacity: 5, max_capacity: 50 });
     }
     expect(failing(check(doc))).toEqual([]);
+  });
+
+  test("a provisioned table whose index autoscales too passes CF-DDB-4", () => {
+    const doc = golden();
+    provisionedWithIndex(doc);
+    expect(failing(check(doc))).toEqual([]);
+  });
+
+  test("a provisioned CacheTable with indexes passes CF-DDB-4: every index autoscales", () => {
+    const json = synthJson((stack) => new CacheTable(stack, "t", {
+      partitionKey: { name: "PK", type: "S" },
+      globalSecondaryIndexes: [{ indexName: "by-a", partitionKey: { name: "a", type: "S" } }, { indexName: "by-b", partitionKey: { name: "b", type: "S" } }],
+      billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1 }),
+    }));
+    const report = checkSynthesizedStack(json, { stackName: "test-prod", rules: CACHEFRONT_RULES.filter((r) => r.id === "CF-DDB-4"), today: TODAY });
+    expect(report.findings.map((f) => f.status)).toEqual(["pass"]);
   });
 
   test("RBAC user groups satisfy CF-EC-3 without an AUTH token", () => {

@@ -155,6 +155,19 @@ export function disposeHarnessSession(): void {
 }
 
 /**
+ * Ends the session and deletes `dirs` (a test's synthesized output), unless CACHEFRONT_TF_KEEP is
+ * set: then both are kept for inspection and their paths printed.
+ */
+export function disposeUnlessKept(...dirs: string[]): void {
+  if (process.env.CACHEFRONT_TF_KEEP) {
+    process.stderr.write(`kept (CACHEFRONT_TF_KEEP): ${[...dirs, harnessSession().root].join(" and ")}\n`);
+    return;
+  }
+  disposeHarnessSession();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
+/**
  * The environment of terraform commands: our CLI config, no prompts, no version check.
  * Variables that would redirect or alter the runs (a user's CLI args, data dir, plugin cache,
  * workspace) are dropped, and so are AWS credential variables, so a plan can never reach a real

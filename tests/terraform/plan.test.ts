@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import {
   AWS_PROVIDER,
-  disposeHarnessSession,
+  disposeUnlessKept,
   expectOk,
   FAKE_ACCESS_KEY,
   harnessSession,
@@ -111,12 +111,7 @@ afterAll(async () => {
   if (table.length > 0) {
     process.stderr.write(`terraform timings (mirror: ${harnessSession().mirror ?? "none, registry init"}):\n${table.join("\n")}\n`);
   }
-  if (process.env.CACHEFRONT_TF_KEEP) {
-    process.stderr.write(`kept (CACHEFRONT_TF_KEEP): ${synthDir} and ${harnessSession().root}\n`);
-    return;
-  }
-  disposeHarnessSession();
-  rmSync(synthDir, { recursive: true, force: true });
+  disposeUnlessKept(synthDir);
 });
 
 test("the default app synthesizes its account baseline, networks and service stacks", () => {
