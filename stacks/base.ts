@@ -2,7 +2,7 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
+  Authorization, CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
   PROFILE_CONTEXT_KEY, RedisCache,
 } from "../modules";
 import { applyPolicy } from "../modules/policy";
@@ -116,14 +116,30 @@ export abstract class CacheStack extends TerraformStack {
     });
   }
 
-  /** The REST API (`api`) serving every route of `fn`'s contract, throttled as the environment says. */
+  /**
+   * The REST API (`api`) serving every route of `fn`'s contract, throttled, authorized, behind WAF
+   * and on a custom domain as the environment says.
+   */
   protected serviceApi(fn: CacheAsideFunction): CacheApi {
+    const api = this.config.api ?? {};
     return new CacheApi(this, "api", {
       functions: [fn],
-      throttlingRateLimit: this.config.api?.throttlingRateLimit,
-      throttlingBurstLimit: this.config.api?.throttlingBurstLimit,
+      authorization: this.authorization(),
+      throttlingRateLimit: api.throttlingRateLimit,
+      throttlingBurstLimit: api.throttlingBurstLimit,
+      waf: api.waf === true ? {} : api.waf,
+      domain: api.domain,
       logRetentionDays: this.config.logRetentionDays,
     });
+  }
+
+  /** The environment's authorization, as `CacheApi` takes it (undefined when the environment sets none). */
+  private authorization(): Authorization | undefined {
+    const a = this.config.authorization;
+    if (a?.jwt) return Authorization.jwt(a.jwt);
+    if (a?.cognitoUserPoolArn) return Authorization.cognito(a.cognitoUserPoolArn);
+    if (a?.iam) return Authorization.iam();
+    return undefined;
   }
 
   /**
@@ -148,6 +164,7 @@ export abstract class CacheStack extends TerraformStack {
     out("alarm_topic_arn", observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");
     out("dashboard_name", observability.dashboardName, "CloudWatch dashboard of this stack");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
+    if (api.domain) out("api_domain_target", api.domain.regionalDomainName, "Where the custom domain's DNS record must point (alias or CNAME)");
     return observability;
   }
 }

@@ -72,6 +72,8 @@ export interface RuntimeConfig {
   readonly metricsNamespace: string;
   /** `MAX_BODY_BYTES`: largest request body accepted. */
   readonly maxBodyBytes: number;
+  /** `CALLER_IDENTITY_SOURCE`: where the verified caller of `caller` routes is; unset: none is trusted. */
+  readonly callerIdentitySource?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -113,5 +115,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     },
     metricsNamespace: s.metricsNamespace,
     maxBodyBytes: s.maxBodyBytes,
+    callerIdentitySource: c.callerIdentity,
   };
 }
