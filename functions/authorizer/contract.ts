@@ -15,7 +15,7 @@ const URL_PATTERN = "^(https://[^\\s/?#]+(/[^\\s?#]*)?|http://(127\\.0\\.0\\.1|l
 const URL_TEXT = "an https URL (http only on 127.0.0.1 or localhost, for the local twin)";
 
 /** Asymmetric JWS algorithms a JWKS can publish keys for; `none` and the shared-secret HS* are never accepted. */
-export const JWT_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
+export const JWS_ALGORITHMS = ["RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"] as const;
 
 /** Where the JWKS of an issuer usually is (Cognito, Auth0, Keycloak…); the authorizer's default. */
 export const defaultJwksUrl = (issuer: string): string => `${issuer.replace(/\/+$/, "")}/.well-known/jwks.json`;
@@ -52,8 +52,8 @@ export const AUTHORIZER = defineContract({
     }),
     algorithms: string("JWT_ALGORITHMS", {
       default: "RS256",
-      pattern: `^(${JWT_ALGORITHMS.join("|")})(,(${JWT_ALGORITHMS.join("|")})){0,9}$`,
-      patternText: `a comma-separated list of ${JWT_ALGORITHMS.join(", ")} (never none or HS*)`,
+      pattern: `^(${JWS_ALGORITHMS.join("|")})(,(${JWS_ALGORITHMS.join("|")})){0,9}$`,
+      patternText: `a comma-separated list of ${JWS_ALGORITHMS.join(", ")} (never none or HS*)`,
       description: "the signature algorithms accepted; a token signed otherwise (or with `alg: none`) is refused",
     }),
     clockToleranceSeconds: integer("JWT_CLOCK_TOLERANCE_SECONDS", {

@@ -32,6 +32,14 @@ export function validateDomain(v: PropsValidator, field: string, domain: ApiDoma
   v.matches(`${field}.basePath`, domain.basePath, BASE_PATH_RE, "one path segment of letters, digits, '.', '_', '-', or empty");
 }
 
+/** Props of {@link ApiDomain}: the domain, and the stage it serves. */
+export interface ApiDomainConstructProps extends ApiDomainProps {
+  /** The REST API whose stage the domain serves. */
+  readonly restApiId: string;
+  /** The stage the base path maps to. */
+  readonly stageName: string;
+}
+
 /** A regional custom domain name mapped to one stage. */
 export class ApiDomain extends Construct {
   /** The Terraform `aws_api_gateway_domain_name` resource. */
@@ -43,7 +51,7 @@ export class ApiDomain extends Construct {
   /** @attribute — the Route 53 hosted zone of `regionalDomainName`, for an alias record. */
   public readonly regionalZoneId: string;
 
-  constructor(scope: Construct, id: string, props: ApiDomainProps & { readonly restApiId: string; readonly stageName: string }) {
+  constructor(scope: Construct, id: string, props: ApiDomainConstructProps) {
     super(scope, id);
     this.domain = new ApiGatewayDomainName(this, "domain", {
       domainName: props.domainName,

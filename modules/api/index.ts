@@ -35,7 +35,7 @@ import { WebAcl, WebAclProps } from "../waf";
 import { ApiDomain, ApiDomainProps, validateDomain } from "./domain";
 
 export { ApiDomain, validateDomain } from "./domain";
-export type { ApiDomainProps } from "./domain";
+export type { ApiDomainConstructProps, ApiDomainProps } from "./domain";
 export type { HttpMethod, JsonSchema, JsonValue } from "../../functions/lib/contract";
 export { JSON_SCHEMA_DRAFT_04 } from "../../functions/lib/contract";
 /** Every {@link HttpMethod}. */

@@ -14,7 +14,7 @@ import { AssetType, TerraformAsset } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import * as path from "path";
 import { CALLER_IDENTITY, environmentOf } from "../../functions/lib/contract";
-import { AUTHORIZER, BEARER, BEARER_TOKEN_PATTERN, defaultJwksUrl, JWT_ALGORITHMS } from "../../functions/authorizer/contract";
+import { AUTHORIZER, BEARER, BEARER_TOKEN_PATTERN, defaultJwksUrl, JWS_ALGORITHMS } from "../../functions/authorizer/contract";
 import { packageRoot } from "../core/project-root";
 import { physicalName } from "../core/naming";
 import { Profile, profileOf } from "../core/profile";
@@ -25,7 +25,7 @@ import { Role } from "../iam";
 import { LogGroup } from "../logs";
 
 /** A JWS algorithm the JWT authorizer accepts (asymmetric only: a JWKS publishes public keys). */
-export type JwtAlgorithm = (typeof JWT_ALGORITHMS)[number];
+export type JwtAlgorithm = (typeof JWS_ALGORITHMS)[number];
 
 /** API Gateway's bounds on an authorizer's result cache. */
 const RESULT_TTL = { min: 0, max: 3600 } as const;
