@@ -287,7 +287,7 @@ export class JwtAuthorizerFunction extends Construct {
   constructor(scope: Construct, id: string, props: JwtAuthorizerFunctionProps) {
     super(scope, id);
     const name = physicalName(this, 64);
-    const audience = typeof props.audience === "string" ? [props.audience] : [...props.audience];
+    const audience = props.audience === undefined ? [] : typeof props.audience === "string" ? [props.audience] : [...props.audience];
     const given = {
       issuer: props.issuer,
       audience: audience.join(","),
@@ -300,6 +300,7 @@ export class JwtAuthorizerFunction extends Construct {
     // Problems are named as the authorization's fields (`authorization.issuer`), as the user wrote them.
     const settings = resolveSettings(v, AUTHORIZER.settings, given, "authorization.");
     v.check(audience.length > 0, "authorization.audience", props.audience, "at least one audience");
+    v.check(typeof props.issuer === "string" && props.issuer !== "", "authorization.issuer", props.issuer, "the issuer every token must name (an https URL)");
     v.throwIfAny();
     this.settings = settings.values;
 
