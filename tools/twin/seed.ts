@@ -17,8 +17,11 @@ export const MAX_SEED = 1_000;
 
 /** The customer (verified caller) who owns seeded session `sample-<i>`. */
 export const sampleCustomer = (i: number): string => `sample-customer-${i}`;
-/** The customers the twin writes sample tokens for (`sample_token`, `sample_token_other`): the owners of sessions 1 and 2. */
-export const SAMPLE_CUSTOMERS = [sampleCustomer(1), sampleCustomer(2)] as const;
+/**
+ * The customers the twin writes sample tokens for (`sample_token`, `sample_token_other`). Not the
+ * seeded sessions' owners: their rate-limit windows start empty, so a smoke run's count is exact.
+ */
+export const SAMPLE_CUSTOMERS = ["twin-customer-1", "twin-customer-2"] as const;
 /** Who writes the sample products. */
 const SEED_CALLER = "twin-seed";
 

@@ -18,7 +18,7 @@ import { Gateway, servedApiKeys } from "./gateway";
 import { issuerConfigOf, issuerFile, JWKS_PATH, LocalIssuer } from "./issuer";
 import { functionEnvironment, LocalEndpoints, localOutputs, shown } from "./local";
 import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
-import { MAX_SEED, SAMPLE_CUSTOMERS, seed, seededIds, stackKind } from "./seed";
+import { MAX_SEED, SAMPLE_CUSTOMERS, sampleCustomer, seed, seededIds, stackKind } from "./seed";
 import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
 import { staleness, synthesize, withOutDirLock } from "./synth";
 import { ModelCompileError } from "./schema";
@@ -266,7 +266,7 @@ export class Twin {
     } else if (kind === "session-store") {
       const id = this.o.seed > 0 ? "sample-1" : "s1";
       print("try:");
-      if (this.issuer) print(`  TOKEN=$(npm run -s token -- --sub ${SAMPLE_CUSTOMERS[0]}${stackFlag})`);
+      if (this.issuer) print(`  TOKEN=$(npm run -s token -- --sub ${this.o.seed > 0 ? sampleCustomer(1) : SAMPLE_CUSTOMERS[0]}${stackFlag})`);
       if (this.o.seed === 0) print(`  curl -s -X POST ${stageUrl}/sessions/${id}/turns${bearer}${keyHeader} -H 'content-type: application/json' -d '{"role":"user","content":"hi"}'`);
       print(`  curl -s ${stageUrl}/sessions/${id}${bearer}`);
     }
