@@ -228,7 +228,7 @@ describe("CacheApi", () => {
       expect(stage.access_log_settings.destination_arn).toMatch(/^\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}$/);
       const format = JSON.parse(stage.access_log_settings.format);
       expect(Object.keys(format)).toEqual([
-        "requestId", "ip", "caller", "user", "requestTime", "httpMethod", "resourcePath", "status",
+        "requestId", "ip", "caller", "principal", "user", "requestTime", "httpMethod", "resourcePath", "status",
         "protocol", "responseLength", "integrationLatency", "integrationStatus", "errorMessage",
       ]);
       for (const value of Object.values(format)) expect(value).toMatch(/^\$context\./);
