@@ -211,7 +211,7 @@ export class Authorizers {
       sha256: Hash.bind(null, "sha256"),
     });
     const signed = await signer.sign(
-      { method: req.method, protocol: "http:", hostname: host.replace(/:\d+$/, ""), port: Number(host.split(":")[1]) || undefined, path: decodeURIComponent(req.path), query, headers, body: req.body.length > 0 ? req.body : undefined },
+      { method: req.method, protocol: "http:", hostname: host.replace(/:\d+$/, ""), port: Number(host.split(":")[1]) || undefined, path: decodeURIComponent(`/${req.stage}${req.path}`), query, headers, body: req.body.length > 0 ? req.body : undefined },
       { signingDate, signableHeaders: new Set(signedHeaders.split(";")) },
     );
     const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1] ?? "";
