@@ -20,6 +20,7 @@ import type { ProxyEvent } from "../../functions/lib/http";
 import * as productsHandler from "../../functions/products/handler";
 import * as sessionsHandler from "../../functions/sessions/handler";
 import { CacheApi } from "../../modules/api";
+import { Authorization } from "../../modules/authorization";
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
 import { DaxCluster } from "../../modules/dax";
 import { CacheAsideFunction, FunctionSettings } from "../../modules/function";
@@ -71,7 +72,7 @@ function composeStack(kind: Kind, observability: Partial<CacheObservabilityProps
   if (dax) fn.useDax(dax);
   fn.useCache(cache);
   // The API declares exactly the routes of the handler's contract (the last test checks the real stacks do too).
-  const api = new CacheApi(stack, "api", { functions: [fn] });
+  const api = new CacheApi(stack, "api", { functions: [fn], authorization: Authorization.iam() });
   new CacheObservability(stack, "observability", { api, function: fn, table, cache, dax, ...observability });
   return JSON.parse(Testing.synth(stack));
 }
@@ -205,10 +206,12 @@ function literalLambdaEnv(json: SynthJson): Record<string, string> {
 
 const OUTAGE = { BREAKER_COOLDOWN_MS: "300", BREAKER_FAILURE_THRESHOLD: "3", CACHE_COMMAND_TIMEOUT_MS: "100" };
 
+/** As a SigV4-signed caller (the composed API uses Authorization.iam()): API Gateway hands over the signer's ARN. */
+const signed = (e: ProxyEvent): ProxyEvent => ({ ...e, requestContext: { ...e.requestContext, identity: { userArn: "arn:aws:iam::123456789012:role/writer" } } });
 const getSession = (id: string) =>
-  apiEvent("GET", `/sessions/${id}`, { resource: "/sessions/{sessionId}", pathParameters: { sessionId: id } });
-const postTurn = (id: string, customerId: string, content: string) =>
-  apiEvent("POST", `/sessions/${id}/turns`, { resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, body: { customerId, role: "user", content } });
+  signed(apiEvent("GET", `/sessions/${id}`, { resource: "/sessions/{sessionId}", pathParameters: { sessionId: id } }));
+const postTurn = (id: string, content: string) =>
+  signed(apiEvent("POST", `/sessions/${id}/turns`, { resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, body: { role: "user", content } }));
 const health = () => apiEvent("GET", "/health", { resource: "/health" });
 
 /** Hits, misses, a Redis outage (circuit open, fallback) and recovery; returns the EMF lines written. */
@@ -223,7 +226,7 @@ async function exercise(kind: Kind, lambdaEnv: Record<string, string>): Promise<
   };
   const id = uid(kind);
   const read = kind === "products" ? () => getProduct(id) : () => getSession(id);
-  const write = kind === "products" ? () => product(id) : () => postTurn(id, "cust-1", `turn ${Date.now()}`);
+  const write = kind === "products" ? () => signed(product(id)) : () => postTurn(id, `turn ${Date.now()}`);
 
   await ok(health(), [200]);
   await ok(write(), [200, 201]);

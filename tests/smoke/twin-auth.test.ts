@@ -40,7 +40,7 @@ const BEARER = { authorization: "Bearer aaa.bbb.ccc" };
 describe("TOKEN authorizer", () => {
   test("no header, or one the validation expression refuses: 401 without invoking the authorizer", async () => {
     const { authorizers, seen } = setup(() => ok({ principalId: "c", policyDocument: policy("Allow") }));
-    for (const headers of [{}, { authorization: "Basic abc" }, { authorization: "Bearer not-a-jwt" }]) {
+    for (const headers of [{} as Record<string, string>, { authorization: "Basic abc" }, { authorization: "Bearer not-a-jwt" }]) {
       expect(await authorizers.check(method("CUSTOM", TOKEN_AUTHORIZER), request(headers))).toEqual({ ok: false, error: "UNAUTHORIZED" });
     }
     expect(seen).toEqual([]);
