@@ -21,6 +21,8 @@ export * from "./redis";
 export * from "./dax";
 export * from "./function";
 export * from "./api";
+export * from "./authorization";
+export * from "./waf";
 export * from "./observability";
 export type { Bundle } from "./function/bundle";
 export { packageRoot } from "./core/project-root";

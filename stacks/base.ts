@@ -1,8 +1,8 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
-  AccountBaseline, CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
-  INetwork, NetworkAttributes, RedisCache,
+  AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings,
+  INetwork, Network, NetworkAttributes, RedisCache,
 } from "../modules";
 import type { FunctionContract } from "../functions/lib/contract";
 import type { EnvironmentConfig } from "./config";
@@ -111,15 +111,31 @@ export abstract class CacheStack extends EnvironmentStack {
     });
   }
 
-  /** The REST API (`api`) serving every route of `fn`'s contract, throttled as the environment says. */
+  /**
+   * The REST API (`api`) serving every route of `fn`'s contract, throttled, authorized, behind WAF
+   * and on a custom domain as the environment says.
+   */
   protected serviceApi(fn: CacheAsideFunction): CacheApi {
+    const api = this.config.api ?? {};
     return new CacheApi(this, "api", {
       functions: [fn],
       accountSettings: this.accountSettings,
-      throttlingRateLimit: this.config.api?.throttlingRateLimit,
-      throttlingBurstLimit: this.config.api?.throttlingBurstLimit,
+      authorization: this.authorization(),
+      throttlingRateLimit: api.throttlingRateLimit,
+      throttlingBurstLimit: api.throttlingBurstLimit,
+      waf: api.waf === true ? {} : api.waf,
+      domain: api.domain,
       logRetentionDays: this.config.logRetentionDays,
     });
+  }
+
+  /** The environment's authorization, as `CacheApi` takes it (undefined when the environment sets none). */
+  private authorization(): Authorization | undefined {
+    const a = this.config.authorization;
+    if (a?.jwt) return Authorization.jwt(a.jwt);
+    if (a?.cognitoUserPoolArn) return Authorization.cognito(a.cognitoUserPoolArn);
+    if (a?.iam) return Authorization.iam();
+    return undefined;
   }
 
   /**
@@ -144,6 +160,7 @@ export abstract class CacheStack extends EnvironmentStack {
     out("alarm_topic_arn", observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");
     out("dashboard_name", observability.dashboardName, "CloudWatch dashboard of this stack");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
+    if (api.domain) out("api_domain_target", api.domain.regionalDomainName, "Where the custom domain's DNS record must point (alias or CNAME)");
     return observability;
   }
 }

@@ -20,6 +20,7 @@ export type { BoundHandler, RequestContext, RouteHandler, RouteHandlers, Runtime
 export { errorResult, header, HttpError, json, jsonText, Router } from "./http";
 export type { ProxyEvent, ProxyResult, Route } from "./http";
 export { health, healthRoute } from "./health";
+export { CALLER_ID_RE, verifiedCaller } from "./caller";
 export { ID_RE, parseJsonBody, validateId } from "./validate";
 export { compileSchema, unsupportedKeywords } from "./schema";
 export type { BodyCheck } from "./schema";

@@ -12,7 +12,7 @@ import { Construct } from "constructs";
 import { existsSync } from "fs";
 import * as path from "path";
 import {
-  CONNECTIONS, formatSetting, FunctionContract, RUNTIME_SETTINGS, Setting, settingProblem, SettingsOf, SettingsSpec,
+  CONNECTIONS, formatSetting, FunctionContract, RUNTIME_SETTINGS, Setting, SettingsOf,
 } from "../../functions/lib/contract";
 import type { IDaxCluster } from "../dax";
 import { IGrantable, IPrincipal, Role } from "../iam";
@@ -26,6 +26,7 @@ import { packageRoot } from "../core/project-root";
 import { PropsValidator } from "../core/validation";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
 import { bundleHandler, Bundle } from "./bundle";
+import { resolveSettings } from "./settings";
 
 /**
  * Node.js runtimes this module set supports: those in AWS standard support that AWS provider
@@ -418,27 +419,6 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
   private setConnection(s: Setting, value: string | number | boolean): this {
     return this.addEnvironment(s.env, formatSetting(value));
   }
-}
-
-/** Every setting in force (given, else its default) and its environment, with problems recorded in `v`. */
-function resolveSettings(v: PropsValidator, spec: SettingsSpec, given: Record<string, unknown>): {
-  values: Record<string, string | number | boolean>;
-  environment: Record<string, string>;
-} {
-  const values: Record<string, string | number | boolean> = {};
-  const environment: Record<string, string> = {};
-  for (const key of Object.keys(given)) {
-    v.check(key in spec, `settings.${key}`, key, `a setting of the runtime or the contract: ${Object.keys(spec).join(", ")}`);
-  }
-  for (const [key, s] of Object.entries(spec)) {
-    const value = given[key] ?? s.default;
-    if (value === undefined) continue; // derived at run time (see the setting's `derived`)
-    const problem = settingProblem(s, value);
-    v.check(!problem, `settings.${key}`, value, `${problem} (${s.env}, the same rule the Lambda applies at cold start)`);
-    values[key] = value as string | number | boolean;
-    environment[s.env] = formatSetting(value as string | number | boolean);
-  }
-  return { values, environment };
 }
 
 /** Fails synthesis when `table`'s key layout is not the one the handler's contract is written against. */

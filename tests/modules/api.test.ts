@@ -1,4 +1,5 @@
 import { AccountBaseline } from "../../modules/account";
+import { Authorization } from "../../modules/authorization";
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { ApiRoute, CacheApi, CacheApiProps, JSON_SCHEMA_DRAFT_04 } from "../../modules/api";
@@ -229,7 +230,7 @@ describe("CacheApi", () => {
       expect(stage.access_log_settings.destination_arn).toMatch(/^\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}$/);
       const format = JSON.parse(stage.access_log_settings.format);
       expect(Object.keys(format)).toEqual([
-        "requestId", "ip", "caller", "user", "requestTime", "httpMethod", "resourcePath", "status",
+        "requestId", "ip", "caller", "principal", "user", "requestTime", "httpMethod", "resourcePath", "status",
         "protocol", "responseLength", "integrationLatency", "integrationStatus", "errorMessage",
       ]);
       for (const value of Object.values(format)) expect(value).toMatch(/^\$context\./);
@@ -454,7 +455,7 @@ describe("CacheApi", () => {
       // WHEN / THEN
       let e: PropsValidationError | undefined;
       try {
-        new CacheApi(stack, "api", { functions: [slow], routes: [{ method: "GET", path: "/health-fast", function: fast }] });
+        new CacheApi(stack, "api", { functions: [slow], routes: [{ method: "GET", path: "/health-fast", function: fast }], authorization: Authorization.iam() });
       } catch (err) {
         e = err as PropsValidationError;
       }

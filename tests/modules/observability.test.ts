@@ -29,7 +29,7 @@ import { RedisCache, RedisCacheProps } from "../../modules/redis";
 import { CacheTable } from "../../modules/table";
 import { analyzeModules } from "../../tools/docs/gen-reference";
 import { decodeJsonencode, onlyResource, resourcesOf, SynthJson, testStack } from "../helpers/synth";
-import { FunctionSettings, PRODUCTS } from "../../modules";
+import { Authorization, FunctionSettings, PRODUCTS } from "../../modules";
 
 const AZS = ["us-east-1a", "us-east-1b", "us-east-1c"];
 const GET_ROUTE = "GET /products/{productId}";
@@ -63,7 +63,7 @@ function build(scope: Construct, opts: Options = {}): Built {
   if (cache) fn.useCache(cache);
   const dax = opts.dax === false ? undefined : new DaxCluster(scope, "dax", { network, tables: [table] });
   if (dax) fn.useDax(dax);
-  const api = new CacheApi(scope, "api", { functions: [fn] });
+  const api = new CacheApi(scope, "api", { functions: [fn], authorization: Authorization.iam() });
   const obs = new CacheObservability(scope, "observability", { api, function: fn, table, cache, dax, ...opts.props });
   return { obs, fn, api, cache };
 }

@@ -289,24 +289,29 @@ describe("the default app", () => {
     for (const r of allReports) expect({ stack: r.stack, errors: r.summary.errors, unknown: r.summary.unknown }).toEqual({ stack: r.stack, errors: 0, unknown: 0 });
   });
 
-  test("every suppression carries a reason and shows in the report: only the Redis AUTH secret's rotation", () => {
+  test("every suppression carries a reason and shows in the report: the Redis AUTH secret's rotation, and the catalog's public read", () => {
     for (const r of reports) {
       const suppressed = r.findings.filter((f) => f.status === "suppressed");
-      expect(suppressed.map((f) => [f.ruleId, f.path])).toEqual([["CF-SM-2", `${r.stack}/cache/auth-secret`]]);
-      expect(suppressed[0].suppression!.reason.length).toBeGreaterThanOrEqual(10);
+      const publicRead = r.stack.startsWith("product-catalog") ? [["CF-APIGW-7", `${r.stack}/api/method-GET-products-by-productId`]] : [];
+      expect(suppressed.map((f) => [f.ruleId, f.path]).sort()).toEqual([...publicRead, ["CF-SM-2", `${r.stack}/cache/auth-secret`]]);
+      expect(suppressed.every((f) => f.suppression!.reason.length >= 10)).toBe(true);
       expect(r.suppressions.every((u) => u.reason.trim().length >= 10 && u.matched > 0)).toBe(true);
     }
   });
 
-  test("write routes are protected by an API key and usage plan, not by a suppression", () => {
+  test("every route but health and the catalog's read verifies its caller (an authorizer), not an API key or a suppression", () => {
     for (const r of reports) {
       const writes = r.findings.filter((f) => f.ruleId === "CF-APIGW-6");
       expect(writes.length).toBe(r.stack.startsWith("product-catalog") ? 2 : 1); // PUT + DELETE, or POST turns
       expect(writes.every((f) => f.status === "pass")).toBe(true);
+      const callers = r.findings.filter((f) => f.ruleId === "CF-APIGW-7" && f.status === "pass");
+      expect(callers.length).toBe(r.stack.startsWith("product-catalog") ? 2 : 2); // PUT + DELETE, or GET + POST sessions
     }
     for (const s of stacks) {
       const json = JSON.parse(Testing.synth(s));
-      expect(json.output.api_key.sensitive).toBe(true);
+      expect(json.output.api_key).toBeUndefined(); // no route needs one
+      const methods = Object.values(json.resource.aws_api_gateway_method as Record<string, { http_method: string; authorization: string }>);
+      expect(methods.filter((m) => m.authorization === "CUSTOM").length).toBe(2);
     }
   });
 

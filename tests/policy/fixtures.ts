@@ -231,6 +231,16 @@ export function golden(): Json {
     aws_api_gateway_rest_api: { api: res("api/api", { name: "api" }) },
     aws_api_gateway_resource: {
       item: res("api/resource-item", { rest_api_id: ref("aws_api_gateway_rest_api.api.id"), parent_id: ref("aws_api_gateway_rest_api.api.root_resource_id"), path_part: "{id}" }),
+      health: res("api/resource-health", { rest_api_id: ref("aws_api_gateway_rest_api.api.id"), parent_id: ref("aws_api_gateway_rest_api.api.root_resource_id"), path_part: "health" }),
+    },
+    aws_api_gateway_authorizer: {
+      jwt: res("api/authorizer", {
+        rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
+        name: "jwt",
+        type: "TOKEN",
+        authorizer_uri: ref("aws_lambda_function.fn.invoke_arn"),
+        identity_source: "method.request.header.Authorization",
+      }),
     },
     aws_api_gateway_request_validator: {
       params: res("api/validate-params", { rest_api_id: ref("aws_api_gateway_rest_api.api.id"), name: "params", validate_request_parameters: true, validate_request_body: false }),
@@ -241,7 +251,8 @@ export function golden(): Json {
         rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
         resource_id: ref("aws_api_gateway_resource.item.id"),
         http_method: "GET",
-        authorization: "NONE",
+        authorization: "CUSTOM",
+        authorizer_id: ref("aws_api_gateway_authorizer.jwt.id"),
         request_parameters: { "method.request.path.id": true },
         request_validator_id: ref("aws_api_gateway_request_validator.params.id"),
       }),
@@ -249,7 +260,8 @@ export function golden(): Json {
         rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
         resource_id: ref("aws_api_gateway_resource.item.id"),
         http_method: "PUT",
-        authorization: "NONE",
+        authorization: "CUSTOM",
+        authorizer_id: ref("aws_api_gateway_authorizer.jwt.id"),
         api_key_required: true,
         request_parameters: { "method.request.path.id": true },
         request_models: { "application/json": "Item" },
@@ -262,6 +274,12 @@ export function golden(): Json {
         authorization: "AWS_IAM",
         request_parameters: { "method.request.path.id": true },
         request_validator_id: ref("aws_api_gateway_request_validator.params.id"),
+      }),
+      health: res("api/method-GET-health", {
+        rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
+        resource_id: ref("aws_api_gateway_resource.health.id"),
+        http_method: "GET",
+        authorization: "NONE",
       }),
     },
     aws_api_gateway_deployment: { deployment: res("api/deployment", { rest_api_id: ref("aws_api_gateway_rest_api.api.id") }) },
@@ -281,6 +299,10 @@ export function golden(): Json {
         method_path: "*/*",
         settings: { metrics_enabled: true, logging_level: "ERROR", data_trace_enabled: false, throttling_rate_limit: 100, throttling_burst_limit: 200 },
       }),
+    },
+    aws_wafv2_web_acl: { acl: res("api/waf/acl", { name: "acl", scope: "REGIONAL", default_action: { allow: {} } }) },
+    aws_wafv2_web_acl_association: {
+      stage: res("api/waf-association", { resource_arn: ref("aws_api_gateway_stage.v1.arn"), web_acl_arn: ref("aws_wafv2_web_acl.acl.arn") }),
     },
     aws_api_gateway_usage_plan: {
       plan: res("api/usage-plan", { name: "plan", api_stages: [{ api_id: ref("aws_api_gateway_rest_api.api.id"), stage: ref("aws_api_gateway_stage.v1.stage_name") }] }),

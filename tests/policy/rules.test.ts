@@ -32,6 +32,8 @@ const rg = `${R}.aws_elasticache_replication_group.cache`;
 const fn = `${R}.aws_lambda_function.fn`;
 const stage = `${R}.aws_api_gateway_stage.v1`;
 const settings = `${R}.aws_api_gateway_method_settings.all`;
+const get = `${R}.aws_api_gateway_method.get`;
+const put = `${R}.aws_api_gateway_method.put`;
 const policyJson = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
 
 /** A provisioned table with a `byCategory` index, the table and the index autoscaled for reads and writes. */
@@ -236,12 +238,33 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-APIGW-5", kind: "missing", what: "parameters without a validator", mutate: (d) => set(d, `${R}.aws_api_gateway_method.get.request_validator_id`, undefined), attribute: "request_validator_id" },
   { rule: "CF-APIGW-5", kind: "wrong", what: "a body model validated by a parameters-only validator", mutate: (d) =>
     set(d, `${R}.aws_api_gateway_method.put.request_validator_id`, "${aws_api_gateway_request_validator.params.id}") },
-  { rule: "CF-APIGW-6", kind: "missing", what: "PUT with no authorization and no API key", mutate: (d) => set(d, `${R}.aws_api_gateway_method.put.api_key_required`, undefined), attribute: "authorization" },
-  { rule: "CF-APIGW-6", kind: "wrong", what: "api_key_required false", mutate: (d) => set(d, `${R}.aws_api_gateway_method.put.api_key_required`, false), attribute: "api_key_required" },
+  // The golden PUT is authorized (CUSTOM) and keyed; an unauthorized write also fails CF-APIGW-7, which an API key cannot satisfy.
+  { rule: "CF-APIGW-6", kind: "missing", what: "PUT with no authorization and no API key", mutate: (d) => {
+    set(d, `${put}.authorization`, undefined); set(d, `${put}.api_key_required`, undefined);
+  }, attribute: "authorization", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
+  { rule: "CF-APIGW-6", kind: "wrong", what: "api_key_required false", mutate: (d) => {
+    set(d, `${put}.authorization`, "NONE"); set(d, `${put}.api_key_required`, false);
+  }, attribute: "api_key_required", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
   { rule: "CF-APIGW-6", kind: "wrong", what: "API key required but no usage plan", mutate: (d) => {
+    set(d, `${put}.authorization`, "NONE");
     set(d, `${R}.aws_api_gateway_usage_plan`, undefined); set(d, `${R}.aws_api_gateway_usage_plan_key`, undefined);
-  }, attribute: "api_key_required" },
-  { rule: "CF-APIGW-6", kind: "wrong", what: "CUSTOM authorization without an authorizer", mutate: (d) => set(d, `${R}.aws_api_gateway_method.delete.authorization`, "CUSTOM"), attribute: "authorizer_id" },
+  }, attribute: "api_key_required", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
+  { rule: "CF-APIGW-6", kind: "wrong", what: "CUSTOM authorization without an authorizer", mutate: (d) => set(d, `${R}.aws_api_gateway_method.delete.authorization`, "CUSTOM"),
+    attribute: "authorizer_id", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
+  { rule: "CF-APIGW-7", kind: "missing", what: "a read with no authorization", mutate: (d) => {
+    set(d, `${get}.authorization`, undefined); set(d, `${get}.authorizer_id`, undefined);
+  }, attribute: "authorization" },
+  { rule: "CF-APIGW-7", kind: "wrong", what: "a write with only an API key (a key is not an identity)", mutate: (d) => {
+    set(d, `${put}.authorization`, "NONE"); set(d, `${put}.authorizer_id`, undefined);
+  }, attribute: "authorization" },
+  { rule: "CF-APIGW-7", kind: "wrong", what: "a read with authorization NONE, in dev too", mutate: (d) => set(d, `${get}.authorization`, "NONE"), profile: "dev" },
+  { rule: "CF-APIGW-7", kind: "missing", what: "COGNITO_USER_POOLS without an authorizer", mutate: (d) => {
+    set(d, `${get}.authorization`, "COGNITO_USER_POOLS"); set(d, `${get}.authorizer_id`, undefined);
+  }, attribute: "authorizer_id" },
+  { rule: "CF-APIGW-8", kind: "missing", what: "a prod stage without WAF", mutate: (d) => set(d, `${R}.aws_wafv2_web_acl_association`, undefined),
+    attribute: "aws_wafv2_web_acl_association.resource_arn" },
+  { rule: "CF-APIGW-8", kind: "wrong", what: "WAF on another stage", mutate: (d) =>
+    set(d, `${R}.aws_wafv2_web_acl_association.stage.resource_arn`, "arn:aws:apigateway:us-east-1::/restapis/other/stages/v1") },
 
   // --- logs and secrets
   { rule: "CF-LOGS-1", kind: "missing", what: "no retention", mutate: (d) => set(d, `${R}.aws_cloudwatch_log_group.access.retention_in_days`, undefined), attribute: "retention_in_days" },
@@ -377,6 +400,31 @@ describe("findings name the construct prop behind the attribute", () => {
     expect(settingOf(rule, "environment.variables.X")).toEqual(byProps("C.env"));
     expect(settingOf(rule, "timeouts")).toEqual(setBy("D"));
     expect(settingOf({ ...rule, props: undefined }, "timeout")).toBeUndefined();
+  });
+});
+
+describe("CF-APIGW-7 and CF-APIGW-8: what they leave alone", () => {
+  test("a health check and a CORS preflight need no authorization", () => {
+    const doc = golden();
+    set(doc, `${R}.aws_api_gateway_method.preflight`, {
+      rest_api_id: "${aws_api_gateway_rest_api.api.id}", resource_id: "${aws_api_gateway_resource.item.id}", http_method: "OPTIONS", authorization: "NONE",
+    });
+    const findings = check(doc).findings.filter((f) => f.ruleId === "CF-APIGW-7");
+    expect(findings.filter((f) => f.status !== "pass")).toEqual([]);
+    expect(findings.map((f) => f.address).sort()).toEqual(["aws_api_gateway_method.delete", "aws_api_gateway_method.get", "aws_api_gateway_method.put"]);
+  });
+
+  test("a public route with a suppression and its reason is reported as suppressed, not failed", () => {
+    const doc = set(golden(), `${get}.authorization`, "NONE");
+    const report = check(doc, "prod", { suppressions: [{ ruleId: "CF-APIGW-7", path: "fixture-prod/api/method-GET", reason: "a catalog is public by design" }] });
+    expect(failing(report)).toEqual([]);
+    expect(report.findings.filter((f) => f.ruleId === "CF-APIGW-7" && f.status === "suppressed")).toHaveLength(1);
+  });
+
+  test("CF-APIGW-8 is a prod warning and does not run in dev", () => {
+    const doc = set(golden(), `${R}.aws_wafv2_web_acl_association`, undefined);
+    expect(ruleFindings(check(doc, "prod"), "CF-APIGW-8").map((f) => f.severity)).toEqual(["warning"]);
+    expect(check(doc, "dev").ruleIds).not.toContain("CF-APIGW-8");
   });
 });
 

@@ -39,10 +39,15 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
 
   test("declares the outputs the smoke tests read", () => {
     expect(Object.keys(json.output).sort()).toEqual(
-      ["alarm_topic_arn", "api_key", "api_url", "dashboard_name", "dax_endpoint", "function_name", "redis_auth_secret_arn",
+      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "redis_auth_secret_arn",
         "redis_endpoint", "redis_port", "table_name"],
     );
-    expect(json.output.api_key.sensitive).toBe(true);
+  });
+
+  test("verifies callers with the JWT authorizer, and puts WAF in front of the stage in prod only", () => {
+    expect(all(json, "aws_api_gateway_authorizer").map((a) => a.type)).toEqual(["TOKEN"]);
+    expect(all(json, "aws_api_gateway_method").filter((m) => m.authorization === "CUSTOM")).toHaveLength(2);
+    expect(all(json, "aws_wafv2_web_acl_association")).toHaveLength(prod ? 1 : 0);
   });
 
   test("has no ingress from anywhere and no rule without a description", () => {
@@ -101,12 +106,13 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
     for (const g of all(json, "aws_cloudwatch_log_group")) expect(g.retention_in_days).toBe(prod ? 90 : 14);
   });
 
-  test("traces and bounds the Lambda", () => {
+  test("traces and bounds the Lambdas; the service function runs in the VPC, the authorizer (no private resource) outside", () => {
     for (const f of all(json, "aws_lambda_function")) {
       expect(f.tracing_config.mode).toBe("Active");
       expect(f.timeout).toBeGreaterThan(0);
-      expect(f.memory_size).toBe(prod ? 512 : 256);
-      expect(f.vpc_config.subnet_ids.length).toBe(prod ? 3 : 2);
+      const authorizer = f.description.startsWith("JWT authorizer");
+      expect(f.memory_size).toBe(authorizer ? 256 : prod ? 512 : 256);
+      expect(f.vpc_config?.subnet_ids.length).toBe(authorizer ? undefined : prod ? 3 : 2);
     }
   });
 
@@ -168,7 +174,7 @@ describe("deployed code", () => {
     });
     for (const env of ["dev", "prod"]) {
       const { json } = synthesized.find((s) => s.id === `${kind}-${env}`)!;
-      const fn = Object.values(json.resource.aws_lambda_function)[0] as any;
+      const fn = (json.resource.aws_lambda_function as Record<string, any>)[Object.keys(json.resource.aws_lambda_function).find((k) => k.startsWith("fn_"))!];
       expect(fn.source_code_hash).toBe(expected.sha256Base64);
       expect(fn.filename).toContain(expected.sha256Hex);
     }

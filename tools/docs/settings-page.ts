@@ -6,6 +6,7 @@
 import { allowedText, CONNECTIONS, RUNTIME_SETTINGS, routeKey, Setting, SettingsSpec } from "../../functions/lib/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { SESSIONS } from "../../functions/sessions/contract";
+import { AUTHORIZER } from "../../functions/authorizer/contract";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -45,9 +46,9 @@ export function renderSettingsPage(generatedNote: string): [string, string] {
     ...table(CONNECTIONS, false),
     "",
   ];
-  for (const c of [PRODUCTS, SESSIONS]) {
+  for (const c of [PRODUCTS, SESSIONS, AUTHORIZER]) {
     lines.push(`## \`${c.name}\` (\`${c.entry}\`)`, "", c.description + ".", "");
-    lines.push("| route | access | cached | what it does |", "| --- | --- | --- | --- |");
+    if (c.routes.length > 0) lines.push("| route | access | cached | what it does |", "| --- | --- | --- | --- |");
     for (const r of c.routes) lines.push(`| \`${cell(routeKey(r))}\` | ${r.access} | ${r.cached ? "yes" : "no"} | ${cell(r.summary)} |`);
     lines.push("");
     if (Object.keys(c.settings).length > 0) lines.push(...table(c.settings, true), "");

@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import { CONNECTIONS } from "../../functions/lib/contract";
+import { AUTHORIZER } from "../../functions/authorizer/contract";
 import { FunctionDef, REF_RE, StackModel, singleRef } from "./stack";
 
 /** Where the stand-ins listen. */
@@ -16,6 +17,8 @@ export interface LocalEndpoints {
   readonly redis?: { readonly host: string; readonly port: number; readonly tls: boolean };
   /** API key values by the logical id of their aws_api_gateway_api_key. */
   readonly apiKeys: Record<string, { id: string; value: string }>;
+  /** Where the twin serves its issuer's JWKS; absent: the stack has no authorizer to issue for. */
+  readonly jwksUrl?: string;
 }
 
 /** The account id the twin pretends to be (AWS's documentation account). */
@@ -146,6 +149,12 @@ export function functionEnvironment(
       continue;
     }
     if (key === C.dynamoDbEndpoint.env) continue; // set below
+    if (key === AUTHORIZER.settings.jwksUrl.env && local.jwksUrl) {
+      // Only the keys move: issuer and audience stay as deployed, so the authorizer checks them unchanged.
+      env[key] = local.jwksUrl;
+      notes.push(`${key}=${local.jwksUrl}: the twin's issuer signs the tokens (npm run token)`);
+      continue;
+    }
     if (redisVars.has(key)) continue; // set below
     const r = resolveValue(model, local, raw);
     if (r && "value" in r) env[key] = String(r.value);

@@ -5,10 +5,9 @@
  *   node dist/tools/twin/main.js --help
  * See help/local-twin.md.
  */
-import { readFileSync } from "fs";
 import * as path from "path";
 import { packageRoot } from "../../modules";
-import { intFlag, parseCli, reportError } from "../lib/cli";
+import { intFlag, parseCli, reportError, synthOutDir } from "../lib/cli";
 import { DEFAULT_PORT, DEFAULT_STACK, isStopped, Twin, TwinError, TwinOptions } from "./twin";
 
 const USAGE = `usage: npm start -- [options]      (or: node dist/tools/twin/main.js [options])
@@ -46,14 +45,8 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
   }, USAGE);
   if (parsed === "help") return "help";
   const v = parsed.values;
-  let outDir = "cdktf.out";
-  try {
-    outDir = (JSON.parse(readFileSync(path.join(root, "cdktf.json"), "utf8")) as { output?: string }).output ?? outDir;
-  } catch {
-    /* the default */
-  }
   // CDKTF_OUTDIR overrides the output folder, as it does for synth.
-  outDir = path.resolve(root, process.env.CDKTF_OUTDIR || outDir);
+  const outDir = synthOutDir(root);
   return {
     root,
     stack: v.stack ?? DEFAULT_STACK,

@@ -11,18 +11,22 @@ import { createServer, Server } from "http";
 import { tmpdir } from "os";
 import * as path from "path";
 import { CONNECTIONS } from "../../functions/lib/contract";
+import { Authorizers } from "./authorizers";
 import { DynamoHandle, startDynamo } from "./dynamo";
 import { extractBundle, FunctionPool } from "./functions";
 import { Gateway, servedApiKeys } from "./gateway";
+import { issuerConfigOf, issuerFile, JWKS_PATH, LocalIssuer } from "./issuer";
 import { functionEnvironment, LocalEndpoints, localOutputs, shown } from "./local";
 import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
-import { MAX_SEED, seed, seededIds, stackKind } from "./seed";
+import { MAX_SEED, SAMPLE_CUSTOMERS, sampleCustomer, seed, seededIds, stackKind } from "./seed";
 import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
 import { staleness, synthesize, withOutDirLock } from "./synth";
 import { ModelCompileError } from "./schema";
 
 export const DEFAULT_PORT = 3210;
 export const DEFAULT_STACK = "product-catalog-dev";
+/** Lifetime of the sample tokens in the outputs file. */
+const SAMPLE_TOKEN_TTL_SECONDS = 24 * 3600;
 
 export interface TwinOptions {
   /** The package root (holds package.json, dist/, cdktf.out/). */
@@ -64,6 +68,7 @@ export class Twin {
   private sweeper?: NodeJS.Timeout;
   private stopping?: Promise<void>;
   private gateway?: Gateway;
+  private issuer?: LocalIssuer;
   /** `http://127.0.0.1:<port>` once listening. */
   baseUrl = "";
   model?: StackModel;
@@ -134,11 +139,25 @@ export class Twin {
     for (const k of m.api.apiKeys) {
       apiKeys[k.logicalId] = { id: randomBytes(5).toString("hex"), value: k.value ?? randomBytes(30).toString("base64url").replace(/[-_]/g, "x").slice(0, 40) };
     }
+    // The twin issues the tokens the stack's authorizer verifies: a key pair of its own, served as a JWKS here.
+    const jwksUrl = `${this.baseUrl}${JWKS_PATH}`;
+    const issuerConfig = issuerConfigOf(m, jwksUrl);
+    if (issuerConfig) {
+      this.issuer = await LocalIssuer.create(issuerConfig);
+      this.check();
+      this.issuer.save(issuerFile(this.o.outDir, this.o.stack));
+      print(`auth: the twin issues ${issuerConfig.kind === "cognito" ? "Cognito user pool" : "JWT"} tokens for ${issuerConfig.issuer} ` +
+        `(aud ${issuerConfig.audience}, ${issuerConfig.alg}), keys at ${jwksUrl}; a token: npm run token -- --sub <customer>${this.o.stack === DEFAULT_STACK ? "" : ` --stack ${this.o.stack}`}`);
+    }
+    if (m.api.methods.some((x) => x.authorization === "AWS_IAM")) {
+      print("auth: AWS_IAM methods take SigV4 signed with the twin's credentials (AWS_ACCESS_KEY_ID AKIAIOSFODNN7EXAMPLE, see help/authorization.md); caller IAM policies are not evaluated");
+    }
     const local: LocalEndpoints = {
       baseUrl: this.baseUrl,
       dynamoDbEndpoint: dynamo.endpoint,
       redis: redis ? { host: redis.host, port: redis.port, tls: redis.tls } : undefined,
       apiKeys,
+      jwksUrl: issuerConfig?.kind === "jwt" ? jwksUrl : undefined,
     };
 
     // Functions: one process warm per function, more on demand.
@@ -183,6 +202,7 @@ export class Twin {
         usagePlans: served.plans,
         throttle: this.o.throttle,
         region: m.region,
+        authorizers: new Authorizers({ pools: this.pools, issuer: this.issuer, region: m.region, apiId: "twin", note: (l) => print(`  ${l}`) }),
         accessLog: this.o.quiet ? undefined : (l) => print(l),
         note: (l) => print(`  ${l}`),
         beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
@@ -213,6 +233,11 @@ export class Twin {
     }
 
     const { outputs, notes } = localOutputs(m, local);
+    if (this.issuer) {
+      // Twin only: tokens of two customers, valid while this twin runs, for curl and the smoke suite.
+      outputs.sample_token = await this.issuer.token(SAMPLE_CUSTOMERS[0], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
+      outputs.sample_token_other = await this.issuer.token(SAMPLE_CUSTOMERS[1], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
+    }
     this.outputs = outputs;
     this.writeOutputs(outputs);
     for (const n of notes) print(`warning: ${n}`);
@@ -227,16 +252,23 @@ export class Twin {
     print(this.o.throttle ? `throttling: ${t.rate} req/s, burst ${t.burst}, per method (--no-throttle turns it off)` : "throttling: off (--no-throttle)");
     if (firstKey) print(`api key: ${firstKey.value} (send it as x-api-key; it is also in the outputs file)`);
     print(`outputs: ${shown(this.o.outputsFile)}`);
+    const stackFlag = this.o.stack === DEFAULT_STACK ? "" : ` --stack ${this.o.stack}`;
+    const bearer = this.issuer ? ` -H "authorization: Bearer $TOKEN"` : "";
+    const keyHeader = firstKey ? ` -H 'x-api-key: ${firstKey.value}'` : "";
     if (kind === "product-catalog") {
       const id = this.o.seed > 0 ? "sample-1" : "p1";
       print("try:");
-      if (this.o.seed === 0) print(`  curl -s -X PUT ${stageUrl}/products/${id} -H 'x-api-key: ${firstKey?.value ?? ""}' -H 'content-type: application/json' -d '{"name":"Pen","price":2.5}'`);
+      if (this.o.seed === 0) {
+        if (this.issuer) print(`  TOKEN=$(npm run -s token -- --sub editor-1${stackFlag})`);
+        print(`  curl -s -X PUT ${stageUrl}/products/${id}${bearer}${keyHeader} -H 'content-type: application/json' -d '{"name":"Pen","price":2.5}'`);
+      }
       print(`  curl -si ${stageUrl}/products/${id}   # twice: X-Cache MISS, then HIT`);
     } else if (kind === "session-store") {
       const id = this.o.seed > 0 ? "sample-1" : "s1";
       print("try:");
-      if (this.o.seed === 0) print(`  curl -s -X POST ${stageUrl}/sessions/${id}/turns -H 'x-api-key: ${firstKey?.value ?? ""}' -H 'content-type: application/json' -d '{"customerId":"c1","role":"user","content":"hi"}'`);
-      print(`  curl -s ${stageUrl}/sessions/${id}`);
+      if (this.issuer) print(`  TOKEN=$(npm run -s token -- --sub ${this.o.seed > 0 ? sampleCustomer(1) : SAMPLE_CUSTOMERS[0]}${stackFlag})`);
+      if (this.o.seed === 0) print(`  curl -s -X POST ${stageUrl}/sessions/${id}/turns${bearer}${keyHeader} -H 'content-type: application/json' -d '{"role":"user","content":"hi"}'`);
+      print(`  curl -s ${stageUrl}/sessions/${id}${bearer}`);
     }
     print(`started in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ctrl-C stops it`);
     this.gateway.ready = true;
@@ -246,6 +278,11 @@ export class Twin {
   private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer((req, res) => {
+        if (req.url === JWKS_PATH && this.issuer) {
+          res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=300" });
+          res.end(JSON.stringify(this.issuer.jwks()));
+          return;
+        }
         if (!this.gateway) {
           res.writeHead(503, { "content-type": "application/json" });
           res.end(JSON.stringify({ message: "The local twin is starting" }));
@@ -300,6 +337,7 @@ export class Twin {
    */
   async release(): Promise<void> {
     if (this.gateway) this.gateway.ready = false;
+    this.issuer?.forget(issuerFile(this.o.outDir, this.o.stack));
     if (this.sweeper) clearInterval(this.sweeper);
     const server = this.server;
     this.server = undefined;

@@ -9,6 +9,15 @@ import { boolean, integer, number, RouteSpec, string } from "./language";
 /** `^[^{}]+$`: braces in a key prefix would move the Redis Cluster hash tag (functions/lib/cache/keys.ts). */
 const KEY_PREFIX_PATTERN = "^[^{}\\s]{1,100}$";
 
+/**
+ * Values of `CALLER_IDENTITY_SOURCE`: where API Gateway hands the function the caller its
+ * authorization verified. `lambda`: a Lambda authorizer's `principalId`
+ * (`requestContext.authorizer.principalId`); `iam`: the SigV4 signer's ARN
+ * (`requestContext.identity.userArn`); `cognito:<claim>`: a claim of a Cognito user pool token
+ * (`requestContext.authorizer.claims.<claim>`).
+ */
+export const CALLER_IDENTITY = { lambda: "lambda", iam: "iam", cognitoPrefix: "cognito:" } as const;
+
 /** Tunables of the runtime a stack may set through `CacheAsideFunction`'s `settings`. */
 export const RUNTIME_SETTINGS = {
   serviceName: string("SERVICE_NAME", {
@@ -95,6 +104,12 @@ export const CONNECTIONS = {
   memcachedPort: integer("MEMCACHED_PORT", { default: 11_211, min: 1, max: 65_535, description: "port of the Memcached cache" }),
   memcachedTls: boolean("MEMCACHED_TLS", { default: true, description: "connect to Memcached with TLS (in-transit encryption)" }),
   cacheTableName: string("CACHE_TABLE_NAME", { optional: true, description: "table of the `dynamodb` cache backend" }),
+  callerIdentity: string("CALLER_IDENTITY_SOURCE", {
+    optional: true,
+    pattern: `^(${CALLER_IDENTITY.lambda}|${CALLER_IDENTITY.iam}|${CALLER_IDENTITY.cognitoPrefix}[A-Za-z0-9_:.-]{1,128})$`,
+    patternText: "lambda, iam, or cognito:<claim>",
+    description: "where API Gateway puts the verified caller of `caller` routes (set by `CacheApi`'s authorization); unset: those routes answer 401",
+  }),
 } as const;
 
 /** The health route every handler on the runtime serves: reachability of cache and table, never cached. */

@@ -191,9 +191,11 @@ export const APIGW_WRITE_AUTH: PolicyRule = {
   resourceTypes: METHOD,
   rationale: "POST, PUT, PATCH and DELETE change data; without authorization anyone who finds the URL can write.",
   remediation:
-    "Set authorization to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with authorizer_id), or api_key_required = true with a usage plan and key on the stage.",
+    "With CacheApi: declare the route `access: \"caller\"` and set `authorization: Authorization.jwt({ issuer, audience })`, " +
+    "`Authorization.cognito(userPoolArn)` or `Authorization.iam()`. In Terraform: authorization AWS_IAM, COGNITO_USER_POOLS or CUSTOM " +
+    "(with authorizer_id); api_key_required = true with a usage plan and key satisfies this rule, but not CF-APIGW-7 (a key is not an identity).",
   references: { checkov: ["CKV_AWS_59", "CKV2_AWS_70"], cdkNag: ["AwsSolutions-APIG4", "AwsSolutions-COG4"] },
-  props: { "*": byProps("ApiRoute.apiKeyRequired", "a contract route's access: \"apiKey\"") },
+  props: { "*": byProps(["CacheApi.authorization", "ApiRoute.apiKeyRequired"], "a contract route's access: \"caller\" (or \"apiKey\")") },
   evaluate(m, { model }) {
     const verb = model.value(m, "http_method");
     if (verb.state === "unknown") return unresolved("http_method", verb.expression);

@@ -1,6 +1,7 @@
 /** Every rule of the cachefront pack, in report order. */
 import type { PolicyRule } from "../rule";
 import { API_GATEWAY_RULES } from "./api-gateway";
+import { API_GATEWAY_AUTH_RULES } from "./api-gateway-auth";
 import { DAX_RULES } from "./dax";
 import { DYNAMODB_RULES } from "./dynamodb";
 import { ELASTICACHE_RULES } from "./elasticache";
@@ -22,6 +23,7 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ...LAMBDA_RULES,
   ...IAM_RULES,
   ...API_GATEWAY_RULES,
+  ...API_GATEWAY_AUTH_RULES,
   ...LOGS_RULES,
   ...SECRETS_RULES,
 ];
