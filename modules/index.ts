@@ -21,6 +21,7 @@ export * from "./dax";
 export * from "./function";
 export * from "./api";
 export * from "./observability";
+export * from "./invalidation";
 export type { Bundle } from "./function/bundle";
 export { packageRoot } from "./core/project-root";
 export { PROFILE_CONTEXT_KEY, profileOf } from "./core/profile";

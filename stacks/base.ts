@@ -3,7 +3,7 @@ import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import {
   CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, Network,
-  PROFILE_CONTEXT_KEY, RedisCache,
+  PROFILE_CONTEXT_KEY, RedisCache, StreamInvalidator,
 } from "../modules";
 import { applyPolicy } from "../modules/policy";
 import type { FunctionContract } from "../functions/lib/contract";
@@ -27,6 +27,8 @@ export interface ServiceParts {
   readonly api: CacheApi;
   /** The DAX cluster, when the service has one. */
   readonly dax?: DaxCluster;
+  /** The stream invalidator of the function's cache entries, when the service has one. */
+  readonly invalidator?: StreamInvalidator;
 }
 
 /**
@@ -116,6 +118,14 @@ export abstract class CacheStack extends TerraformStack {
     });
   }
 
+  /**
+   * The stream invalidator (`invalidator`): every change to `table`, by any writer, invalidates
+   * what it made stale of `fn`'s entries in `cache`.
+   */
+  protected streamInvalidator(table: CacheTable, fn: CacheAsideFunction, cache: RedisCache): StreamInvalidator {
+    return new StreamInvalidator(this, "invalidator", { function: fn, table, cache, logRetentionDays: this.config.logRetentionDays });
+  }
+
   /** The REST API (`api`) serving every route of `fn`'s contract, throttled as the environment says. */
   protected serviceApi(fn: CacheAsideFunction): CacheApi {
     return new CacheApi(this, "api", {
@@ -129,12 +139,13 @@ export abstract class CacheStack extends TerraformStack {
   /**
    * The service's dashboard and alarms (`observability`), and the outputs the smoke tests and the
    * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn`,
-   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive).
+   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), and
+   * with an invalidator `invalidation_failures_queue_url`.
    */
   protected observeAndExport(parts: ServiceParts): CacheObservability {
-    const { table, cache, fn, api, dax } = parts;
+    const { table, cache, fn, api, dax, invalidator } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache, dax, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache, dax, invalidator, alarms: this.config.observability?.alarms,
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });
@@ -147,6 +158,7 @@ export abstract class CacheStack extends TerraformStack {
     out("function_name", fn.functionName, "Cache-aside Lambda function");
     out("alarm_topic_arn", observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");
     out("dashboard_name", observability.dashboardName, "CloudWatch dashboard of this stack");
+    if (invalidator) out("invalidation_failures_queue_url", invalidator.queueUrl, "Queue of stream batches the invalidator gave up on (KMS-encrypted)");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
     return observability;
   }
