@@ -4,6 +4,7 @@ import { API_GATEWAY_RULES } from "./api-gateway";
 import { DAX_RULES } from "./dax";
 import { DYNAMODB_RULES } from "./dynamodb";
 import { ELASTICACHE_RULES } from "./elasticache";
+import { EVENT_SOURCE_RULES } from "./event-source";
 import { IAM_RULES } from "./iam";
 import { LAMBDA_RULES } from "./lambda";
 import { LOGS_RULES, SECRETS_RULES } from "./logs-secrets";
@@ -20,6 +21,7 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ...DAX_RULES,
   ...DYNAMODB_RULES,
   ...LAMBDA_RULES,
+  ...EVENT_SOURCE_RULES,
   ...IAM_RULES,
   ...API_GATEWAY_RULES,
   ...LOGS_RULES,
