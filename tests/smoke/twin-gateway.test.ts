@@ -103,7 +103,8 @@ describe("the stack model read from the synthesized JSON", () => {
     expect(products.tables).toEqual([
       expect.objectContaining({ hashKey: "productId", ttlAttribute: "expiresAt", globalSecondaryIndexes: [] }),
     ]);
-    expect(products.functions).toHaveLength(1);
+    // The API's function, then the stream invalidator's.
+    expect(products.functions.map((f) => f.logicalId.split("_")[0])).toEqual(["fn", "invalidator"]);
     expect(products.functions[0]).toMatchObject({ handler: "index.handler", timeoutSeconds: 10 });
     expect(products.hasDax).toBe(false);
   });
@@ -374,6 +375,7 @@ describe("local environment and outputs", () => {
     dynamoDbEndpoint: "http://127.0.0.1:4000",
     redis: { host: "127.0.0.1", port: 6400, tls: false },
     apiKeys: Object.fromEntries(sessions.api.apiKeys.map((k) => [k.logicalId, { id: "kid", value: KEY }])),
+    queues: Object.fromEntries(Object.keys(sessions.json.resource?.aws_sqs_queue ?? {}).map((id) => [id, `/tmp/${id}.jsonl`])),
   };
 
   test("the function environment points at the local stand-ins, with fake credentials", () => {
@@ -419,6 +421,7 @@ describe("local environment and outputs", () => {
       dax_endpoint: "",
       function_name: sessions.functions[0].name,
       api_key: KEY,
+      invalidation_failures_queue_url: `/tmp/${Object.keys(sessions.json.resource?.aws_sqs_queue ?? {})[0]}.jsonl`,
     });
     expect(Object.keys(outputs).sort()).toEqual(Object.keys(sessions.outputs).sort());
   });
