@@ -18,8 +18,6 @@
  *   when it is the first of a larger batch the invocation fails instead, so Lambda's bisection
  *   isolates it and it reaches the on-failure queue alone, never with the records behind it.
  */
-import type { AttributeValue } from "@aws-sdk/client-dynamodb";
-import { unmarshall } from "@aws-sdk/util-dynamodb";
 import { createCacheStore } from "./cache";
 import type { CacheStore } from "./cache/types";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
@@ -153,17 +151,27 @@ function cacheKeysOfRecord(contract: InvalidatorContract, tableName: string, rec
   if (!raw || typeof raw !== "object" || names.some((n) => !(n in raw))) {
     throw new UnmappableRecordError(`record without the table's keys ${names.join(", ")}: ${JSON.stringify(raw)}`);
   }
-  let keys: Record<string, unknown>;
-  try {
-    keys = unmarshall(raw as unknown as Record<string, AttributeValue>);
-  } catch (err) {
-    throw new UnmappableRecordError(`record keys ${JSON.stringify(raw)} cannot be read: ${(err as Error).message}`);
-  }
+  const keys = Object.fromEntries(Object.entries(raw).map(([name, v]) => [name, keyValue(name, v)]));
   try {
     return contract.fronts.cacheKeysOf!(keys);
   } catch (err) {
     throw new UnmappableRecordError(`cacheKeysOf of ${contract.fronts.name} failed on ${JSON.stringify(keys)}: ${(err as Error).message}`);
   }
+}
+
+/**
+ * The plain value of a key attribute: a string, a number or bytes (DynamoDB keys are scalars, so
+ * this is all `unmarshall` would do, without the dependency).
+ */
+function keyValue(name: string, v: AttributeValueJson): string | number | Uint8Array {
+  if (typeof v?.S === "string") return v.S;
+  if (typeof v?.N === "string") {
+    const n = Number(v.N);
+    // An integer JavaScript cannot hold exactly could name another item's cache key.
+    if (Number.isFinite(n) && (!Number.isInteger(n) || Number.isSafeInteger(n))) return n;
+  }
+  if (typeof v?.B === "string") return Buffer.from(v.B, "base64");
+  throw new UnmappableRecordError(`key ${name} = ${JSON.stringify(v)}: not a string, a number within JavaScript's safe range or binary`);
 }
 
 /**

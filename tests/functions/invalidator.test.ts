@@ -151,6 +151,22 @@ describe("partial batch responses", () => {
     expect(await inv(streamEvent(streamRecord(TABLE, "MODIFY", key("poison"), "20")))).toEqual({ batchItemFailures: [{ itemIdentifier: "20" }] });
   });
 
+  test("numeric and binary keys reach cacheKeysOf as numbers and bytes; an integer JavaScript cannot hold exactly is reported", async () => {
+    const seen: unknown[] = [];
+    const fronts = defineContract({
+      ...PRODUCTS,
+      table: { partitionKey: { name: "n", type: "N" }, sortKey: { name: "b", type: "B" } },
+      cacheKeysOf: (keys: Readonly<Record<string, unknown>>) => (seen.push(keys), [`item:${String(keys.n)}`]),
+    });
+    const inv = track(defineStreamInvalidator(defineInvalidator(fronts, { entry: "unused.ts" })).createHandler({ env: env.env() }));
+    const bytes = Buffer.from("ab").toString("base64");
+    expect(await inv(streamEvent(streamRecord(TABLE, "MODIFY", { n: { N: "42" }, b: { B: bytes } }, "70"), streamRecord(TABLE, "MODIFY", { n: { N: "-1.5" }, b: { B: bytes } }, "71"))))
+      .toEqual({ batchItemFailures: [] });
+    expect(seen).toEqual([{ n: 42, b: Buffer.from("ab") }, { n: -1.5, b: Buffer.from("ab") }]);
+    expect(await inv(streamEvent(streamRecord(TABLE, "MODIFY", { n: { N: "12345678901234567890" }, b: { B: bytes } }, "72"))))
+      .toEqual({ batchItemFailures: [{ itemIdentifier: "72" }] });
+  });
+
   test("records of another table, or without the table's keys, are reported, never skipped", async () => {
     const inv = track(createProductsInvalidator({ env: env.env() }));
     expect(await inv(streamEvent(streamRecord("other-table", "MODIFY", key("p1"), "30")))).toEqual({ batchItemFailures: [{ itemIdentifier: "30" }] });
