@@ -1,5 +1,5 @@
 /**
- * The twin's DynamoDB stream and event source mapping (tools/twin/stream.ts), in process:
+ * The twin's DynamoDB stream and event source mapping (tools/twin/stream.ts, stream-mapping.ts), in process:
  * - capture: every write through the proxy becomes the record DynamoDB would write (INSERT,
  *   MODIFY, REMOVE, none for a write that changes nothing), the TTL sweep's with DynamoDB's identity;
  * - delivery: batches, the batching window, per-key order across lanes, partial batch responses
@@ -22,7 +22,8 @@ import { PRODUCTS, productCacheKey } from "../../functions/products/contract";
 import { DynamoHandle, startDynamo } from "../../tools/twin/dynamo";
 import type { InvokeOutcome } from "../../tools/twin/functions";
 import type { TableDef } from "../../tools/twin/stack";
-import { StreamCapture, StreamDelivery, StreamMappingDef, StreamRecordJson, TableStream } from "../../tools/twin/stream";
+import { StreamCapture, StreamRecordJson, TableStream } from "../../tools/twin/stream";
+import { StreamDelivery, StreamMappingDef } from "../../tools/twin/stream-mapping";
 import { dynamoDbClientFor } from "../helpers/dynalite";
 import { RedisServerHandle, startRedis } from "../helpers/redis-server";
 

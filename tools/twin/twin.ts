@@ -19,7 +19,8 @@ import { FAKE_CREDENTIALS, functionEnvironment, LocalEndpoints, localOutputs, sh
 import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
 import { MAX_SEED, seed, seededIds, stackKind } from "./seed";
 import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
-import { readStreamMappings, StreamCapture, StreamDelivery, StreamMappingDef, TableStream } from "./stream";
+import { StreamCapture, TableStream } from "./stream";
+import { readStreamMappings, StreamDelivery, StreamMappingDef } from "./stream-mapping";
 import { staleness, synthesize, withOutDirLock } from "./synth";
 import { ModelCompileError } from "./schema";
 
