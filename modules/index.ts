@@ -24,6 +24,7 @@ export * from "./api";
 export * from "./authorization";
 export * from "./waf";
 export * from "./observability";
+export * from "./invalidation";
 export type { Bundle } from "./function/bundle";
 export { packageRoot } from "./core/project-root";
 export { PROFILE_CONTEXT_KEY, profileOf } from "./core/profile";

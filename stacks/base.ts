@@ -2,7 +2,7 @@ import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
   AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings,
-  INetwork, Network, NetworkAttributes, RedisCache,
+  INetwork, Network, NetworkAttributes, RedisCache, StreamInvalidator,
 } from "../modules";
 import type { FunctionContract } from "../functions/lib/contract";
 import type { EnvironmentConfig } from "./config";
@@ -40,6 +40,8 @@ export interface ServiceParts {
   readonly api: CacheApi;
   /** The DAX cluster, when the service has one. */
   readonly dax?: DaxCluster;
+  /** The stream invalidator of the function's cache entries, when the service has one. */
+  readonly invalidator?: StreamInvalidator;
 }
 
 /**
@@ -112,6 +114,14 @@ export abstract class CacheStack extends EnvironmentStack {
   }
 
   /**
+   * The stream invalidator (`invalidator`): every change to `table`, by any writer, invalidates
+   * what it made stale of `fn`'s entries in `cache`.
+   */
+  protected streamInvalidator(table: CacheTable, fn: CacheAsideFunction, cache: RedisCache): StreamInvalidator {
+    return new StreamInvalidator(this, "invalidator", { function: fn, table, cache, logRetentionDays: this.config.logRetentionDays });
+  }
+
+  /**
    * The REST API (`api`) serving every route of `fn`'s contract, throttled, authorized, behind WAF
    * and on a custom domain as the environment says.
    */
@@ -141,12 +151,13 @@ export abstract class CacheStack extends EnvironmentStack {
   /**
    * The service's dashboard and alarms (`observability`), and the outputs the smoke tests and the
    * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn`,
-   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive).
+   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), and
+   * with an invalidator `invalidation_failures_queue_url`.
    */
   protected observeAndExport(parts: ServiceParts): CacheObservability {
-    const { table, cache, fn, api, dax } = parts;
+    const { table, cache, fn, api, dax, invalidator } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache, dax, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache, dax, invalidator, alarms: this.config.observability?.alarms,
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });
@@ -159,6 +170,7 @@ export abstract class CacheStack extends EnvironmentStack {
     out("function_name", fn.functionName, "Cache-aside Lambda function");
     out("alarm_topic_arn", observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");
     out("dashboard_name", observability.dashboardName, "CloudWatch dashboard of this stack");
+    if (invalidator) out("invalidation_failures_queue_url", invalidator.queueUrl, "Queue of stream batches the invalidator gave up on (KMS-encrypted)");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
     if (api.domain) out("api_domain_target", api.domain.regionalDomainName, "Where the custom domain's DNS record must point (alias or CNAME)");
     return observability;

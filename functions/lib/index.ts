@@ -19,6 +19,8 @@ export { createRuntime, defineHandler, handleRequest } from "./runtime";
 export type { BoundHandler, RequestContext, RouteHandler, RouteHandlers, Runtime, RuntimeDeps } from "./runtime";
 export { errorResult, header, HttpError, json, jsonText, Router } from "./http";
 export type { ProxyEvent, ProxyResult, Route } from "./http";
+export { createStreamRuntime, defineStreamInvalidator } from "./stream";
+export type { BoundStreamHandler, StreamBatchResponse, StreamContext, StreamEvent, StreamRecord, StreamRuntime, StreamRuntimeDeps } from "./stream";
 export { health, healthRoute } from "./health";
 export { CALLER_ID_RE, verifiedCaller } from "./caller";
 export { ID_RE, parseJsonBody, validateId } from "./validate";

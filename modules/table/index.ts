@@ -12,7 +12,9 @@ import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
 import { autoscale, indexLayoutCondition, Scaling } from "./autoscaling";
-import { KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, READ_DATA_ACTIONS, WRITE_DATA_ACTIONS } from "./perms";
+import {
+  KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, READ_DATA_ACTIONS, STREAM_LIST_ACTIONS, STREAM_READ_ACTIONS, WRITE_DATA_ACTIONS,
+} from "./perms";
 
 export type { KeyAttribute, TableSpec } from "../../functions/lib/contract";
 /** A global secondary index (the contract's index layout). */
@@ -39,6 +41,23 @@ export interface ITable extends IConstruct {
   grantReadData(grantee: IGrantable): void;
   /** Lets `grantee` read and write items (no table management). */
   grantReadWriteData(grantee: IGrantable): void;
+}
+
+/** What a stream record of a table carries besides the keys. */
+export type StreamViewType = "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
+
+/**
+ * A table whose change stream a consumer reads (`StreamInvalidator`): the consumer turns the
+ * stream on and is granted reading it, so a table without a consumer has no stream.
+ */
+export interface IStreamTable extends ITable {
+  /** Turns the stream on (`KEYS_ONLY` unless a view type was chosen) and returns its ARN. */
+  enableStream(): string;
+  /**
+   * Lets `grantee` read the stream: DescribeStream, GetShardIterator and GetRecords on it,
+   * ListStreams on the table's streams, and kms:Decrypt with a customer-managed key.
+   */
+  grantStreamRead(grantee: IGrantable): void;
 }
 
 /**
@@ -129,10 +148,11 @@ export interface CacheTableProps extends TableSpec {
    */
   readonly billing?: Billing;
   /**
-   * Stream of item changes, e.g. to invalidate caches from a stream consumer.
-   * @default no stream
+   * Stream of item changes and what each record carries. A `StreamInvalidator` reading the table
+   * turns the stream on itself.
+   * @default no stream; `KEYS_ONLY` once a consumer reads it (invalidation needs the keys only)
    */
-  readonly stream?: "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
+  readonly stream?: StreamViewType;
   /**
    * Customer-managed KMS key ARN for server-side encryption.
    * @default the AWS-managed key `aws/dynamodb` (encryption is always on)
@@ -161,14 +181,14 @@ const NAME_RE = /^[a-zA-Z0-9_.-]{3,255}$/;
  * A DynamoDB table for data that is cached in front: encrypted, PITR on, TTL on, deletion
  * protection in prod, on-demand by default; permissions only through its grant methods.
  */
-export class CacheTable extends Construct implements ITable {
+export class CacheTable extends Construct implements IStreamTable {
   /** The Terraform `aws_dynamodb_table` resource. */
   public readonly resource: DynamodbTable;
   /** @attribute The table's name. */
   public readonly tableName: string;
   /** @attribute The table's ARN. */
   public readonly tableArn: string;
-  /** @attribute — empty unless `stream` is set. */
+  /** @attribute — empty unless the stream is on (`stream`, or a consumer called `enableStream`). */
   public readonly streamArn: string;
   /** The table's partition key. */
   public readonly partitionKey: KeyAttribute;
@@ -331,6 +351,30 @@ export class CacheTable extends Construct implements ITable {
         });
       }
     }
+  }
+
+  /** The stream's view type, once it is on. */
+  get streamViewType(): StreamViewType | undefined {
+    return this.resource.streamViewTypeInput as StreamViewType | undefined;
+  }
+
+  /** Turns the stream on (`KEYS_ONLY` unless `stream` chose a view type: every view carries the keys) and returns its ARN. */
+  enableStream(): string {
+    if (!this.resource.streamEnabledInput) {
+      this.resource.streamEnabled = true;
+      this.resource.streamViewType = "KEYS_ONLY";
+    }
+    return this.streamArn;
+  }
+
+  /** Read the stream (the actions Lambda's event source mapping uses), and decrypt it with a customer-managed key. */
+  grantStreamRead(grantee: IGrantable): void {
+    const statements: PolicyStatement[] = [
+      { actions: [...STREAM_READ_ACTIONS], resources: [this.streamArn] },
+      { actions: [...STREAM_LIST_ACTIONS], resources: [`${this.tableArn}/stream/*`] },
+    ];
+    if (this.kmsKeyArn) statements.push({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
+    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-stream-read`, statements);
   }
 
   /** ARNs a grant covers: the table and all its indexes. */

@@ -131,6 +131,21 @@ export function golden(): Json {
         point_in_time_recovery: { enabled: true },
         server_side_encryption: { enabled: true },
         deletion_protection_enabled: true,
+        stream_enabled: true,
+        stream_view_type: "KEYS_ONLY",
+      }),
+    },
+    aws_sqs_queue: { failures: res("invalidator/queue", { name: "invalidation-failures", kms_master_key_id: ref("aws_kms_key.key.arn") }) },
+    aws_lambda_event_source_mapping: {
+      stream: res("invalidator/mapping", {
+        event_source_arn: ref("aws_dynamodb_table.table.stream_arn"),
+        function_name: ref("aws_lambda_function.fn.arn"),
+        starting_position: "LATEST",
+        function_response_types: ["ReportBatchItemFailures"],
+        bisect_batch_on_function_error: true,
+        maximum_retry_attempts: 10,
+        maximum_record_age_in_seconds: 334,
+        destination_config: { on_failure: { destination_arn: ref("aws_sqs_queue.failures.arn") } },
       }),
     },
     aws_iam_role: {

@@ -34,6 +34,7 @@ const stage = `${R}.aws_api_gateway_stage.v1`;
 const settings = `${R}.aws_api_gateway_method_settings.all`;
 const get = `${R}.aws_api_gateway_method.get`;
 const put = `${R}.aws_api_gateway_method.put`;
+const esm = `${R}.aws_lambda_event_source_mapping.stream`;
 const policyJson = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
 
 /** A provisioned table with a `byCategory` index, the table and the index autoscaled for reads and writes. */
@@ -198,6 +199,17 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-LAMBDA-7", kind: "wrong", what: "function URL without auth", mutate: (d) => set(d, `${R}.aws_lambda_function_url.url.authorization_type`, "NONE"), attribute: "authorization_type" },
   { rule: "CF-LAMBDA-8", kind: "missing", what: "service principal without source_arn", mutate: (d) => set(d, `${R}.aws_lambda_permission.api.source_arn`, undefined), attribute: "source_arn" },
   { rule: "CF-LAMBDA-8", kind: "wrong", what: "source_arn *", mutate: (d) => set(d, `${R}.aws_lambda_permission.api.source_arn`, "*") },
+
+  // --- event source mappings (stream consumers)
+  { rule: "CF-ESM-1", kind: "missing", what: "a stream mapping without an on-failure destination", mutate: (d) => set(d, `${esm}.destination_config`, undefined),
+    attribute: "destination_config.on_failure.destination_arn" },
+  { rule: "CF-ESM-1", kind: "wrong", what: "an empty on-failure destination", mutate: (d) => set(d, `${esm}.destination_config.on_failure.destination_arn`, "") },
+  { rule: "CF-ESM-1", kind: "missing", what: "a Kinesis stream (literal ARN) without a destination", mutate: (d) => {
+    set(d, `${esm}.event_source_arn`, "arn:aws:kinesis:us-east-1:123456789012:stream/orders"); set(d, `${esm}.destination_config`, undefined);
+  } },
+  { rule: "CF-ESM-2", kind: "missing", what: "a stream consumer without function_response_types", mutate: (d) => set(d, `${esm}.function_response_types`, undefined),
+    attribute: "function_response_types" },
+  { rule: "CF-ESM-2", kind: "wrong", what: "function_response_types empty", mutate: (d) => set(d, `${esm}.function_response_types`, []) },
 
   // --- IAM (each document form: JSON string, jsonencode, policy document data source)
   { rule: "CF-IAM-1", kind: "wrong", what: "Action * (JSON string)", mutate: (d) =>
@@ -523,6 +535,24 @@ describe("compliant variants", () => {
     const doc = golden();
     set(doc, `${fn}.logging_config`, undefined);
     expect(failing(check(doc))).toEqual([]);
+  });
+
+  test("a mapping that reads a queue, not a stream, is not subject to the stream consumer rules", () => {
+    const doc = golden();
+    set(doc, `${esm}.event_source_arn`, "${aws_sqs_queue.failures.arn}");
+    set(doc, `${esm}.destination_config`, undefined);
+    set(doc, `${esm}.function_response_types`, undefined);
+    const report = check(doc);
+    expect(failing(report)).toEqual([]);
+    // Not applicable: no finding at all (the golden stack's stream mapping passes both).
+    expect(report.findings.filter((f) => /^CF-ESM-/.test(f.ruleId))).toEqual([]);
+    expect(check(golden()).findings.filter((f) => /^CF-ESM-/.test(f.ruleId)).map((f) => f.status)).toEqual(["pass", "pass"]);
+  });
+
+  test("a stream ARN only known after planning (a variable) is unknown, never passed", () => {
+    const doc = golden();
+    set(doc, `${esm}.event_source_arn`, "${var.stream_arn}");
+    expect(undecided(check(doc))).toEqual(["CF-ESM-1", "CF-ESM-2"]);
   });
 
   test("a container-image function has no runtime to check", () => {

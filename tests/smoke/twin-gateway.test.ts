@@ -140,8 +140,9 @@ describe("the stack model read from the synthesized JSON", () => {
     expect(products.tables).toEqual([
       expect.objectContaining({ hashKey: "productId", ttlAttribute: "expiresAt", globalSecondaryIndexes: [] }),
     ]);
-    expect(products.functions.map(isAuthorizer)).toEqual([true, false]); // the JWT authorizer runs as a function of its own
-    expect(products.functions[1]).toMatchObject({ handler: "index.handler", timeoutSeconds: 10 });
+    // The API function, the JWT authorizer (a function of its own) and the stream invalidator.
+    expect(products.functions.map((f) => (isAuthorizer(f) ? "authorizer" : f.logicalId.split("_")[0])).sort()).toEqual(["authorizer", "fn", "invalidator"]);
+    expect(products.functions.find((f) => f.logicalId.startsWith("fn_"))).toMatchObject({ handler: "index.handler", timeoutSeconds: 10 });
     expect(products.hasDax).toBe(false);
   });
 
@@ -414,6 +415,7 @@ describe("local environment and outputs", () => {
     dynamoDbEndpoint: "http://127.0.0.1:4000",
     redis: { host: "127.0.0.1", port: 6400, tls: false },
     apiKeys: Object.fromEntries(sessions.api.apiKeys.map((k) => [k.logicalId, { id: "kid", value: KEY }])),
+    queues: Object.fromEntries(Object.keys(sessions.json.resource?.aws_sqs_queue ?? {}).map((id) => [id, `/tmp/${id}.jsonl`])),
   };
 
   test("the function environment points at the local stand-ins, with fake credentials", () => {
@@ -457,7 +459,8 @@ describe("local environment and outputs", () => {
       redis_port: 6400,
       redis_auth_secret_arn: "",
       dax_endpoint: "",
-      function_name: sessions.functions.find((f) => !isAuthorizer(f))!.name,
+      function_name: sessions.functions.find((f) => f.logicalId.startsWith("fn_"))!.name,
+      invalidation_failures_queue_url: `/tmp/${Object.keys(sessions.json.resource?.aws_sqs_queue ?? {})[0]}.jsonl`,
     });
     expect(Object.keys(outputs).sort()).toEqual(Object.keys(sessions.outputs).sort());
   });

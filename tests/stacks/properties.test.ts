@@ -39,8 +39,8 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
 
   test("declares the outputs the smoke tests read", () => {
     expect(Object.keys(json.output).sort()).toEqual(
-      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "redis_auth_secret_arn",
-        "redis_endpoint", "redis_port", "table_name"],
+      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "invalidation_failures_queue_url",
+        "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name"],
     );
   });
 
@@ -102,6 +102,17 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
     }
   });
 
+  test("invalidates from the table's stream: KEYS_ONLY, partial batch responses, bounded retries, an on-failure queue", () => {
+    const [table] = all(json, "aws_dynamodb_table");
+    expect([table.stream_enabled, table.stream_view_type]).toEqual([true, "KEYS_ONLY"]);
+    const [mapping] = all(json, "aws_lambda_event_source_mapping");
+    expect(mapping).toEqual(expect.objectContaining({
+      function_response_types: ["ReportBatchItemFailures"], bisect_batch_on_function_error: true, maximum_retry_attempts: 10,
+      destination_config: { on_failure: { destination_arn: expect.stringMatching(/^\$\{aws_sqs_queue\./) } },
+    }));
+    expect(mapping.event_source_arn).toMatch(/^\$\{aws_dynamodb_table\.[^.]+\.stream_arn\}$/);
+  });
+
   test("gives every log group a retention", () => {
     for (const g of all(json, "aws_cloudwatch_log_group")) expect(g.retention_in_days).toBe(prod ? 90 : 14);
   });
@@ -111,7 +122,8 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
       expect(f.tracing_config.mode).toBe("Active");
       expect(f.timeout).toBeGreaterThan(0);
       const authorizer = f.description.startsWith("JWT authorizer");
-      expect(f.memory_size).toBe(authorizer ? 256 : prod ? 512 : 256);
+      // The stream invalidator does a few cache round trips per record: 256 MB everywhere.
+      expect(f.memory_size).toBe(authorizer || !prod || /invalidator/.test(f.function_name) ? 256 : 512);
       expect(f.vpc_config?.subnet_ids.length).toBe(authorizer ? undefined : prod ? 3 : 2);
     }
   });

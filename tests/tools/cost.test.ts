@@ -262,6 +262,16 @@ describe("resource type lists", () => {
     expect(c.free).toEqual([{ type, count: 1, reason: FREE_TYPES[type] }]);
   });
 
+  test("a queue is long-polled only by a mapping that reads it, not by one that names it as its on-failure destination", () => {
+    const polls = (mapping: Record<string, unknown>) => est({
+      provider: { aws: [{ region: "us-east-1" }] },
+      resource: { aws_sqs_queue: { q: {} }, aws_lambda_event_source_mapping: { m: mapping } },
+    }).lines.find((l) => l.type === "aws_sqs_queue")!.item;
+    expect(polls({ event_source_arn: "${aws_sqs_queue.q.arn}" })).toMatch(/long polls/);
+    expect(polls({ event_source_arn: "${aws_dynamodb_table.t.stream_arn}", destination_config: { on_failure: { destination_arn: "${aws_sqs_queue.q.arn}" } } }))
+      .not.toMatch(/long polls/);
+  });
+
   test("no type is on both lists, and a type on neither is unknown", () => {
     expect(Object.keys(PRICED_TYPES).filter((t) => t in FREE_TYPES)).toEqual([]);
     expect(classify("aws_rds_cluster")).toBe("unknown");

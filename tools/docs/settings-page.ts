@@ -3,7 +3,8 @@
  * the runtime reads, its key in `settings`, type, default, range and who sets it. The page is a
  * rendering of `functions/lib/contract` and `functions/<name>/contract.ts`, so it cannot drift.
  */
-import { allowedText, CONNECTIONS, RUNTIME_SETTINGS, routeKey, Setting, SettingsSpec } from "../../functions/lib/contract";
+import { allowedText, CONNECTIONS, INVALIDATOR_SETTINGS, RUNTIME_SETTINGS, routeKey, Setting, SettingsSpec } from "../../functions/lib/contract";
+import { INVALIDATORS } from "../../functions/invalidator/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { SESSIONS } from "../../functions/sessions/contract";
 import { AUTHORIZER } from "../../functions/authorizer/contract";
@@ -53,5 +54,11 @@ export function renderSettingsPage(generatedNote: string): [string, string] {
     lines.push("");
     if (Object.keys(c.settings).length > 0) lines.push(...table(c.settings, true), "");
   }
+  lines.push("## Stream invalidators", "",
+    "Each consumes its table's DynamoDB stream (`StreamInvalidator`) and reads the common settings above, the ones it shares",
+    "with the function whose entries it invalidates copied from that function; besides them:", "");
+  lines.push("| invalidator | entry | invalidates the entries of |", "| --- | --- | --- |");
+  for (const i of INVALIDATORS) lines.push(`| \`${i.name}\` | \`${i.entry}\` | \`${i.fronts.name}\` |`);
+  lines.push("", ...table(INVALIDATOR_SETTINGS, true), "");
   return ["help/reference/runtime-settings.md", lines.join("\n")];
 }

@@ -19,6 +19,8 @@ export interface LocalEndpoints {
   readonly apiKeys: Record<string, { id: string; value: string }>;
   /** Where the twin serves its issuer's JWKS; absent: the stack has no authorizer to issue for. */
   readonly jwksUrl?: string;
+  /** The JSONL file standing in for each on-failure queue, by the logical id of its aws_sqs_queue. */
+  readonly queues?: Record<string, string>;
 }
 
 /** The account id the twin pretends to be (AWS's documentation account). */
@@ -65,6 +67,11 @@ export function resolveRef(model: StackModel, local: LocalEndpoints, type: strin
       if (/endpoint_address$|^cache_nodes$|address$/.test(attr)) return local.redis ? { value: local.redis.host } : { drop: "no local Redis (memory cache backend)" };
       if (attr === "port") return local.redis ? { value: local.redis.port } : { drop: "no local Redis (memory cache backend)" };
       break;
+    case "aws_sqs_queue": {
+      const file = local.queues?.[name];
+      if (file && (attr === "url" || attr === "arn" || attr === "id")) return { value: file };
+      break;
+    }
     case "aws_secretsmanager_secret":
     case "aws_secretsmanager_secret_version":
       return { drop: "the local Redis has no AUTH" };

@@ -25,6 +25,8 @@ the bundled Lambda handlers in child processes and the REST API on http://127.0.
   --no-synth           never synthesize; use cdktf.out/ as it is
   --quiet              no request log, no function logs
   --verbose            also the functions' metric (EMF) lines
+  --ttl-sweep-seconds <n>  how often expired items are deleted (1-3600, default 60)
+  --no-stream          TEST ONLY: no table stream; writes reach no stream invalidator
   --break-cache        TEST ONLY: empty the cache before every request (every read misses)
   -h, --help           this text`;
 
@@ -42,6 +44,8 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
     quiet: { type: "boolean" },
     verbose: { type: "boolean" },
     "break-cache": { type: "boolean" },
+    "ttl-sweep-seconds": { type: "string" },
+    "no-stream": { type: "boolean" },
   }, USAGE);
   if (parsed === "help") return "help";
   const v = parsed.values;
@@ -62,6 +66,8 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
     quiet: !!v.quiet,
     verbose: !!v.verbose,
     breakCache: !!v["break-cache"],
+    ttlSweepSeconds: intFlag("ttl-sweep-seconds", v["ttl-sweep-seconds"], 60, 1, 3_600),
+    stream: !v["no-stream"],
     print,
   };
 }

@@ -10,16 +10,19 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { createServer, Server } from "http";
 import { tmpdir } from "os";
 import * as path from "path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CONNECTIONS } from "../../functions/lib/contract";
 import { Authorizers } from "./authorizers";
 import { DynamoHandle, startDynamo } from "./dynamo";
 import { extractBundle, FunctionPool } from "./functions";
 import { Gateway, servedApiKeys } from "./gateway";
 import { issuerConfigOf, issuerFile, JWKS_PATH, LocalIssuer } from "./issuer";
-import { functionEnvironment, LocalEndpoints, localOutputs, shown } from "./local";
+import { FAKE_CREDENTIALS, functionEnvironment, LocalEndpoints, localOutputs, shown, TWIN_ACCOUNT } from "./local";
 import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
 import { MAX_SEED, SAMPLE_CUSTOMERS, sampleCustomer, seed, seededIds, stackKind } from "./seed";
 import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
+import { StreamCapture, TableStream } from "./stream";
+import { readStreamMappings, StreamDelivery, StreamMappingDef } from "./stream-mapping";
 import { staleness, synthesize, withOutDirLock } from "./synth";
 import { ModelCompileError } from "./schema";
 
@@ -51,6 +54,10 @@ export interface TwinOptions {
   readonly verbose: boolean;
   /** Test only: every read misses the cache. */
   readonly breakCache: boolean;
+  /** Seconds between two sweeps of expired items (DynamoDB's TTL deletions). */
+  readonly ttlSweepSeconds: number;
+  /** Table streams and their event source mappings; off (test only) means no write reaches an invalidator. */
+  readonly stream: boolean;
   readonly print: (line: string) => void;
 }
 
@@ -69,6 +76,8 @@ export class Twin {
   private stopping?: Promise<void>;
   private gateway?: Gateway;
   private issuer?: LocalIssuer;
+  private streamReader?: DynamoDBClient;
+  private deliveries: StreamDelivery[] = [];
   /** `http://127.0.0.1:<port>` once listening. */
   baseUrl = "";
   model?: StackModel;
@@ -133,6 +142,28 @@ export class Twin {
     else if (redis) print(`cache: redis-server pid ${redis.pid} on ${redis.host}:${redis.port} (stopped with the twin)`);
     else print(`cache: no redis-server on PATH; the functions use the in-memory cache backend (${CONNECTIONS.cacheBackend.env}=memory), one cache per function process`);
     if (m.hasDax) print("dax: no local equivalent; the functions read DynamoDB directly (the DAX endpoint is dropped)");
+    print(`dynamodb: ${dynamo.endpoint} serves the tables above: write to them with the AWS CLI or an SDK (any credentials), e.g. ` +
+      `aws dynamodb scan --endpoint-url ${dynamo.endpoint} --region ${m.region} --table-name ${m.tables[0]?.name ?? "<table>"}`);
+
+    // Table streams: on before anything writes, so every change is a record.
+    const { mappings, warnings: streamWarnings } = readStreamMappings(m);
+    for (const w of streamWarnings) print(`warning: ${w}`);
+    const streams = new Map<string, TableStream>();
+    const queues: Record<string, string> = {};
+    for (const def of mappings) {
+      if (def.onFailure) queues[def.onFailure.logicalId ?? def.onFailure.name] = path.join(path.dirname(this.o.outputsFile), `${def.onFailure.name}.jsonl`);
+    }
+    if (this.o.stream && mappings.length > 0) {
+      this.streamReader = new DynamoDBClient({
+        endpoint: dynamo.upstream, region: m.region, maxAttempts: 2,
+        credentials: { accessKeyId: FAKE_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+      });
+      const capture = new StreamCapture(this.streamReader);
+      for (const def of mappings) if (!streams.has(def.table.name)) streams.set(def.table.name, capture.stream(def.table, def.viewType, m.region));
+      dynamo.observeWrites(capture);
+    } else if (mappings.length > 0) {
+      print("stream: off (--no-stream, test only): changes to the tables reach no stream invalidator; cached entries stay until their TTL");
+    }
 
     // API keys: the twin generates them, as API Gateway does when the stack sets no value.
     const apiKeys: LocalEndpoints["apiKeys"] = {};
@@ -158,6 +189,7 @@ export class Twin {
       redis: redis ? { host: redis.host, port: redis.port, tls: redis.tls } : undefined,
       apiKeys,
       jwksUrl: issuerConfig?.kind === "jwt" ? jwksUrl : undefined,
+      queues,
     };
 
     // Functions: one process warm per function, more on demand.
@@ -186,6 +218,23 @@ export class Twin {
       this.check();
       print(`function: ${fn.name} (${fn.runtime}, ${fn.handler}, ${fn.timeoutSeconds} s timeout, up to ${max} process${max > 1 ? "es" : ""})`);
       for (const n of notes) print(`  env: ${n}`);
+    }
+
+    for (const def of mappings) {
+      const stream = streams.get(def.table.name);
+      const pool = this.pools.get(def.functionLogicalId)!;
+      if (!stream) continue;
+      const destinationFile = def.onFailure ? queues[def.onFailure.logicalId ?? def.onFailure.name] : undefined;
+      const delivery = new StreamDelivery(def, stream, (event, id) => pool.invoke(event, id), {
+        functionArn: `arn:aws:lambda:${m.region}:${TWIN_ACCOUNT}:function:${pool.fn.name}`,
+        destinationFile,
+        note: (l) => !this.o.quiet && print(l),
+      });
+      delivery.start();
+      this.deliveries.push(delivery);
+      print(`stream: ${def.table.name} (${def.viewType}) → ${pool.fn.name}: ${mappingText(def)}; ` +
+        (destinationFile ? `batches given up on → ${shown(destinationFile)}` : "no on-failure destination"));
+      if (!redis) print("  warning: without redis-server each function process has its own memory cache; the invalidator's deletes reach only its own");
     }
 
     const served = servedApiKeys(m.api, apiKeys);
@@ -217,7 +266,7 @@ export class Twin {
     if (m.tables.some((t) => t.ttlAttribute)) {
       this.sweeper = setInterval(() => {
         dynamo.sweepExpired().then((n) => n > 0 && !this.o.quiet && print(`ttl: deleted ${n} expired item(s)`), () => undefined);
-      }, 60_000);
+      }, this.o.ttlSweepSeconds * 1000);
       this.sweeper.unref();
     }
 
@@ -341,6 +390,11 @@ export class Twin {
     if (this.sweeper) clearInterval(this.sweeper);
     const server = this.server;
     this.server = undefined;
+    const deliveries = this.deliveries.splice(0);
+    await Promise.allSettled(deliveries.map((d) => d.stop()));
+    this.dynamo?.observeWrites(undefined);
+    this.streamReader?.destroy();
+    this.streamReader = undefined;
     const pools = [...this.pools.values()];
     this.pools.clear();
     const redis = this.redis;
@@ -353,6 +407,21 @@ export class Twin {
     await Promise.allSettled([redis?.stop(), dynamo?.stop(), closed]);
     if (this.codeDir) rmSync(this.codeDir, { recursive: true, force: true });
   }
+}
+
+/** A mapping's settings, as the start lines show them. */
+function mappingText(d: StreamMappingDef): string {
+  const forever = (n: number, unit: string) => (n < 0 ? `until the record expires` : `${n}${unit}`);
+  return [
+    `batch ${d.batchSize}`,
+    `window ${d.batchingWindowSeconds} s`,
+    d.reportBatchItemFailures ? "ReportBatchItemFailures" : "whole-batch failures",
+    d.bisectOnError ? "bisect on error" : "no bisect",
+    `retries ${forever(d.maximumRetryAttempts, "")}`,
+    `record age ${forever(d.maximumRecordAgeSeconds, " s")}`,
+    `${d.parallelizationFactor} batch(es) per shard`,
+    d.enabled ? "" : "DISABLED",
+  ].filter(Boolean).join(", ");
 }
 
 /** True for the error start() throws when stop() interrupted it. */

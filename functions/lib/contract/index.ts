@@ -7,3 +7,4 @@
 export * from "./language";
 export * from "./metrics";
 export * from "./runtime";
+export * from "./invalidation";

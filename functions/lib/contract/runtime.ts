@@ -71,6 +71,18 @@ export const RUNTIME_SETTINGS = {
   logLevel: string("LOG_LEVEL", { default: "info", values: ["debug", "info", "warn", "error", "silent"], description: "lowest level of log line written" }),
 } as const;
 
+/**
+ * Settings of the stream invalidator (`defineStreamInvalidator`), on top of the runtime's own: it
+ * reads the cache settings above (key prefix, breaker, command timeout) as the function whose
+ * entries it invalidates does.
+ */
+export const INVALIDATOR_SETTINGS = {
+  cacheWaitMs: integer("INVALIDATION_CACHE_WAIT_MS", {
+    default: 20_000, min: 0, max: 840_000,
+    description: "longest one invocation of the stream invalidator waits for an unreachable cache before it reports the record as failed, so Lambda retries it (bounded by the invocation's remaining time)",
+  }),
+} as const;
+
 /** Endpoints and names the wiring (`useTable`, `useCache`, `useDax`), Lambda or the local twin set. */
 export const CONNECTIONS = {
   region: string("AWS_REGION", { derived: "the fallback region (`defaultRegion`), else us-east-1", description: "region of the clients (Lambda sets it)" }),
