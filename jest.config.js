@@ -2,7 +2,9 @@
 const tsJest = ["ts-jest", { diagnostics: false }];
 const common = {
   testEnvironment: "node",
-  transform: { "^.+\\.ts$": tsJest },
+  // jose is published as ES modules only; Jest runs CommonJS.
+  transform: { "^.+\\.ts$": tsJest, "/node_modules/jose/.+\\.js$": "<rootDir>/tests/helpers/esm-transform.js" },
+  transformIgnorePatterns: ["/node_modules/(?!jose/)"],
   moduleFileExtensions: ["ts", "js", "json"],
   modulePathIgnorePatterns: ["<rootDir>/dist/", "<rootDir>/cdktf.out/"],
 };

@@ -1,6 +1,6 @@
 /**
  * The package's root entry point, `@cachefront/cdktf-dynamodb-cache`: the constructs of
- * `modules/` (network, security groups, IAM, logs, table, Redis/Valkey, DAX, function, API,
+ * `modules/` (account baseline, network, security groups, IAM, logs, table, Redis/Valkey, DAX, function, API,
  * observability) and the contracts of the handlers the package ships (`PRODUCTS`, `SESSIONS`).
  *
  *   import { CacheTable, Network, RedisCache, CacheEngine, PRODUCTS } from "@cachefront/cdktf-dynamodb-cache";
@@ -11,6 +11,7 @@
  * `./policy` and the Lambda runtime library (for your own handlers and contracts) `./runtime`.
  * help/using-the-package.md describes all four; help/examples/consumer is a complete app.
  */
+export * from "./account";
 export * from "./network";
 export * from "./security-group";
 export * from "./iam";
@@ -20,7 +21,10 @@ export * from "./redis";
 export * from "./dax";
 export * from "./function";
 export * from "./api";
+export * from "./authorization";
+export * from "./waf";
 export * from "./observability";
+export * from "./invalidation";
 export type { Bundle } from "./function/bundle";
 export { packageRoot } from "./core/project-root";
 export { PROFILE_CONTEXT_KEY, profileOf } from "./core/profile";

@@ -1,10 +1,11 @@
-import { App } from "cdktf";
+import { App, TerraformStack } from "cdktf";
 import type { Profile } from "../modules";
 import { loadConfig } from "./config";
+import { AccountBaselineStack, baselineConfig, baselineStackId, NetworkStack } from "./platform";
 import { ProductCatalogStack } from "./product-catalog";
 import { SessionStoreStack } from "./session-store";
 
-/** Stack kinds of the default app, by name prefix. */
+/** Service stack kinds of the default app, by name prefix. */
 export const STACK_KINDS = {
   "product-catalog": ProductCatalogStack,
   "session-store": SessionStoreStack,
@@ -15,12 +16,26 @@ export const STACK_KINDS = {
  */
 export const ENVIRONMENT_NAMES: readonly Profile[] = ["dev", "prod"];
 
-/** Builds every stack kind × environment into `app` (`<kind>-<env>`). */
+/**
+ * Builds the default app as a platform deploys it into `app`: one account baseline stack per account
+ * and region (`account-baseline-<region>`), then per environment one network stack (`network-<env>`)
+ * and every service stack kind on top of it (`<kind>-<env>`). Service stacks read the network's ids
+ * through cross-stack references and depend on the baseline, so `cdktf deploy '*'` applies them in
+ * that order.
+ */
 export function buildApp(app: App): App {
-  for (const env of ENVIRONMENT_NAMES) {
-    const config = loadConfig(env);
+  const configs = ENVIRONMENT_NAMES.map((env) => loadConfig(env));
+  const baselines = new Map<string, TerraformStack>();
+  for (const config of configs) {
+    const id = baselineStackId(config);
+    if (baselines.has(id)) continue;
+    const sharing = configs.filter((c) => baselineStackId(c) === id);
+    baselines.set(id, new AccountBaselineStack(app, id, { config: baselineConfig(sharing) }));
+  }
+  for (const config of configs) {
+    const { network } = new NetworkStack(app, `network-${config.name}`, { config });
     for (const [kind, StackClass] of Object.entries(STACK_KINDS)) {
-      new StackClass(app, `${kind}-${env}`, { config });
+      new StackClass(app, `${kind}-${config.name}`, { config, network }).addDependency(baselines.get(baselineStackId(config))!);
     }
   }
   return app;

@@ -1,13 +1,12 @@
-import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { S3Backend, TerraformOutput, TerraformStack } from "cdktf";
+import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
-  CacheApi, CacheAsideFunction, CacheAuth, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings, ICache, MemcachedCache, Network,
-  PROFILE_CONTEXT_KEY, RedisCache, ServerlessCache,
+  AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheAuth, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings,
+  ICache, INetwork, MemcachedCache, Network, NetworkAttributes, RedisCache, ServerlessCache, StreamInvalidator,
 } from "../modules";
-import { applyPolicy } from "../modules/policy";
 import type { FunctionContract } from "../functions/lib/contract";
-import { EnvironmentConfig, RedisConfig, validateConfig } from "./config";
+import type { EnvironmentConfig, RedisConfig } from "./config";
+import { EnvironmentStack } from "./environment";
 
 /** The cache's auth as the environment says it, including a migration from the token in progress. */
 function cacheAuth(r: RedisConfig): CacheAuth | undefined {
@@ -20,6 +19,20 @@ function cacheAuth(r: RedisConfig): CacheAuth | undefined {
 export interface CacheStackProps {
   /** The environment to deploy; validated again here so a hand-built config is checked too. */
   readonly config: EnvironmentConfig;
+  /**
+   * The network to deploy into: a platform stack's `Network` of the same app (its ids become
+   * cross-stack references, and interface endpoints the service needs are created there, once), or
+   * the attributes of an existing VPC (`Network.fromAttributes`: nothing of the VPC is created).
+   * @default a network of this stack's own, from `config` (a self-contained stack)
+   */
+  readonly network?: Network | NetworkAttributes;
+  /**
+   * Manage the account's API Gateway settings in this stack (an `AccountBaseline`), for a team
+   * deploying one self-contained stack. Leave it off wherever an account baseline stack exists:
+   * two stacks managing them overwrite each other, and destroying one unsets the other's.
+   * @default false
+   */
+  readonly accountBaseline?: boolean;
 }
 
 /** The parts of a cache-aside service whose dashboard, alarms and outputs a stack declares. */
@@ -34,52 +47,36 @@ export interface ServiceParts {
   readonly api: CacheApi;
   /** The DAX cluster, when the service has one. */
   readonly dax?: DaxCluster;
+  /** The stream invalidator of the function's cache entries, when the service has one. */
+  readonly invalidator?: StreamInvalidator;
 }
 
 /**
- * What every stack shares: the AWS provider (region and default tags from config, nothing
- * else: credentials come from the environment), remote state when configured, the profile
- * every construct below reads, the network, and the plumbing of a cache-aside service (its
- * cache, DAX cluster, function, API, observability and outputs from the environment config), so
- * a stack states only its own resources and relations.
+ * A service stack: what every stack of an environment shares ({@link EnvironmentStack}), the
+ * network it deploys into, and the plumbing of a cache-aside service (its cache, DAX cluster,
+ * function, API, observability and outputs from the environment config), so a stack states only
+ * its own resources and relations.
  */
-export abstract class CacheStack extends TerraformStack {
-  /** The environment this stack deploys, validated. */
-  public readonly config: EnvironmentConfig;
-  /** The stack's VPC (`network`), in the environment's availability zones. */
-  public readonly network: Network;
+export abstract class CacheStack extends EnvironmentStack {
+  /** The VPC the stack deploys into: its own (`network`), a platform stack's, or an existing one. */
+  public readonly network: INetwork;
+  /** The account's API Gateway settings, when this stack manages them (`accountBaseline`). */
+  public readonly accountSettings?: AccountBaseline;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {
-    super(scope, id);
-    this.config = validateConfig(props.config);
-    this.node.setContext(PROFILE_CONTEXT_KEY, this.config.name);
-    applyPolicy(this); // the cachefront policy pack: errors fail synthesis of this stack (help/policy.md)
-
-    new AwsProvider(this, "aws", {
-      region: this.config.region,
-      defaultTags: [{ tags: { ...this.config.tags, Stack: id, ManagedBy: "cdktf" } }],
-    });
-
-    const rs = this.config.remoteState;
-    if (rs) {
-      // S3-native locking (use_lockfile): the DynamoDB lock table is deprecated since Terraform 1.11.
-      new S3Backend(this, {
-        bucket: rs.bucket,
-        key: `${rs.keyPrefix.replace(/\/?$/, "/")}${id}.tfstate`,
-        region: rs.region,
-        encrypt: true,
-        kmsKeyId: rs.kmsKeyId,
-      });
-      // cdktf 0.21's S3Backend has no typed field for it yet.
-      this.addOverride("terraform.backend.s3.use_lockfile", true);
-    }
-
-    this.network = new Network(this, "network", {
-      availabilityZones: this.config.availabilityZones,
-      cidr: this.config.vpcCidr,
-      region: this.config.region,
-      flowLogRetentionDays: this.config.logRetentionDays,
-    });
+    super(scope, id, props.config);
+    const net = props.network;
+    this.network = net instanceof Network
+      ? net.importInto(this, "network")
+      : net
+        ? Network.fromAttributes(this, "network", net)
+        : new Network(this, "network", {
+          availabilityZones: this.config.availabilityZones,
+          cidr: this.config.vpcCidr,
+          region: this.config.region,
+          flowLogRetentionDays: this.config.logRetentionDays,
+        });
+    if (props.accountBaseline) this.accountSettings = new AccountBaseline(this, "account");
   }
 
   /** The cache (`cache`) of the kind the environment names (`cacheKind`): Redis/Valkey nodes, Serverless or Memcached. */
@@ -136,25 +133,51 @@ export abstract class CacheStack extends TerraformStack {
     });
   }
 
-  /** The REST API (`api`) serving every route of `fn`'s contract, throttled as the environment says. */
+  /**
+   * The stream invalidator (`invalidator`): every change to `table`, by any writer, invalidates
+   * what it made stale of `fn`'s entries in `cache`.
+   */
+  protected streamInvalidator(table: CacheTable, fn: CacheAsideFunction, cache: ICache): StreamInvalidator {
+    return new StreamInvalidator(this, "invalidator", { function: fn, table, cache, logRetentionDays: this.config.logRetentionDays });
+  }
+
+  /**
+   * The REST API (`api`) serving every route of `fn`'s contract, throttled, authorized, behind WAF
+   * and on a custom domain as the environment says.
+   */
   protected serviceApi(fn: CacheAsideFunction): CacheApi {
+    const api = this.config.api ?? {};
     return new CacheApi(this, "api", {
       functions: [fn],
-      throttlingRateLimit: this.config.api?.throttlingRateLimit,
-      throttlingBurstLimit: this.config.api?.throttlingBurstLimit,
+      accountSettings: this.accountSettings,
+      authorization: this.authorization(),
+      throttlingRateLimit: api.throttlingRateLimit,
+      throttlingBurstLimit: api.throttlingBurstLimit,
+      waf: api.waf === true ? {} : api.waf,
+      domain: api.domain,
       logRetentionDays: this.config.logRetentionDays,
     });
+  }
+
+  /** The environment's authorization, as `CacheApi` takes it (undefined when the environment sets none). */
+  private authorization(): Authorization | undefined {
+    const a = this.config.authorization;
+    if (a?.jwt) return Authorization.jwt(a.jwt);
+    if (a?.cognitoUserPoolArn) return Authorization.cognito(a.cognitoUserPoolArn);
+    if (a?.iam) return Authorization.iam();
+    return undefined;
   }
 
   /**
    * The service's dashboard and alarms (`observability`), and the outputs the smoke tests and the
    * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn` (empty unless token auth),
-   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive).
+   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), and
+   * with an invalidator `invalidation_failures_queue_url`.
    */
   protected observeAndExport(parts: ServiceParts): CacheObservability {
-    const { table, cache, fn, api, dax } = parts;
+    const { table, cache, fn, api, dax, invalidator } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache: cache instanceof RedisCache ? cache : undefined, dax, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache: cache instanceof RedisCache ? cache : undefined, dax, invalidator, alarms: this.config.observability?.alarms,
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });
@@ -167,7 +190,9 @@ export abstract class CacheStack extends TerraformStack {
     out("function_name", fn.functionName, "Cache-aside Lambda function");
     out("alarm_topic_arn", observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");
     out("dashboard_name", observability.dashboardName, "CloudWatch dashboard of this stack");
+    if (invalidator) out("invalidation_failures_queue_url", invalidator.queueUrl, "Queue of stream batches the invalidator gave up on (KMS-encrypted)");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
+    if (api.domain) out("api_domain_target", api.domain.regionalDomainName, "Where the custom domain's DNS record must point (alias or CNAME)");
     return observability;
   }
 }

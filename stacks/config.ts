@@ -7,7 +7,10 @@
  * function's contract, and picks its dev or prod value from the environment's `name`. A test
  * (tests/stacks/config.test.ts) fails when the embedded environments restate a default.
  */
-import { CacheAlarmsProps, LOG_RETENTION_DAYS, MemcachedCacheProps, Profile, PropsValidator, ServerlessCacheProps, validateCacheAlarms } from "../modules";
+import {
+  ApiDomainProps, CacheAlarmsProps, JwtAuthorizationProps, LOG_RETENTION_DAYS, MemcachedCacheProps, Profile, PropsValidator, ServerlessCacheProps,
+  validateCacheAlarms, WebAclProps,
+} from "../modules";
 import { allowedText, RUNTIME_SETTINGS, Setting, settingProblem } from "../functions/lib/contract";
 import { SESSIONS } from "../functions/sessions/contract";
 
@@ -59,12 +62,32 @@ export interface DaxConfig {
   readonly queryTtlMillis?: number;
 }
 
+/**
+ * Who may call the `caller` routes (session reads and appends, product writes): exactly one of a
+ * JWT issuer, a Cognito user pool, or IAM (help/authorization.md).
+ */
+export interface AuthorizationConfig {
+  /** Tokens of an OIDC issuer, verified by the JWT Lambda authorizer. */
+  readonly jwt?: Pick<JwtAuthorizationProps, "issuer" | "audience" | "jwksUrl" | "identityClaim" | "resultTtlSeconds">;
+  /** Tokens of this Cognito user pool (ARN), verified by API Gateway. */
+  readonly cognitoUserPoolArn?: string;
+  /** SigV4-signed calls from other AWS principals. */
+  readonly iam?: true;
+}
+
 /** One environment. Only `name`, `region`, `availabilityZones`, `vpcCidr` and `tags` are required. */
 export interface EnvironmentConfig {
   /** `dev` or `prod`: the stack name suffix and the profile every construct's defaults follow. */
   readonly name: Profile;
   /** AWS region of the provider and every resource, e.g. `us-east-1`. */
   readonly region: string;
+  /**
+   * The AWS account the environment deploys into (12 digits). Terraform then refuses to touch any
+   * other account, whatever the credentials, and the default app builds one account baseline stack
+   * per account and region.
+   * @default none: the account the credentials belong to; environments without one share a baseline per region
+   */
+  readonly accountId?: string;
   /** AZs for subnets; never looked up, so plans run offline. */
   readonly availabilityZones: readonly string[];
   /** IPv4 CIDR of the VPC (/16 to /24). */
@@ -94,11 +117,17 @@ export interface EnvironmentConfig {
     /** Random extra TTL, as a fraction of the TTL (0–0.5), so keys written together do not expire together. */
     readonly ttlJitterRatio?: number;
   };
-  /** Stage throttling of the API: steady requests per second and burst. @default CacheApi's for the environment */
+  /** Stage throttling of the API: steady requests per second and burst; WAF; a custom domain. @default CacheApi's for the environment */
   readonly api?: {
     readonly throttlingRateLimit?: number;
     readonly throttlingBurstLimit?: number;
+    /** AWS WAF in front of the stage: on, off, or on with these settings. @default CacheApi's (on in prod, off in dev) */
+    readonly waf?: boolean | Pick<WebAclProps, "rateLimitPer5Minutes" | "managedRuleGroups">;
+    /** A custom domain on an ACM certificate you own. @default none */
+    readonly domain?: ApiDomainProps;
   };
+  /** Who may call the routes that need a verified caller. Required by the ready-made stacks: they have such routes. */
+  readonly authorization?: AuthorizationConfig;
   /** Memory (MB), timeout (s) and reserved concurrency of the Lambda functions. @default CacheAsideFunction's */
   readonly function?: {
     readonly memorySize?: number;
@@ -127,6 +156,13 @@ export interface EnvironmentConfig {
 }
 
 /**
+ * The issuer the embedded environments name until you set yours (`loadConfig(env, { authorization:
+ * { jwt: { issuer, audience } } })`): under the reserved `.example` domain, so a deployment that
+ * keeps it can verify no token at all (it fails closed). The local twin signs its tokens for it.
+ */
+export const PLACEHOLDER_ISSUER = { issuer: "https://login.cachefront.example/", audience: "cachefront-api" } as const;
+
+/**
  * The embedded environments the default app synthesizes: what differs from the defaults, and only
  * that (each value here is a deliberate difference, see tests/stacks/config.test.ts).
  */
@@ -136,6 +172,7 @@ export const ENVIRONMENTS: Readonly<Record<Profile, EnvironmentConfig>> = {
     region: "us-east-1",
     availabilityZones: ["us-east-1a", "us-east-1b"],
     vpcCidr: "10.20.0.0/16",
+    authorization: { jwt: PLACEHOLDER_ISSUER },
     tags: { Environment: "dev", Project: "cachefront" },
   },
   prod: {
@@ -145,6 +182,7 @@ export const ENVIRONMENTS: Readonly<Record<Profile, EnvironmentConfig>> = {
     vpcCidr: "10.30.0.0/16",
     // Caps each function so a traffic spike cannot exhaust the cache's connections or the account's concurrency.
     function: { reservedConcurrency: 200 },
+    authorization: { jwt: PLACEHOLDER_ISSUER },
     tags: { Environment: "prod", Project: "cachefront" },
   },
 };
@@ -168,6 +206,7 @@ export function validateConfig(cfg: EnvironmentConfig): EnvironmentConfig {
   const v = new PropsValidator(`config(${cfg.name})`);
   v.oneOf("name", cfg.name, ["dev", "prod"] as Profile[]);
   v.matches("region", cfg.region, REGION_RE, "an AWS region name such as \"us-east-1\"");
+  if (cfg.accountId !== undefined) v.matches("accountId", cfg.accountId, /^\d{12}$/, "a 12-digit AWS account id");
   v.check(cfg.availabilityZones.length >= 2, "availabilityZones", cfg.availabilityZones,
     "at least 2 zones: Redis replicas, DAX nodes and the Lambda are spread across AZs");
   cfg.availabilityZones.forEach((az, i) => {
@@ -204,6 +243,11 @@ export function validateConfig(cfg: EnvironmentConfig): EnvironmentConfig {
       "at least 3 in prod (one node per AZ, as AWS recommends for production)");
   }
   validateCacheAlarms(v, "observability.alarms", cfg.observability?.alarms);
+  const auth = cfg.authorization;
+  if (auth) {
+    const kinds = (["jwt", "cognitoUserPoolArn", "iam"] as const).filter((k) => auth[k] !== undefined);
+    v.check(kinds.length === 1, "authorization", kinds, "exactly one of jwt, cognitoUserPoolArn, iam");
+  }
   if (cfg.remoteState) {
     v.matches("remoteState.bucket", cfg.remoteState.bucket, /^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "an S3 bucket name");
     v.matches("remoteState.region", cfg.remoteState.region, REGION_RE, "an AWS region name");

@@ -6,6 +6,8 @@
  */
 export * from "./base";
 export * from "./config";
+export * from "./environment";
+export * from "./platform";
 export * from "./product-catalog";
 export * from "./session-store";
 export { buildApp, ENVIRONMENT_NAMES, STACK_KINDS } from "./app";

@@ -3,12 +3,15 @@
  * optionally with DAX between the function and the table.
  */
 import { Construct } from "constructs";
-import { CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, PRODUCTS, PRODUCTS_TABLE, ICache } from "../modules";
+import {
+  CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, ICache, PRODUCTS, PRODUCTS_TABLE, StreamInvalidator,
+} from "../modules";
 import { CacheStack, CacheStackProps } from "./base";
 
 /**
  * The product catalog stack: API Gateway → Lambda (`functions/products`) → Redis/Valkey cache-aside (5-minute TTL) →
- * DynamoDB `productId` table, DAX in between when `productCatalog.dax` is on, with its dashboard, alarms and outputs
+ * DynamoDB `productId` table, DAX in between when `productCatalog.dax` is on, the table's stream invalidating the
+ * cache whoever writes, with its dashboard, alarms and outputs
  * (see `CacheStack.observeAndExport`).
  */
 export class ProductCatalogStack extends CacheStack {
@@ -24,14 +27,17 @@ export class ProductCatalogStack extends CacheStack {
   public readonly observability: CacheObservability;
   /** The DAX cluster, when `productCatalog.dax` is on. */
   public readonly dax?: DaxCluster;
+  /** Invalidates `product:<id>` from the table's stream, whoever wrote the item. */
+  public readonly invalidator: StreamInvalidator;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {
     super(scope, id, props);
     const cfg = this.config;
     this.table = new CacheTable(this, "products", PRODUCTS_TABLE);
     this.cache = this.serviceCache();
-    this.fn = this.serviceFunction(PRODUCTS, { serviceName: "product-catalog", ttlSeconds: cfg.cache?.productTtlSeconds });
+    this.fn = this.serviceFunction(PRODUCTS, { ttlSeconds: cfg.cache?.productTtlSeconds });
     this.fn.useTable(this.table, { write: true }).useCache(this.cache);
+    this.invalidator = this.streamInvalidator(this.table, this.fn, this.cache);
     if (cfg.productCatalog?.dax) {
       this.dax = this.daxCluster([this.table]);
       this.fn.useDax(this.dax);

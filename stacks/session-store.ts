@@ -3,13 +3,16 @@
  * through DAX, with Redis for the assembled context, rate limiting and session locks.
  */
 import { Construct } from "constructs";
-import { CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, ICache, SESSIONS, SESSIONS_TABLE } from "../modules";
+import {
+  CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, ICache, SESSIONS, SESSIONS_TABLE, StreamInvalidator,
+} from "../modules";
 import { CacheStack, CacheStackProps } from "./base";
 
 /**
  * The session store stack: chat sessions in DynamoDB (the session contract's layout: `PK` = `SESSION#<id>`, `SK` =
  * `META` / `TURN#…` / `SUMMARY#…`, TTL `expiresAt`, GSI `by-customer`) read through DAX, Redis/Valkey for the assembled
- * context, rate limits and session locks, behind API Gateway and `functions/sessions`. Same outputs as the product catalog.
+ * context, rate limits and session locks, behind API Gateway and `functions/sessions`; the table's stream invalidates the
+ * context whoever writes (TTL deletions too). Same outputs as the product catalog.
  */
 export class SessionStoreStack extends CacheStack {
   /** The sessions table. */
@@ -20,6 +23,8 @@ export class SessionStoreStack extends CacheStack {
   public readonly cache: ICache;
   /** The session function (`functions/sessions/handler.ts`). */
   public readonly fn: CacheAsideFunction<typeof SESSIONS>;
+  /** Invalidates a session's context from the table's stream: any writer, and TTL deletions. */
+  public readonly invalidator: StreamInvalidator;
   /** The REST API: every route of the session contract (appends need the API key). */
   public readonly api: CacheApi;
   /** Dashboard, alarm topic and (in prod) alarms. */
@@ -32,13 +37,13 @@ export class SessionStoreStack extends CacheStack {
     this.dax = this.daxCluster([this.table]);
     this.cache = this.serviceCache();
     this.fn = this.serviceFunction(SESSIONS, {
-      serviceName: "session-store",
       ttlSeconds: cache?.sessionContextTtlSeconds,
       contextTurns: sessions?.contextTurns,
       rateLimitPerWindow: sessions?.rateLimitPerWindow,
       rateLimitWindowSeconds: sessions?.rateLimitWindowSeconds,
     });
     this.fn.useTable(this.table, { write: true }).useDax(this.dax).useCache(this.cache);
+    this.invalidator = this.streamInvalidator(this.table, this.fn, this.cache);
     this.api = this.serviceApi(this.fn);
     this.observability = this.observeAndExport(this);
   }

@@ -7,7 +7,8 @@
  *        hitting the table; after that they read the table themselves, without caching.
  * Write: write the table first, then invalidate (delete the value AND revoke the lease).
  *        A reader that loaded the old value before the write finds its lease gone and does
- *        not store it, so no stale value can be cached once the write has returned.
+ *        not store it, so no stale value can be cached once the invalidation has run. When the
+ *        cache does not answer it, the table's stream invalidates the same way (stream.ts).
  * Cache down: every cache call fails fast (circuit breaker); reads go to the table.
  * L1 (opt-in): a bounded in-process map in front of the cache, entries kept for a short TTL. A hit
  *        there costs no round trip; the container's own invalidations evict it at once, so only a
@@ -173,7 +174,9 @@ export class CacheAside {
     } catch (err) {
       metrics.count(METRIC.CacheError);
       this.pendingInvalidations.add(key);
-      log("warn", "cache invalidation failed; will retry, entry expires with its TTL at the latest", { key, ...errorFields(err) });
+      // Kept beside the stream: not every deployment wires a stream invalidator, and this
+      // container may read the key again before the stream's invalidation lands.
+      log("warn", "cache invalidation failed; this container retries it, the table's stream (if wired) invalidates it too", { key, ...errorFields(err) });
       return false;
     }
   }

@@ -102,6 +102,8 @@ export interface RuntimeConfig {
   readonly maxBodyBytes: number;
   /** `TABLE_TIMEOUT_MS`: longest one DynamoDB call may take, retries included. */
   readonly tableTimeoutMs: number;
+  /** `CALLER_IDENTITY_SOURCE`: where the verified caller of `caller` routes is; unset: none is trusted. */
+  readonly callerIdentitySource?: string;
 }
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -161,5 +163,6 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     metricsNamespace: s.metricsNamespace,
     maxBodyBytes: s.maxBodyBytes,
     tableTimeoutMs: s.tableTimeoutMs,
+    callerIdentitySource: c.callerIdentity,
   };
 }

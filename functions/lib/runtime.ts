@@ -11,6 +11,7 @@
 import { createCacheStore } from "./cache";
 import type { CacheStore } from "./cache/types";
 import { CacheAside } from "./cache-aside";
+import { verifiedCaller } from "./caller";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
 import { FunctionContract, readSettings, routeKey, RouteName, RouteSpec, SettingsOf, SettingsSpec } from "./contract";
 import { classifyError } from "./errors";
@@ -81,6 +82,11 @@ export interface RequestContext<S extends SettingsSpec = SettingsSpec> {
   readonly requestId?: string;
   /** The request body, parsed and checked against the route's schema; only on routes with a body schema. */
   readonly body: Record<string, unknown>;
+  /**
+   * The caller API Gateway's authorization verified (see `verifiedCaller`); set on every route
+   * whose access is `caller` (the request is refused with 401 before the route's code otherwise).
+   */
+  readonly caller?: string;
 }
 
 /** One route's code: answers the request; `params` holds the decoded path parameters. */
@@ -119,6 +125,18 @@ export async function handleRequest<S extends SettingsSpec>(event: ProxyEvent, r
   }
 }
 
+/**
+ * Runs `handle` with the verified caller; without one, 401 before any of its code runs, whatever
+ * the API in front is configured to do.
+ */
+function withCaller<S extends SettingsSpec>(handle: RouteHandler<S>): RouteHandler<S> {
+  return (event, params, ctx) => {
+    const caller = verifiedCaller(event, ctx.rt.config.callerIdentitySource);
+    if (!caller) throw new HttpError(401, "this route needs a verified caller (a valid token or signature)");
+    return handle(event, params, { ...ctx, caller });
+  };
+}
+
 /** A handler bound to its runtime (tests and the local twin reach the clients through `runtime`). */
 export type BoundHandler<S extends SettingsSpec = SettingsSpec> = ((event: ProxyEvent) => Promise<ProxyResult>) & { runtime: Runtime<S> };
 
@@ -142,18 +160,20 @@ export function defineHandler<C extends FunctionContract>(contract: C, handlers:
   const routes: BoundRoute<S>[] = contract.routes.map((spec) => {
     const handle = given[spec.name];
     if (!handle) throw new Error(`handler of ${contract.name}: route ${spec.name} (${routeKey(spec)}) has no code`);
-    if (!spec.body) return { method: spec.method, path: spec.path, spec, handle };
+    // The caller is checked first, as API Gateway runs its authorizer before validating the body.
+    const guard = spec.access === "caller" ? withCaller<S> : (h: RouteHandler<S>) => h;
+    if (!spec.body) return { method: spec.method, path: spec.path, spec, handle: guard(handle) };
     const checkBody = compileSchema(spec.body);
     return {
       method: spec.method,
       path: spec.path,
       spec,
-      handle: (event, params, ctx) => {
+      handle: guard((event, params, ctx) => {
         const body = parseJsonBody(event, ctx.rt.config.maxBodyBytes);
         const problems = checkBody(body);
         if (problems.length > 0) throw new HttpError(400, "invalid body", {}, problems);
         return handle(event, params, { ...ctx, body });
-      },
+      }),
     };
   });
   const router = new Router<RequestContext<S>>(routes);

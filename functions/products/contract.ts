@@ -46,9 +46,13 @@ export const PRODUCTS = defineContract({
   description: "Product catalog: cache-aside reads, invalidate-on-write",
   routes: [
     HEALTH_ROUTE,
-    { name: "getProduct", method: "GET", path: PRODUCT_PATH, summary: "a product, read through the cache", access: "public", cached: true },
-    { name: "putProduct", method: "PUT", path: PRODUCT_PATH, summary: "creates or replaces a product, then invalidates its cache entry", access: "apiKey", cached: false, body: PRODUCT_SCHEMA },
-    { name: "deleteProduct", method: "DELETE", path: PRODUCT_PATH, summary: "deletes a product, then invalidates its cache entry", access: "apiKey", cached: false },
+    {
+      name: "getProduct", method: "GET", path: PRODUCT_PATH, summary: "a product, read through the cache", access: "public", cached: true,
+      publicReason: "a catalog is public: products hold no customer data",
+    },
+    // Writes need a verified caller: an API key names an application, it does not prove who calls.
+    { name: "putProduct", method: "PUT", path: PRODUCT_PATH, summary: "creates or replaces a product, then invalidates its cache entry", access: "caller", cached: false, body: PRODUCT_SCHEMA },
+    { name: "deleteProduct", method: "DELETE", path: PRODUCT_PATH, summary: "deletes a product, then invalidates its cache entry", access: "caller", cached: false },
   ],
   settings: {},
   table: PRODUCTS_TABLE,

@@ -1,7 +1,8 @@
 /**
  * The session store function's contract: a chat session is a META item plus TURN#<time> and
  * SUMMARY#<time> items under PK = SESSION#<id>; the assembled context is cached under one key per
- * session; appends take a per-session lock and count against a per-customer sliding window.
+ * session; appends take a per-session lock and count against a per-customer sliding window. The
+ * customer is the caller the API's authorization verified: a session belongs to whoever created it.
  */
 import { defineContract, HEALTH_ROUTE, JSON_SCHEMA_DRAFT_04, integer, METRIC, RUNTIME_METRICS, TableSpec } from "../lib/contract";
 
@@ -32,15 +33,18 @@ export const SESSIONS_TABLE = {
   ],
 } as const satisfies TableSpec;
 
-/** Body of `POST /sessions/{sessionId}/turns` (JSON Schema draft-04). */
+/**
+ * Body of `POST /sessions/{sessionId}/turns` (JSON Schema draft-04). The customer is the verified
+ * caller, never a body field: a body that names a `customerId` is refused (400) by the gateway's
+ * model and the handler alike, so a client cannot believe it chose the owner.
+ */
 export const TURN_SCHEMA = {
   $schema: JSON_SCHEMA_DRAFT_04,
   title: "Turn",
   type: "object",
-  required: ["customerId", "role", "content"],
+  required: ["role", "content"],
   additionalProperties: false,
   properties: {
-    customerId: { type: "string", minLength: 1, maxLength: 128, pattern: "^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$" },
     role: { type: "string", enum: ["user", "assistant", "system"] },
     content: { type: "string", minLength: 1, maxLength: 32000 },
     contentEncoding: { type: "string", enum: ["identity", "gzip+base64"] },
@@ -55,17 +59,19 @@ export const SESSIONS = defineContract({
   routes: [
     HEALTH_ROUTE,
     {
-      name: "getSession", method: "GET", path: "/sessions/{sessionId}", summary: "the assembled context (META, newest turns, latest summary), read through the cache",
-      access: "public", cached: true, query: { consistent: false },
+      name: "getSession", method: "GET", path: "/sessions/{sessionId}",
+      summary: "the caller's assembled context (META, newest turns, latest summary), read through the cache; another customer's session is 404",
+      access: "caller", cached: true, query: { consistent: false },
     },
     {
-      name: "appendTurn", method: "POST", path: "/sessions/{sessionId}/turns", summary: "appends a turn under the session's lock, rate-limited per customer",
-      access: "apiKey", cached: false, body: TURN_SCHEMA,
+      name: "appendTurn", method: "POST", path: "/sessions/{sessionId}/turns",
+      summary: "appends a turn as the caller under the session's lock, rate-limited per verified customer; another customer's session is 404",
+      access: "caller", cached: false, body: TURN_SCHEMA,
     },
   ],
   settings: {
     contextTurns: integer("CONTEXT_TURNS", { default: 20, min: 1, max: 100, description: "turns assembled into the context" }),
-    rateLimitPerWindow: integer("RATE_LIMIT_PER_WINDOW", { default: 30, min: 1, max: 100_000, description: "appends per customer per window (sliding)" }),
+    rateLimitPerWindow: integer("RATE_LIMIT_PER_WINDOW", { default: 30, min: 1, max: 100_000, description: "appends per verified customer per window (sliding)" }),
     rateLimitWindowSeconds: integer("RATE_LIMIT_WINDOW_SECONDS", { default: 60, min: 1, max: 86_400, description: "the rate-limit window" }),
     lockTtlMs: integer("SESSION_LOCK_TTL_MS", { default: 5_000, min: 100, max: 60_000, description: "lifetime of a session's write lock" }),
     lockWaitMs: integer("SESSION_LOCK_WAIT_MS", { default: 500, min: 0, max: 10_000, description: "longest an append waits for the lock before 409" }),

@@ -84,7 +84,13 @@ async function assemble(rt: Runtime<Settings>, id: string, consistent: boolean):
   };
 }
 
-const getSession: Handler = async (e, p, { rt, metrics }) => {
+/**
+ * Another customer's session answers exactly like a missing one (404, same body), so a caller
+ * cannot tell which session ids exist.
+ */
+const notFound = (id: string, headers: Record<string, string>) => json(404, { error: `session ${id} not found` }, headers);
+
+const getSession: Handler = async (e, p, { rt, metrics, caller }) => {
   const id = validateId("sessionId", p.sessionId);
   const consistentRaw = e.queryStringParameters?.consistent;
   if (consistentRaw !== undefined && consistentRaw !== null && !["true", "false"].includes(consistentRaw)) {
@@ -93,11 +99,11 @@ const getSession: Handler = async (e, p, { rt, metrics }) => {
   if (consistentRaw === "true") {
     // Strongly consistent: neither Redis nor DAX (DAX does not cache consistent reads).
     const ctx = await assemble(rt, id, true);
-    if (!ctx) return json(404, { error: `session ${id} not found` }, { "x-cache": "BYPASS" });
+    if (!ctx || ctx.customerId !== caller) return notFound(id, { "x-cache": "BYPASS" });
     return json(200, ctx, { "x-cache": "BYPASS", "cache-control": "no-store" });
   }
   const result = await rt.cache.read(contextCacheKey(id), () => assemble(rt, id, false), metrics);
-  if (result.json === undefined) return json(404, { error: `session ${id} not found` }, { "x-cache": result.status });
+  if (result.json === undefined || result.value?.customerId !== caller) return notFound(id, { "x-cache": result.status });
   return jsonText(200, result.json, { "x-cache": result.status, "x-cache-tier": result.tier, "cache-control": "private, no-cache" });
 };
 
@@ -126,13 +132,25 @@ async function lockSession(rt: Runtime<Settings>, id: string, metrics: RequestCo
   }
 }
 
-const appendTurn: Handler = async (_e, p, { rt, metrics, body }) => {
+const appendTurn: Handler = async (_e, p, { rt, metrics, body, caller }) => {
   const id = validateId("sessionId", p.sessionId);
-  const customerId = body.customerId as string;
+  const customerId = caller as string; // set on every `caller` route (runtime.ts)
   const encoding = (body.contentEncoding as string | undefined) ?? "identity";
   decodeContent(body.content as string, encoding, MAX_DECODED_CONTENT); // refuse undecodable content before storing it
 
-  // The lock first: an append refused because another is writing (409) must not count against the
+  // The owner before anything else: another customer's append must neither take this session's lock
+  // (holding its owner off with 409s) nor learn that the session exists. The conditional write
+  // below still settles a race with a concurrent first append.
+  const owner = await rt.table.getItem({
+    TableName: rt.config.tableName,
+    Key: marshall({ [PK.name]: pk(id), [SK.name]: SORT_KEY.meta }),
+    ProjectionExpression: "customerId",
+    ConsistentRead: true,
+  });
+  const ownerId = owner.Item?.customerId?.S;
+  if (ownerId !== undefined && ownerId !== customerId) throw new HttpError(404, `session ${id} not found`);
+
+  // Then the lock: an append refused because another is writing (409) must not count against the
   // customer's rate limit; only appends that will be written do.
   const token = await lockSession(rt, id, metrics);
   try {
@@ -166,9 +184,7 @@ const appendTurn: Handler = async (_e, p, { rt, metrics, body }) => {
         ExpressionAttributeValues: marshall({ ":c": customerId, ":t": createdAt, ":x": expiresAt, ":one": 1 }),
       });
     } catch (err) {
-      if (err instanceof Error && err.name === "ConditionalCheckFailedException") {
-        throw new HttpError(403, `session ${id} belongs to another customer`);
-      }
+      if (err instanceof Error && err.name === "ConditionalCheckFailedException") throw new HttpError(404, `session ${id} not found`);
       throw err;
     }
     const turnId = `${createdAt}#${randomBytes(4).toString("hex")}`;

@@ -1,9 +1,8 @@
 /**
  * A REST API serving the routes of functions' contracts (or routes declared by hand), each a
- * Lambda proxy integration of a CacheAsideFunction:
- *   new CacheApi(this, "api", { functions: [productsFn] });   // every route of its contract
+ * Lambda proxy integration of a CacheAsideFunction; `caller` routes go through its authorization:
+ *   new CacheApi(this, "api", { functions: [productsFn], authorization: Authorization.jwt({ issuer, audience }) });
  */
-import { ApiGatewayAccount } from "@cdktf/provider-aws/lib/api-gateway-account";
 import { ApiGatewayApiKey } from "@cdktf/provider-aws/lib/api-gateway-api-key";
 import { ApiGatewayDeployment } from "@cdktf/provider-aws/lib/api-gateway-deployment";
 import { ApiGatewayGatewayResponse } from "@cdktf/provider-aws/lib/api-gateway-gateway-response";
@@ -18,17 +17,24 @@ import { ApiGatewayStage } from "@cdktf/provider-aws/lib/api-gateway-stage";
 import { ApiGatewayUsagePlan } from "@cdktf/provider-aws/lib/api-gateway-usage-plan";
 import { ApiGatewayUsagePlanKey } from "@cdktf/provider-aws/lib/api-gateway-usage-plan-key";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
+import { Wafv2WebAclAssociation } from "@cdktf/provider-aws/lib/wafv2-web-acl-association";
 import { ITerraformDependable } from "cdktf";
 import { Construct } from "constructs";
 import { createHash } from "crypto";
-import { HttpMethod, JSON_SCHEMA_DRAFT_04, JsonSchema, pathParameters, routeKey } from "../../functions/lib/contract";
+import { CONNECTIONS, HttpMethod, JSON_SCHEMA_DRAFT_04, JsonSchema, pathParameters, routeKey } from "../../functions/lib/contract";
+import type { AccountBaseline } from "../account";
+import { Authorization, BoundAuthorization } from "../authorization";
 import { CacheAsideFunction } from "../function";
-import { Role } from "../iam";
 import { LogGroup } from "../logs";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
+import { suppressRule } from "../policy";
+import { WebAcl, WebAclProps } from "../waf";
+import { ApiDomain, ApiDomainProps, validateDomain } from "./domain";
 
+export { ApiDomain, validateDomain } from "./domain";
+export type { ApiDomainConstructProps, ApiDomainProps } from "./domain";
 export type { HttpMethod, JsonSchema, JsonValue } from "../../functions/lib/contract";
 export { JSON_SCHEMA_DRAFT_04 } from "../../functions/lib/contract";
 /** Every {@link HttpMethod}. */
@@ -70,10 +76,23 @@ export interface ApiRoute {
    */
   readonly optionalQueryParameters?: readonly string[];
   /**
-   * Callers must send an API key (`x-api-key` header) registered in this API's usage plan.
+   * Callers must send an API key (`x-api-key` header) registered in this API's usage plan. A key
+   * names a calling application (usage plans, quotas); it does not prove who the caller is.
    * @default false
    */
   readonly apiKeyRequired?: boolean;
+  /**
+   * Callers must be verified by the API's `authorization` (JWT, Cognito or IAM), and the function
+   * receives the verified identity. May be combined with `apiKeyRequired`.
+   * @default false
+   */
+  readonly callerRequired?: boolean;
+  /**
+   * Why anyone may call this route without authorization (at least 10 characters): recorded as the
+   * reason of the policy pack's CF-APIGW-7 suppression on the method, so every report shows it.
+   * @default none (an unauthorized route other than a health check fails CF-APIGW-7)
+   */
+  readonly publicReason?: string;
   /**
    * Reads go through the cache: the route counts in the hit ratio and the circuit-open alarm.
    * @default true for GET routes
@@ -93,6 +112,8 @@ export function routesOf(fn: CacheAsideFunction): ApiRoute[] {
       requiredQueryParameters: query.filter(([, required]) => required).map(([q]) => q),
       optionalQueryParameters: query.filter(([, required]) => !required).map(([q]) => q),
       apiKeyRequired: r.access === "apiKey",
+      callerRequired: r.access === "caller",
+      publicReason: r.publicReason,
       cached: r.cached,
     };
   });
@@ -149,15 +170,31 @@ export interface CacheApiProps {
    */
   readonly logRetentionDays?: number;
   /**
-   * Create the IAM role API Gateway uses to write logs and register it in the account's
-   * API Gateway settings (`aws_api_gateway_account`). Those settings are one per account and
-   * region: two stacks setting them to equivalent roles is harmless (the last apply wins), but
-   * only one stack should own them, so turn this off in every other stack of the account and
-   * region. With it off, logging needs the role to be registered already, else the stage fails
-   * with "CloudWatch Logs role ARN must be set in account settings".
-   * @default true
+   * The account's API Gateway settings, when they are managed in this same stack (a self-contained
+   * stack): the stage then waits for them. Logging is refused until the account and region have a
+   * CloudWatch role ("CloudWatch Logs role ARN must be set in account settings"), so deploy an
+   * {@link AccountBaseline} once per account and region before any API; this construct never
+   * manages those settings itself, so two APIs can neither overwrite nor, destroyed, unset them.
+   * @default none: the settings are managed by an AccountBaseline in a stack deployed earlier
    */
-  readonly manageAccountCloudWatchRole?: boolean;
+  readonly accountSettings?: AccountBaseline;
+  /**
+   * How `caller` routes verify their callers: `Authorization.jwt({ issuer, audience })`,
+   * `Authorization.cognito(userPoolArn)` or `Authorization.iam()`.
+   * @default none: a route that needs a verified caller fails synthesis
+   */
+  readonly authorization?: Authorization;
+  /**
+   * AWS WAF in front of the stage: the web ACL's settings (a new one is made), an existing
+   * `WebAcl` (shared by several APIs), or `false`.
+   * @default a WebAcl with its defaults in prod (managed common and known-bad-inputs rules, 2000 requests per IP per 5 minutes); none in dev
+   */
+  readonly waf?: WebAclProps | WebAcl | false;
+  /**
+   * A custom domain (ACM certificate ARN, TLS 1.2) mapped to the stage.
+   * @default none: the execute-api URL only
+   */
+  readonly domain?: ApiDomainProps;
   /**
    * Deployment profile.
    * @default the enclosing stack's profile, else `prod`
@@ -168,6 +205,11 @@ export interface CacheApiProps {
 const PATH_SEGMENT_RE = /^(?:[A-Za-z0-9._-]+|\{[A-Za-z0-9._-]+\+?\})$/;
 const QUERY_PARAM_RE = /^[A-Za-z0-9._-]+$/;
 const STAGE_NAME_RE = /^[A-Za-z0-9_-]{1,128}$/;
+/**
+ * The REST integration timeout every route gets (API Gateway's default: CacheApi never raises it,
+ * which regional APIs can only do with a quota increase, and then at a cost in throttling quota).
+ */
+const INTEGRATION_TIMEOUT_SECONDS = 29;
 
 /** Gateway responses are part of the deployed API, so they are part of the redeployment hash. */
 const GATEWAY_RESPONSES = {
@@ -183,6 +225,7 @@ const ACCESS_LOG_FORMAT = JSON.stringify({
   requestId: "$context.requestId",
   ip: "$context.identity.sourceIp",
   caller: "$context.identity.caller",
+  principal: "$context.authorizer.principalId",
   user: "$context.identity.user",
   requestTime: "$context.requestTime",
   httpMethod: "$context.httpMethod",
@@ -226,12 +269,16 @@ export class CacheApi extends Construct {
   public readonly accessLogGroup: LogGroup;
   /** The group API Gateway writes execution logs to, created here so it has a retention. */
   public readonly executionLogGroup: LogGroup;
-  /** Present when `manageAccountCloudWatchRole` is on. */
-  public readonly cloudWatchRole?: Role;
-  /** Present when `manageAccountCloudWatchRole` is on. */
-  public readonly account?: ApiGatewayAccount;
   /** One per distinct function. */
   public readonly permissions: readonly LambdaPermission[];
+  /** The authorization bound to the `caller` routes, with what it created (authorizer, its function). */
+  public readonly authorization?: BoundAuthorization;
+  /** The web ACL in front of the stage, when there is one. */
+  public readonly webAcl?: WebAcl;
+  /** Puts `webAcl` in front of the stage. */
+  public readonly wafAssociation?: Wafv2WebAclAssociation;
+  /** The custom domain, when one is set. */
+  public readonly domain?: ApiDomain;
   /** Present when a route requires an API key. */
   public readonly usagePlan?: ApiGatewayUsagePlan;
   /** Present when a route requires an API key. */
@@ -284,6 +331,8 @@ export class CacheApi extends Construct {
       .oneOf("loggingLevel", this.loggingLevel, API_LOGGING_LEVELS)
       .matches("apiName", apiName, /^.{1,1024}$/, "1-1024 characters");
     validateRoutes(v, routes);
+    validateAccess(v, routes, props.authorization);
+    if (props.domain) validateDomain(v, "domain", props.domain);
     v.throwIfAny();
     this.routes = [...routes];
     this.apiName = apiName;
@@ -296,6 +345,8 @@ export class CacheApi extends Construct {
     });
     this.restApiId = this.restApi.id;
     this.executionArn = this.restApi.executionArn;
+    this.authorization = props.authorization?.bind(this, { logRetentionDays: props.logRetentionDays, profile });
+    const auth = this.authorization;
 
     // Unknown routes and rejected requests answer JSON like the handlers do, not HTML.
     this.gatewayResponses = Object.entries(GATEWAY_RESPONSES).map(
@@ -372,17 +423,22 @@ export class CacheApi extends Construct {
       const validator = model ? this.bodyValidator : Object.keys(requestParameters).length > 0 ? this.paramsValidator : undefined;
 
       const resourceId = resourceIdOf(route.path);
+      const guarded = route.callerRequired && auth ? auth : undefined;
       const method = new ApiGatewayMethod(this, ids.next("method", key), {
         restApiId: this.restApi.id,
         resourceId,
         httpMethod: route.method,
-        authorization: "NONE",
+        authorization: guarded?.authorizationType ?? "NONE",
+        authorizerId: guarded?.authorizer?.id,
+        authorizationScopes: guarded?.scopes ? [...guarded.scopes] : undefined,
         apiKeyRequired: route.apiKeyRequired ?? false,
         requestParameters: Object.keys(requestParameters).length > 0 ? requestParameters : undefined,
         requestValidatorId: validator?.id,
         requestModels: model ? { "application/json": model.name } : undefined,
       });
       methods.set(key, method);
+      if (route.publicReason && !guarded) suppressRule(method, "CF-APIGW-7", route.publicReason);
+      if (guarded) route.function.addEnvironment(CONNECTIONS.callerIdentity.env, guarded.callerIdentitySource);
       integrations.set(
         key,
         new ApiGatewayIntegration(this, ids.next("integration", key), {
@@ -403,8 +459,9 @@ export class CacheApi extends Construct {
 
     // API Gateway only serves what a deployment snapshotted; a new hash replaces the deployment
     // (created before the old one is destroyed so the stage never points at nothing).
-    this.redeploymentHash = redeploymentHash(routes);
+    this.redeploymentHash = redeploymentHash(routes, auth?.fingerprint);
     const dependsOn: ITerraformDependable[] = [...methods.values(), ...integrations.values(), ...this.gatewayResponses];
+    if (auth?.authorizer) dependsOn.push(auth.authorizer);
     this.deployment = new ApiGatewayDeployment(this, "deployment", {
       restApiId: this.restApi.id,
       description: `Routes ${this.redeploymentHash.slice(0, 12)}`,
@@ -427,34 +484,7 @@ export class CacheApi extends Construct {
 
     // Logging settings are refused until the account has a CloudWatch role.
     const stageDependsOn: ITerraformDependable[] = [this.executionLogGroup.resource];
-    if (props.manageAccountCloudWatchRole ?? true) {
-      this.cloudWatchRole = new Role(this, "cloudwatch-role", {
-        assumedBy: "apigateway.amazonaws.com",
-        description: "Lets API Gateway write access and execution logs of the account's REST APIs",
-      });
-      // "*" because API Gateway writes execution logs to groups it names itself
-      // (API-Gateway-Execution-Logs_<api id>/<stage>), for every API of the account and region
-      // that uses this role, not only this one; logs is not a data-plane service, so Role allows it.
-      this.cloudWatchRole.addToPrincipalPolicy("push-to-cloudwatch-logs", [
-        {
-          actions: [
-            "logs:CreateLogGroup",
-            "logs:CreateLogStream",
-            "logs:DescribeLogGroups",
-            "logs:DescribeLogStreams",
-            "logs:PutLogEvents",
-            "logs:GetLogEvents",
-            "logs:FilterLogEvents",
-          ],
-          resources: ["*"],
-        },
-      ]);
-      this.account = new ApiGatewayAccount(this, "account", {
-        cloudwatchRoleArn: this.cloudWatchRole.roleArn,
-        dependsOn: [this.cloudWatchRole.policyResource("push-to-cloudwatch-logs")!],
-      });
-      stageDependsOn.push(this.account);
-    }
+    if (props.accountSettings?.apiGatewayAccount) stageDependsOn.push(props.accountSettings.apiGatewayAccount);
 
     this.stage = new ApiGatewayStage(this, "stage", {
       restApiId: this.restApi.id,
@@ -465,6 +495,15 @@ export class CacheApi extends Construct {
       dependsOn: stageDependsOn,
     });
     this.url = this.stage.invokeUrl;
+
+    const waf = props.waf ?? byProfile<WebAclProps | false>(profile, { dev: false, prod: {} });
+    if (waf !== false) {
+      this.webAcl = waf instanceof WebAcl ? waf : new WebAcl(this, "waf", { logRetentionDays: props.logRetentionDays, profile, ...waf });
+      this.wafAssociation = new Wafv2WebAclAssociation(this, "waf-association", { resourceArn: this.stage.arn, webAclArn: this.webAcl.webAclArn });
+    }
+    if (props.domain) {
+      this.domain = new ApiDomain(this, "domain", { ...props.domain, restApiId: this.restApi.id, stageName: this.stage.stageName });
+    }
 
     this.methodSettings = new ApiGatewayMethodSettings(this, "method-settings", {
       restApiId: this.restApi.id,
@@ -525,6 +564,14 @@ function queryParams(route: ApiRoute): string[] {
 }
 
 function validateRoutes(v: PropsValidator, routes: readonly ApiRoute[]): void {
+  // A function that may run longer than the integration keeps running (and billing) after the client got a 504.
+  for (const fn of new Set(routes.map((r) => r.function))) {
+    const served = routes.filter((r) => r.function === fn).map(routeKey);
+    v.check(fn.timeoutSeconds <= INTEGRATION_TIMEOUT_SECONDS, `function(${fn.node.path}).timeoutSeconds`, fn.timeoutSeconds,
+      `at most ${INTEGRATION_TIMEOUT_SECONDS}, API Gateway's REST integration timeout, for a function behind routes ` +
+        `(${served.join(", ")}): API Gateway answers 504 after ${INTEGRATION_TIMEOUT_SECONDS} s while the function keeps running. ` +
+        "Lower the function's timeoutSeconds");
+  }
   const seen = new Set<string>();
   // API Gateway allows one variable segment per parent: /a/{id} and /a/{key} cannot coexist.
   const variableChild = new Map<string, string>();
@@ -605,8 +652,22 @@ class IdAllocator {
   }
 }
 
+/** Routes that need a verified caller need an authorization; a public reason is a sentence. */
+function validateAccess(v: PropsValidator, routes: readonly ApiRoute[], authorization: Authorization | undefined): void {
+  routes.forEach((route, i) => {
+    if (route.callerRequired && !authorization) {
+      v.check(false, "authorization", authorization,
+        `Authorization.jwt(…), Authorization.cognito(…) or Authorization.iam(): route ${routeKey(route)} (${route.function.contract.name}) needs a verified caller`);
+    }
+    if (route.publicReason !== undefined) {
+      v.check(!route.callerRequired && route.publicReason.trim().length >= 10, `routes[${i}].publicReason`, route.publicReason,
+        "a reason of at least 10 characters, on a route that needs no verified caller");
+    }
+  });
+}
+
 /** sha256 of a canonical JSON of every route, independent of route order and object key order. */
-function redeploymentHash(routes: readonly ApiRoute[]): string {
+function redeploymentHash(routes: readonly ApiRoute[], authorization?: Readonly<Record<string, string | number>>): string {
   const canonical = routes
     .map((r) => ({
       method: r.method,
@@ -616,11 +677,13 @@ function redeploymentHash(routes: readonly ApiRoute[]): string {
       optionalQueryParameters: [...(r.optionalQueryParameters ?? [])].sort(),
       bodySchema: r.bodySchema ? withDraft04(r.bodySchema) : null,
       apiKeyRequired: r.apiKeyRequired ?? false,
+      // Only when set, so the hash (and deployment) of an API without authorization is unchanged.
+      callerRequired: r.callerRequired || undefined,
       function: r.function.node.path,
     }))
     .sort((a, b) => `${a.path} ${a.method}`.localeCompare(`${b.path} ${b.method}`));
   return createHash("sha256")
-    .update(canonicalJson({ routes: canonical, gatewayResponses: GATEWAY_RESPONSES }))
+    .update(canonicalJson({ routes: canonical, gatewayResponses: GATEWAY_RESPONSES, authorization }))
     .digest("hex");
 }
 

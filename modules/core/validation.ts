@@ -88,6 +88,11 @@ export class PropsValidator {
     return this.check(re.test(value), field, value, allowed);
   }
 
+  /** A customer-managed KMS key given by its key ARN (IAM grants name the key, never an alias). */
+  kmsKeyArn(field: string, value: string | undefined): this {
+    return this.matches(field, value, KMS_KEY_ARN_RE, "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>");
+  }
+
   /** Adds `other`'s problems to this one's. */
   merge(other: PropsValidator): this {
     this.problems.push(...other.problems);
@@ -99,9 +104,15 @@ export class PropsValidator {
     return this.problems.length > 0;
   }
 
+  /** A {@link PropsValidationError} listing every recorded problem, or undefined when there is none. */
+  get error(): PropsValidationError | undefined {
+    return this.problems.length > 0 ? new PropsValidationError(this.path, this.problems) : undefined;
+  }
+
   /** Throws a {@link PropsValidationError} listing every recorded problem, if any. */
   throwIfAny(): void {
-    if (this.problems.length > 0) throw new PropsValidationError(this.path, this.problems);
+    const e = this.error;
+    if (e) throw e;
   }
 }
 
@@ -110,6 +121,9 @@ function isUnresolved(value: unknown): boolean {
   if (Array.isArray(value)) return Token.isUnresolved(value);
   return false;
 }
+
+/** A KMS key ARN, `arn:aws:kms:<region>:<account>:key/<id>` (any partition). */
+export const KMS_KEY_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /** CloudWatch Logs accepts only these retention periods (days). */
 export const LOG_RETENTION_DAYS = [

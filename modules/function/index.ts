@@ -7,13 +7,12 @@
  *   fn.useTable(table, { write: true }); fn.useCache(cache); fn.useDax(dax);
  */
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
-import { AssetType, Lazy, TerraformAsset } from "cdktf";
+import { AssetType, Lazy, TerraformAsset, TerraformStack, Token } from "cdktf";
 import { Construct } from "constructs";
 import { existsSync } from "fs";
 import * as path from "path";
 import {
-  cacheBackendSupports, CONNECTIONS, formatSetting, FunctionContract, neededCacheOperations, RUNTIME_SETTINGS, Setting, settingProblem, SettingsOf,
-  SettingsSpec,
+  cacheBackendSupports, CONNECTIONS, formatSetting, FunctionContract, neededCacheOperations, RUNTIME_SETTINGS, Setting, SettingsOf,
 } from "../../functions/lib/contract";
 import type { IDaxCluster } from "../dax";
 import { IGrantable, IPrincipal, Role } from "../iam";
@@ -27,6 +26,7 @@ import { packageRoot } from "../core/project-root";
 import { PropsValidator } from "../core/validation";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
 import { bundleHandler, Bundle } from "./bundle";
+import { resolveSettings } from "./settings";
 
 /**
  * Node.js runtimes this module set supports: those in AWS standard support that AWS provider
@@ -60,7 +60,9 @@ export interface CacheAsideFunctionProps<C extends FunctionContract = FunctionCo
   /**
    * Runtime settings, typed: the runtime's common ones (TTLs, leases, breaker, service name, …)
    * and the contract's own. Out-of-range values fail synthesis, as the Lambda would fail at cold start.
-   * @default each setting's default (help/runtime.md); every setting is written to the environment
+   * @default each setting's default (help/runtime.md), except `serviceName` = the stack's id and
+   * `metricsNamespace` = `Cachefront/<serviceName>`, so two services' metrics, dashboards and alarms
+   * never mix; every setting is written to the environment
    */
   readonly settings?: FunctionSettings<C>;
   /**
@@ -172,6 +174,10 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
   /** Timeout in seconds, after defaults. */
   public readonly timeoutSeconds: number;
   private readonly env: Record<string, string> = {};
+  /** The table the handler reads as TABLE_NAME, once wired. */
+  private handlerTable?: ITable;
+  /** DAX clusters wired with useDax; each must front {@link handlerTable}. */
+  private readonly daxClusters: IDaxCluster[] = [];
 
   constructor(scope: Construct, id: string, props: CacheAsideFunctionProps<C>) {
     super(scope, id);
@@ -198,7 +204,9 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
       v.check(!OWNED_ENV.has(key) && !Object.values(contract.settings).some((s) => s.env === key), `environment.${key}`, key,
         "a variable the runtime does not own: set runtime values through `settings` (typed, range-checked) or wiring (useTable, useCache, useDax)");
     }
-    const settings = resolveSettings(v, { ...RUNTIME_SETTINGS, ...contract.settings }, (props.settings ?? {}) as Record<string, unknown>);
+    const service = props.settings?.serviceName ?? TerraformStack.of(this).node.id;
+    const settings = resolveSettings(v, { ...RUNTIME_SETTINGS, ...contract.settings },
+      { serviceName: service, metricsNamespace: `Cachefront/${service}`, ...props.settings } as Record<string, unknown>);
     const tableTimeoutMs = settings.values.tableTimeoutMs as number;
     // The L1 lives in the function's memory: a quarter of it at most leaves room for the runtime.
     const l1MaxBytes = settings.values.l1MaxBytes as number;
@@ -325,7 +333,10 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
    */
   useTable(table: ITable, opts: { write?: boolean; envVar?: string } = {}): this {
     const envVar = opts.envVar ?? CONNECTIONS.tableName.env;
-    if (envVar === CONNECTIONS.tableName.env && this.contract.table) checkTableLayout(this, table, this.contract);
+    if (envVar === CONNECTIONS.tableName.env) {
+      if (this.contract.table) checkTableLayout(this, table, this.contract);
+      this.handlerTable = table;
+    }
     if (opts.write) table.grantReadWriteData(this);
     else table.grantReadData(this);
     this.allowDynamoDb();
@@ -336,9 +347,11 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
    * Wires a cache (Redis/Valkey, Serverless, Memcached; owned or imported): the cache decides what
    * this function needs (its own ElastiCache user limited to the key prefix, `elasticache:Connect`
    * or a secret, the port) and this function writes the answer into its environment. A cache that
-   * cannot do what the contract `needs` (Memcached has no sliding window) fails synthesis here.
+   * cannot do what the contract `needs` (Memcached has no sliding window) fails synthesis here, and
+   * so does a cache outside the function's network (a security group cannot reference another VPC's).
    */
   useCache(cache: ICache): this {
+    this.checkSameNetwork(`useCache(${cache.node.path})`, cache.network, "cache");
     const v = PropsValidator.for(this);
     for (const { operation, why } of neededCacheOperations(this.contract)) {
       v.check(cacheBackendSupports(cache.backend, operation), `useCache(${cache.node.path})`, `${cache.backend} cache`,
@@ -374,10 +387,17 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
     return this.setConnection(C.redisAuthMode, "none");
   }
 
-  /** Wires a DAX cluster: ingress on its TLS port, `dax:` data-plane actions on it, its endpoint. */
+  /**
+   * Wires a DAX cluster: ingress on its TLS port, `dax:` data-plane actions on it, its endpoint.
+   * The cluster must be in the function's network, and the handler reads its table (`useTable`, in
+   * any order) through the cluster, so synthesis fails unless the cluster fronts that table.
+   */
   useDax(dax: IDaxCluster): this {
+    this.checkSameNetwork(`useDax(${dax.node.path})`, dax.network, "DAX cluster");
     dax.allowFrom(this);
     dax.grantAccess(this);
+    if (this.daxClusters.length === 0) this.node.addValidation({ validate: () => this.daxProblems() });
+    if (!this.daxClusters.includes(dax)) this.daxClusters.push(dax);
     return this.setConnection(CONNECTIONS.daxEndpoint, dax.discoveryEndpoint);
   }
 
@@ -387,30 +407,41 @@ export class CacheAsideFunction<C extends FunctionContract = FunctionContract> e
       "HTTPS to DynamoDB through the VPC gateway endpoint");
   }
 
+  /**
+   * Security groups of two VPCs cannot reference each other, and a cluster answers only inside its
+   * own VPC: wiring across networks would plan cleanly and fail at apply.
+   */
+  private checkSameNetwork(field: string, other: INetwork, what: string): void {
+    const mine = this.network;
+    PropsValidator.for(this)
+      .check(other === mine || other.vpcId === mine.vpcId, `${field}.network`, other.node.path,
+        `the function's network (${mine.node.path}): the ${what} is in another VPC, which the function's security group ` +
+          `cannot reference and its subnets cannot reach. Create the function and the ${what} in one network, or share ` +
+          "one network between the stacks")
+      .throwIfAny();
+  }
+
+  /** Wired DAX clusters that do not front the handler's table (a validation: useTable may come later). */
+  private daxProblems(): string[] {
+    const v = PropsValidator.for(this);
+    const table = this.handlerTable;
+    // A fronted table by its construct path when it is one of this app's, else by its ARN.
+    const show = (arn: string) =>
+      this.node.root.node.findAll().find((c) => (c as Partial<ITable>).tableArn === arn)?.node.path ?? (Token.isUnresolved(arn) ? "a table given by reference" : arn);
+    for (const dax of this.daxClusters) {
+      v.check(table !== undefined && dax.tableArns.includes(table.tableArn), `useDax(${dax.node.path}).tables`,
+        table ? table.node.path : "no table",
+        `a table the cluster fronts (${dax.tableArns.map(show).join(", ")}): the handler sends the requests for its table ` +
+          `(useTable, ${CONNECTIONS.tableName.env}) through DAX, whose service role reaches only the tables it fronts. Wire the ` +
+          "function to a table the cluster fronts, or add the table to the cluster's tables");
+    }
+    const e = v.error;
+    return e ? [e.message] : [];
+  }
+
   private setConnection(s: Setting, value: string | number | boolean): this {
     return this.addEnvironment(s.env, formatSetting(value));
   }
-}
-
-/** Every setting in force (given, else its default) and its environment, with problems recorded in `v`. */
-function resolveSettings(v: PropsValidator, spec: SettingsSpec, given: Record<string, unknown>): {
-  values: Record<string, string | number | boolean>;
-  environment: Record<string, string>;
-} {
-  const values: Record<string, string | number | boolean> = {};
-  const environment: Record<string, string> = {};
-  for (const key of Object.keys(given)) {
-    v.check(key in spec, `settings.${key}`, key, `a setting of the runtime or the contract: ${Object.keys(spec).join(", ")}`);
-  }
-  for (const [key, s] of Object.entries(spec)) {
-    const value = given[key] ?? s.default;
-    if (value === undefined) continue; // derived at run time (see the setting's `derived`)
-    const problem = settingProblem(s, value);
-    v.check(!problem, `settings.${key}`, value, `${problem} (${s.env}, the same rule the Lambda applies at cold start)`);
-    values[key] = value as string | number | boolean;
-    environment[s.env] = formatSetting(value as string | number | boolean);
-  }
-  return { values, environment };
 }
 
 /** Fails synthesis when `table`'s key layout is not the one the handler's contract is written against. */

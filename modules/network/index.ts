@@ -15,6 +15,7 @@ import { RouteTableAssociation } from "@cdktf/provider-aws/lib/route-table-assoc
 import { Subnet } from "@cdktf/provider-aws/lib/subnet";
 import { Vpc } from "@cdktf/provider-aws/lib/vpc";
 import { VpcEndpoint } from "@cdktf/provider-aws/lib/vpc-endpoint";
+import { Token } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import { Role } from "../iam";
 import { LogGroup } from "../logs";
@@ -96,6 +97,8 @@ export class InterfaceEndpoint extends Construct implements IConnectable {
   public readonly resource: VpcEndpoint;
   /** The endpoint's security group on port 443: wire clients with `connections.allowDefaultPortFrom(fn)`. */
   public readonly connections: Connections;
+  /** @attribute Id of the endpoint's security group. */
+  public readonly securityGroupId: string;
 
   constructor(
     scope: Construct,
@@ -117,6 +120,7 @@ export class InterfaceEndpoint extends Construct implements IConnectable {
       description: `Interface endpoint for ${props.service}: HTTPS from wired clients only`,
     });
     this.connections = new Connections(sg, 443, `${props.service} endpoint`);
+    this.securityGroupId = sg.securityGroupId;
     this.resource = new VpcEndpoint(this, "endpoint", {
       vpcId: props.vpcId,
       serviceName: `com.amazonaws.${props.region}.${props.service}`,
@@ -146,6 +150,47 @@ export interface INetwork extends IConstruct {
   readonly dynamoDbPrefixListId: string;
   /** The interface endpoint for `service` (e.g. "secretsmanager"), created on first use or already there. */
   addInterfaceEndpoint(service: string): IConnectable;
+}
+
+/**
+ * What {@link Network.fromAttributes} needs to know of a VPC that already exists (a landing zone's,
+ * a platform team's, another stack's). Nothing is looked up, so plans stay offline.
+ */
+export interface NetworkAttributes {
+  /** The VPC's id, e.g. `"vpc-0123456789abcdef0"`. */
+  readonly vpcId: string;
+  /** Region of the VPC, e.g. `"eu-west-1"`. */
+  readonly region: string;
+  /** AZs of the private subnets, in subnet order (2 to 6, one region). */
+  readonly availabilityZones: readonly string[];
+  /** Private subnets caches and functions go in: one per AZ, in the order of `availabilityZones`. */
+  readonly privateSubnetIds: readonly string[];
+  /**
+   * Prefix list of the VPC's DynamoDB gateway endpoint (`"pl-…"`): function egress to DynamoDB
+   * goes to it. Give it whenever the VPC has that endpoint: a route table takes one route per
+   * prefix list, so a second endpoint on the same route tables fails at apply.
+   * @default none: this stack creates a DynamoDB gateway endpoint on `privateRouteTableIds`
+   */
+  readonly dynamoDbPrefixListId?: string;
+  /**
+   * Route tables of the private subnets, where this stack adds a DynamoDB gateway endpoint when
+   * the VPC has none (`dynamoDbPrefixListId` absent).
+   * @default none (then `dynamoDbPrefixListId` is required)
+   */
+  readonly privateRouteTableIds?: readonly string[];
+  /**
+   * Interface endpoints the VPC already has, by service name (e.g. `secretsmanager`), each with the
+   * security group on its network interfaces: wiring adds ingress rules to that group in this stack.
+   * @default none
+   */
+  readonly interfaceEndpoints?: Readonly<Record<string, { readonly securityGroupId: string }>>;
+  /**
+   * Create an interface endpoint wiring needs and `interfaceEndpoints` lacks, in this stack. Off by
+   * default: endpoints use private DNS, and a second endpoint for the same service in one VPC (two
+   * teams each creating it) fails at apply, so a missing one is a synth error that says so.
+   * @default false
+   */
+  readonly createMissingEndpoints?: boolean;
 }
 
 const AZ_RE = /^([a-z]{2}(?:-gov)?-[a-z]+-\d)[a-z]$/;
@@ -184,6 +229,22 @@ export class Network extends Construct implements INetwork {
   /** True when private subnets route to the internet through NAT. */
   public readonly hasNat: boolean;
   private readonly endpoints = new Map<string, InterfaceEndpoint>();
+
+  /**
+   * A VPC that already exists, as wiring sees it: caches and functions go in its private subnets,
+   * their rules and (on request) missing endpoints are created in `scope`'s stack, and the VPC,
+   * subnets, routes and listed endpoints are never created or changed.
+   *
+   *   const network = Network.fromAttributes(this, "network", {
+   *     vpcId: "vpc-0123456789abcdef0", region: "eu-west-1",
+   *     availabilityZones: ["eu-west-1a", "eu-west-1b"],
+   *     privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],
+   *     dynamoDbPrefixListId: "pl-6da54004",
+   *   });
+   */
+  static fromAttributes(scope: Construct, id: string, attrs: NetworkAttributes): INetwork {
+    return new ImportedNetwork(scope, id, attrs);
+  }
 
   constructor(scope: Construct, id: string, props: NetworkProps) {
     super(scope, id);
@@ -383,8 +444,116 @@ export class Network extends Construct implements INetwork {
     return ep;
   }
 
+  /**
+   * This network as a stack of the same app sees it (the platform's network stack shared with a
+   * service stack): its ids become cross-stack references, wiring's rules are created in `scope`'s
+   * stack, and an interface endpoint a service needs is created here, once, in this network's stack.
+   */
+  importInto(scope: Construct, id: string): INetwork {
+    return new ImportedNetwork(scope, id, this.toAttributes(), (service) => this.addInterfaceEndpoint(service).securityGroupId);
+  }
+
+  /** The attributes {@link Network.fromAttributes} takes, for handing this network to something that cannot hold the construct. */
+  toAttributes(): NetworkAttributes {
+    return {
+      vpcId: this.vpcId,
+      region: this.region,
+      availabilityZones: this.availabilityZones,
+      privateSubnetIds: this.privateSubnetIds,
+      dynamoDbPrefixListId: this.dynamoDbPrefixListId,
+      interfaceEndpoints: Object.fromEntries([...this.endpoints].map(([svc, ep]) => [svc, { securityGroupId: ep.securityGroupId }])),
+    };
+  }
+
   /** The interface endpoint for `service`, if one was created. */
   interfaceEndpoint(service: string): InterfaceEndpoint | undefined {
     return this.endpoints.get(service);
+  }
+}
+
+const VPC_ID_RE = /^vpc-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const SUBNET_ID_RE = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const RTB_ID_RE = /^rtb-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const PREFIX_LIST_RE = /^pl-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+
+/** A literal matching `re`, or a reference (another stack's output, a variable): those are checked by AWS. */
+const literal = (value: string, re: RegExp) => Token.isUnresolved(value) || re.test(value);
+
+/** A VPC this stack does not own; see {@link Network.fromAttributes} and {@link Network.importInto}. */
+class ImportedNetwork extends Construct implements INetwork {
+  public readonly vpcId: string;
+  public readonly region: string;
+  public readonly availabilityZones: readonly string[];
+  public readonly privateSubnetIds: readonly string[];
+  public readonly dynamoDbPrefixListId: string;
+  private readonly endpoints = new Map<string, IConnectable>();
+
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly attrs: NetworkAttributes,
+    /** Makes the owner create an endpoint and returns its security group (a network of the same app). */
+    private readonly ownerEndpoint?: (service: string) => string,
+  ) {
+    super(scope, id);
+    const azs = attrs.availabilityZones;
+    const v = PropsValidator.for(this);
+    v.check(literal(attrs.vpcId, VPC_ID_RE), "vpcId", attrs.vpcId, "a VPC id such as \"vpc-0123456789abcdef0\"");
+    v.check(azs.length >= 2 && azs.length <= 6, "availabilityZones", azs, "2 to 6 availability zones: the caches and functions here are multi-AZ");
+    v.check(new Set(azs).size === azs.length, "availabilityZones", azs, "distinct availability zones");
+    azs.forEach((az, i) => {
+      const m = AZ_RE.exec(az);
+      v.check(!!m && m[1] === attrs.region, `availabilityZones[${i}]`, az, `a zone of region ${attrs.region}, e.g. "${attrs.region}a"`);
+    });
+    v.check(attrs.privateSubnetIds.length === azs.length, "privateSubnetIds", attrs.privateSubnetIds,
+      `one subnet per availability zone (${azs.length}), in the same order`);
+    attrs.privateSubnetIds.forEach((sn, i) =>
+      v.check(literal(sn, SUBNET_ID_RE), `privateSubnetIds[${i}]`, sn, "a subnet id such as \"subnet-0123456789abcdef0\""));
+    if (attrs.dynamoDbPrefixListId !== undefined) {
+      v.check(literal(attrs.dynamoDbPrefixListId, PREFIX_LIST_RE), "dynamoDbPrefixListId", attrs.dynamoDbPrefixListId,
+        "the prefix list id of the VPC's DynamoDB gateway endpoint, such as \"pl-02cd2c6b\"");
+    } else {
+      const rts = attrs.privateRouteTableIds ?? [];
+      v.check(rts.length > 0, "privateRouteTableIds", attrs.privateRouteTableIds,
+        "the private subnets' route tables (for a DynamoDB gateway endpoint), or give dynamoDbPrefixListId when the VPC has that endpoint");
+      rts.forEach((rt, i) => v.check(literal(rt, RTB_ID_RE), `privateRouteTableIds[${i}]`, rt, "a route table id such as \"rtb-0123456789abcdef0\""));
+    }
+    for (const [svc, ep] of Object.entries(attrs.interfaceEndpoints ?? {})) {
+      v.matches(`interfaceEndpoints.${svc}`, svc, /^[a-z0-9][a-z0-9.-]*$/, "an AWS service endpoint name such as \"secretsmanager\"");
+      v.check(literal(ep.securityGroupId, /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/), `interfaceEndpoints.${svc}.securityGroupId`, ep.securityGroupId,
+        "the endpoint's security group id, such as \"sg-0123456789abcdef0\"");
+    }
+    v.throwIfAny();
+    this.vpcId = attrs.vpcId;
+    this.region = attrs.region;
+    this.availabilityZones = [...azs];
+    this.privateSubnetIds = [...attrs.privateSubnetIds];
+    this.dynamoDbPrefixListId = attrs.dynamoDbPrefixListId ?? new VpcEndpoint(this, "dynamodb-endpoint", {
+      vpcId: this.vpcId,
+      serviceName: `com.amazonaws.${this.region}.dynamodb`,
+      vpcEndpointType: "Gateway",
+      routeTableIds: [...attrs.privateRouteTableIds!],
+      tags: { Name: `${physicalName(this, 48)}-dynamodb` },
+    }).prefixListId;
+  }
+
+  addInterfaceEndpoint(service: string): IConnectable {
+    let ep = this.endpoints.get(service);
+    if (ep) return ep;
+    const slug = service.replace(/[^a-z0-9]/g, "-");
+    const listed = this.attrs.interfaceEndpoints?.[service]?.securityGroupId;
+    if (listed !== undefined || this.ownerEndpoint) {
+      const sg = SecurityGroup.fromId(this, `endpoint-${slug}-sg`, listed ?? this.ownerEndpoint!(service));
+      ep = { connections: new Connections(sg, 443, `${service} endpoint`) };
+    } else {
+      PropsValidator.for(this)
+        .check(this.attrs.createMissingEndpoints === true, `interfaceEndpoints.${service}`, undefined,
+          `the ${service} interface endpoint's security group (wiring needs it), or createMissingEndpoints: true to create one in this stack ` +
+          "(only if the VPC has none: a second one with private DNS fails at apply)")
+        .throwIfAny();
+      ep = new InterfaceEndpoint(this, `endpoint-${slug}`, { vpcId: this.vpcId, service, region: this.region, subnetIds: [...this.privateSubnetIds] });
+    }
+    this.endpoints.set(service, ep);
+    return ep;
   }
 }

@@ -3,6 +3,7 @@
  * be Terraform tokens; the construct wraps it in `Fn.jsonencode`).
  */
 import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/contract";
+import { invalidationWidgets, InvalidationWatch } from "./invalidation";
 import { expressionLine, filledSum, GridLayout, metricLine, MetricSpec, searchExpression } from "./metric";
 
 /** What the dashboard shows, resolved by the construct. */
@@ -25,6 +26,8 @@ export interface DashboardInput {
   readonly redisLabel?: string;
   /** DAX cluster name; absent without DAX. */
   readonly daxClusterName?: string;
+  /** The stream invalidator and its iterator-age alarm threshold; absent without one. */
+  readonly invalidation?: InvalidationWatch & { readonly iteratorAgeAlarmMs: number };
   /** Threshold lines drawn on the graphs. */
   readonly thresholds: {
     readonly hitRatioPercent: number;
@@ -160,6 +163,10 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
     expressionLine(byOperation("ThrottledRequests"), "ThrottledRequests", "throttled"),
   ]);
   graph("System errors (by operation)", [expressionLine(byOperation("SystemErrors"), "SystemErrors", "systemerrors")]);
+
+  if (input.invalidation) {
+    invalidationWidgets(grid, graph, input.invalidation, input.runtime, input.invalidation.iteratorAgeAlarmMs);
+  }
 
   if (input.alarmArns.length > 0) {
     grid.heading("## Alarms");

@@ -23,11 +23,13 @@ import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
 import type { DaxCluster } from "../dax";
 import type { CacheAsideFunction } from "../function";
+import type { StreamInvalidator } from "../invalidation";
 import type { RedisCache } from "../redis";
 import type { CacheTable } from "../table";
 import { alarmCatalog, kebab, MAX_ALARM_METRICS } from "./alarms";
 import { dashboardBody } from "./dashboard";
 import { escapeForHcl } from "./hcl";
+import { invalidationAlarms } from "./invalidation";
 import { alarmQueries } from "./metric";
 import {
   ALARM_KEYS, AlarmKey, CacheAlarmsProps, resolveAlarmSettings, ResolvedAlarmSettings, TrafficGatedAlarmSettings, validateCacheAlarms,
@@ -54,6 +56,12 @@ export interface CacheObservabilityProps {
    * @default none: no DAX widgets or alarms
    */
   readonly dax?: DaxCluster;
+  /**
+   * The stream invalidator of the function's entries: alarms on its iterator age, on-failure
+   * queue and errors, and an invalidation-lag section on the dashboard.
+   * @default none: no invalidation widgets or alarms
+   */
+  readonly invalidator?: StreamInvalidator;
   /**
    * `Service` dimension of the runtime metrics. Set on the function as `SERVICE_NAME`; a function
    * that already has another value is refused, so the alarms always read what the code writes.
@@ -167,6 +175,8 @@ export class CacheObservability extends Construct {
         (props.cacheRoutes === undefined ? `; ${fn.node.path} has no cached GET route on the API, so name them` : ""));
     cacheRoutes.forEach((r, i) => v.check(routes.includes(r), `cacheRoutes[${i}]`, r,
       `a route of the API handled by the function, "<METHOD> <path>": ${routes.map((x) => JSON.stringify(x)).join(", ")}`));
+    v.check(!props.invalidator || props.invalidator.fronts === fn, "invalidator", props.invalidator?.node.path,
+      `an invalidator of ${fn.node.path}'s entries: its metrics are filed under that function's service`);
     v.check(region !== undefined, "region", region, "a region: pass it, or give the stack an AwsProvider with a region");
     if (region !== undefined) v.matches("region", region, REGION_RE, "an AWS region name such as \"us-east-1\"");
     v.matches("dashboardName", dashboardName, DASHBOARD_NAME_RE, "1-255 characters of letters, digits, '-' and '_'");
@@ -235,7 +245,10 @@ export class CacheObservability extends Construct {
     // --- alarms
     const alarms = new Map<string, CloudwatchMetricAlarm>();
     if (this.alarmsEnabled) {
-      const definitions = alarmCatalog({
+      const invalidation = props.invalidator
+        ? invalidationAlarms(props.invalidator, { namespace, serviceName }, this.alarmSettings)
+        : [];
+      const definitions = [...alarmCatalog({
         path: this.node.path,
         namespace,
         serviceName,
@@ -246,7 +259,7 @@ export class CacheObservability extends Construct {
         tableName: props.table.tableName,
         functionName: fn.functionName,
         api: { apiName: props.api.apiName, stageName: props.api.stageName },
-      });
+      }), ...invalidation];
       for (const a of definitions) {
         const st = this.alarmSettings[a.setting];
         if (!st.enabled) continue;
@@ -296,6 +309,11 @@ export class CacheObservability extends Construct {
         redisMembers: props.cache?.memberClusterIds,
         redisLabel: props.cache ? `${props.cache.engine.label} ${props.cache.engineVersion}` : undefined,
         daxClusterName: props.dax?.clusterName,
+        invalidation: props.invalidator && {
+          functionName: props.invalidator.functionName,
+          queueName: props.invalidator.queueName,
+          iteratorAgeAlarmMs: this.alarmSettings.invalidationIteratorAge.threshold,
+        },
         thresholds: {
           hitRatioPercent: this.alarmSettings.cacheHitRatio.threshold,
           apiLatencyP99Ms: this.alarmSettings.apiLatencyP99.threshold,

@@ -23,6 +23,9 @@ export const ALARM_KEYS = [
   "lambdaThrottles",
   "apiServerErrorRate",
   "apiLatencyP99",
+  "invalidationIteratorAge",
+  "invalidationFailuresQueued",
+  "invalidatorErrors",
 ] as const;
 /** One of {@link ALARM_KEYS}. */
 export type AlarmKey = (typeof ALARM_KEYS)[number];
@@ -143,6 +146,24 @@ export interface CacheAlarmsProps {
    * @default threshold 1000 (ms), 5-minute periods, 3 of 3
    */
   readonly apiLatencyP99?: AlarmSettings;
+  /**
+   * Stream invalidator IteratorAge (ms: how old the newest record of its last batch was) above the
+   * threshold: cache entries stay stale about that long after a change. Only with an invalidator.
+   * @default threshold 30000 (ms), 1-minute periods, 3 of 5
+   */
+  readonly invalidationIteratorAge?: AlarmSettings;
+  /**
+   * Messages in the invalidator's on-failure queue (batches it gave up on) above the threshold:
+   * their entries may be served stale until their TTL. Only with an invalidator.
+   * @default threshold 0, 1-minute periods, 1 of 1
+   */
+  readonly invalidationFailuresQueued?: AlarmSettings;
+  /**
+   * Invalidator Lambda Errors plus records it reported as failed (count per period) above the
+   * threshold, sustained: the cache is unreachable from it, or records it cannot map. Only with an invalidator.
+   * @default threshold 0, 1-minute periods, 3 of 5
+   */
+  readonly invalidatorErrors?: AlarmSettings;
 }
 
 /** An alarm's settings after defaults. */
@@ -196,6 +217,12 @@ export const DEFAULT_ALARM_SETTINGS: Readonly<Record<AlarmKey, ResolvedAlarmSett
   apiServerErrorRate: { enabled: true, threshold: 1, periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2, treatMissingData: "notBreaching", minRequests: 20 },
   // No requests, no latency to judge (and too few for a p99 are ignored, see evaluate_low_sample_count_percentiles).
   apiLatencyP99: { enabled: true, threshold: 1000, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
+  // Lambda publishes IteratorAge only for invocations: no records, nothing behind.
+  invalidationIteratorAge: { enabled: true, threshold: 30_000, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
+  // A queue holding messages is active and reports every minute; silence means an empty, idle queue.
+  invalidationFailuresQueued: { enabled: true, threshold: 0, periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: "notBreaching" },
+  // Errors and reported records are published only when they happen.
+  invalidatorErrors: { enabled: true, threshold: 0, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
 };
 
 /** Alarms whose threshold is a ratio judged only with enough traffic. */
@@ -215,6 +242,9 @@ const THRESHOLD_RULES: Readonly<Record<AlarmKey, { ok: (n: number) => boolean; a
   lambdaThrottles: { ok: (n) => finite(n) && n >= 0, allowed: "a count per period of at least 0" },
   apiServerErrorRate: { ok: (n) => finite(n) && n >= 0 && n < 100, allowed: "an error percentage from 0 up to (not including) 100" },
   apiLatencyP99: { ok: (n) => finite(n) && n > 0 && n <= 300_000, allowed: "a latency in milliseconds greater than 0 and at most 300000" },
+  invalidationIteratorAge: { ok: (n) => finite(n) && n > 0 && n <= 86_400_000, allowed: "an age in milliseconds greater than 0 and at most 86400000 (the stream's 24 hours)" },
+  invalidationFailuresQueued: { ok: (n) => finite(n) && n >= 0, allowed: "a count of messages of at least 0" },
+  invalidatorErrors: { ok: (n) => finite(n) && n >= 0, allowed: "a count per period of at least 0" },
 };
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -60,7 +60,7 @@ export interface PolicyPackOptions {
   readonly rules?: readonly PolicyRule[];
   /**
    * Receives each stack's report after evaluation.
-   * @default prints a summary, warnings, unknowns and suppressions (and errors unless enforcing) to stderr
+   * @default prints a summary, warnings, unknowns and suppressions (and errors unless enforcing) to stdout
    */
   readonly onReport?: (report: StackReport) => void;
   /**
@@ -156,10 +156,19 @@ export class PolicyPack implements IAspect {
 
   private evaluateJson(stack: TerraformStack, json: unknown): StackReport {
     const meta = this.metadata(stack);
-    const model = TerraformModel.fromSynth(json, stack.node.id);
+    const model = TerraformModel.fromSynth(json, stack.node.id).linkStacks(this.producersOf(stack, json));
     const report = evaluateModel(model, { profile: meta.profile, rules: this.rules, suppressions: meta.suppressions, today: this.options.today });
     this.reports.set(stack.node.path, report);
     return report;
+  }
+
+  /** Models of the stacks whose outputs `stack` reads (cross-stack references), so rules can follow them. */
+  private producersOf(stack: TerraformStack, json: unknown): TerraformModel[] {
+    const remote = Object.keys((json as { data?: { terraform_remote_state?: object } }).data?.terraform_remote_state ?? {});
+    const names = remote.map((n) => /^cross-stack-reference-input-(.+)$/.exec(n)?.[1]).filter((n): n is string => !!n);
+    return stack.node.root.node.children
+      .filter((c): c is TerraformStack => TerraformStack.isStack(c) && names.includes(c.node.id))
+      .map((producer) => TerraformModel.fromSynth(producer.toTerraform(), producer.node.id));
   }
 
   private validate(stack: TerraformStack): string[] {
@@ -208,8 +217,12 @@ export function applyPolicy(scope: IConstruct, options: PolicyPackOptions = {}):
   return pack;
 }
 
-/** The default reporter: a summary line, then what needs attention, on stderr. */
-export function printReport(report: StackReport, mode: PolicyMode = "enforce", write: (line: string) => void = (l) => process.stderr.write(`${l}\n`)): void {
+/**
+ * The default reporter: a summary line, then what needs attention, on stdout. Nothing here fails
+ * synthesis (errors that do are thrown by the validation, and cdktf prints them on stderr), and
+ * the cdktf CLI shows every stderr line of the app as `[ERROR]`, so a clean app writes no stderr.
+ */
+export function printReport(report: StackReport, mode: PolicyMode = "enforce", write: (line: string) => void = (l) => process.stdout.write(`${l}\n`)): void {
   const s = report.summary;
   write(`policy ${report.stack} (${report.profile}): ${s.errors} error(s), ${s.warnings} warning(s), ${s.unknown} unknown, ` +
     `${s.suppressed} suppressed; ${s.rules} rules on ${s.resources} resources`);

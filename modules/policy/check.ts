@@ -20,6 +20,11 @@ export interface CheckOptions {
   readonly rules?: readonly PolicyRule[];
   /** Evaluation date `YYYY-MM-DD`. @default today (UTC) */
   readonly today?: string;
+  /**
+   * The other synthesized stacks of the app (`cdk.tf.json` by stack name), so references read from
+   * their outputs can be followed. @default none (such references stay unknown)
+   */
+  readonly otherStacks?: Readonly<Record<string, unknown>>;
 }
 
 /** The profile and suppressions a synthesized stack carries in `//.cachefront_policy`. */
@@ -32,7 +37,8 @@ export function recordedPolicy(json: unknown): { profile?: Profile; suppressions
 
 /** Evaluates the pack on one synthesized stack (the parsed `cdk.tf.json`). */
 export function checkSynthesizedStack(json: unknown, options: CheckOptions = {}): StackReport {
-  const model = TerraformModel.fromSynth(json, options.stackName);
+  const model = TerraformModel.fromSynth(json, options.stackName)
+    .linkStacks(Object.entries(options.otherStacks ?? {}).map(([name, other]) => TerraformModel.fromSynth(other, name)));
   const recorded = recordedPolicy(json);
   const profile = options.profile ?? recorded.profile ?? profileFromName(model.stackName);
   return evaluateModel(model, {

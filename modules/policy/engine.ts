@@ -6,7 +6,7 @@
 import type { Profile } from "../core/profile";
 import type { FindingStatus, ModelSource, RuleOutcome, Severity } from "./types";
 import type { TerraformModel, TfResource } from "./model";
-import { appliesIn, PolicyRule, severityIn } from "./rule";
+import { appliesIn, ConstructSetting, PolicyRule, settingOf, settingText, severityIn } from "./rule";
 import { ALL_RULES } from "./rules";
 
 /** Key of the pack's record in a synthesized stack's `//` metadata. */
@@ -53,6 +53,11 @@ export interface Finding {
   readonly path: string;
   /** Offending attribute (fail, unknown, suppressed). */
   readonly attribute?: string;
+  /**
+   * What sets the attribute in the constructs (from the rule's `props`): construct props such as
+   * `DaxCluster.replicationFactor`, or none and what sets it instead; absent when the rule says nothing.
+   */
+  readonly construct?: ConstructSetting;
   /** What is wrong or unknown. */
   readonly message?: string;
   /** The rule's fix. */
@@ -154,7 +159,10 @@ function finding(rule: PolicyRule, r: TfResource, o: RuleOutcome, model: Terrafo
     remediation: rule.remediation,
     source: model.source,
   };
-  if (o.status === "fail" || o.status === "unknown") return { ...base, status: o.status, attribute: o.attribute, message: o.message };
+  if (o.status === "fail" || o.status === "unknown") {
+    const setting = settingOf(rule, o.attribute);
+    return { ...base, status: o.status, attribute: o.attribute, ...(setting ? { construct: setting } : {}), message: o.message };
+  }
   return { ...base, status: "pass" };
 }
 
@@ -263,11 +271,12 @@ export function refineWithPlan(report: StackReport, plan: TerraformModel, option
   return finish(report.stack, report.profile, rules, applySuppressions(out, suppressions), suppressions, report.summary.resources);
 }
 
-/** One line naming the rule, the construct path, the resource, the attribute and the fix. */
+/** One line naming the rule, the construct path, the resource, the attribute, the construct prop behind it and the fix. */
 export function formatFinding(f: Finding): string {
   const head = `${f.ruleId} (${f.status === "suppressed" ? `suppressed ${f.suppressedStatus}` : f.status === "unknown" ? "unknown" : f.severity}) ${f.title}`;
   const where = `${f.path} [${f.address}]`;
   const what = f.attribute ? ` ${f.attribute}: ${f.message ?? ""}` : "";
+  const construct = f.construct ? ` ${settingText(f.construct)}.` : "";
   const tail = f.status === "suppressed" ? ` Suppressed: ${f.suppression?.reason}` : f.status === "fail" ? ` Fix: ${f.remediation}` : "";
-  return `${head}: ${where}${what}.${tail}`.replace(/\.\./g, ".");
+  return `${head}: ${where}${what}.${construct}${tail}`.replace(/\.\./g, ".");
 }

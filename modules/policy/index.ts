@@ -9,6 +9,8 @@
 export { applyPolicy, PolicyPack, policyProfile, printReport, profileFromName, suppressRule, POLICY_MODE_ENV, SUPPRESSION_METADATA_TYPE } from "./aspect";
 export type { PolicyMetadata, PolicyPackOptions } from "./aspect";
 export { checkSynthesizedStack, recordedPolicy, refineWithPlanJson } from "./check";
+export { ACCOUNT_SINGLETONS, checkDeployTogether, UNIQUE_NAMES } from "./deploy-together";
+export type { DeployConflict, SynthesizedStack } from "./deploy-together";
 export type { CheckOptions } from "./check";
 export { readPolicyDocument } from "./documents";
 export type { DocumentView, StatementView } from "./documents";
@@ -18,8 +20,8 @@ export { TerraformModel, UNKNOWN_AFTER_APPLY } from "./model";
 export type { PlanModelOptions, Pointer, TfResource } from "./model";
 export { cellStatus, lineOfResource, renderRulesMarkdown, renderTable, toSarif, totals } from "./report";
 export type { StackFile } from "./report";
-export { appliesIn, fail, notApplicable, pass, severityIn, unknown } from "./rule";
-export type { PolicyRule, PublicControls, RuleContext } from "./rule";
+export { appliesIn, byProps, fail, notApplicable, pass, setBy, setByWiring, settingOf, settingText, severityIn, unknown } from "./rule";
+export type { ConstructSetting, PolicyRule, PublicControls, RuleContext } from "./rule";
 export { ALL_RULES as CACHEFRONT_RULES, BROAD_MANAGED_POLICIES, LAMBDA_RUNTIME_DEPRECATION, SCOPED_SERVICES, VPC_BOUND_TYPES } from "./rules";
 
 export type { AttrValue, CellStatus, FindingStatus, ModelSource, PolicyMode, RuleOutcome, Severity } from "./types";

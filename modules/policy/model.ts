@@ -39,6 +39,8 @@ export interface TfResource {
 
 const REF_IN_EXPR = /(?<![\w.])((?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*)(?:\[[^\]]*\])?(?:\.([A-Za-z0-9_.*[\]"]+))?/g;
 const WHOLE_EXPR = /^\$\{([\s\S]*)\}$/;
+/** A value read from another stack's outputs, as cdktf writes a cross-stack reference. */
+const CROSS_STACK_INPUT = /^\$\{data\.terraform_remote_state\.([A-Za-z0-9_-]+)\.outputs\.([A-Za-z0-9_-]+)\}$/;
 
 /** True when `v` is a string holding a Terraform expression (`${...}`). */
 export function isExpression(v: unknown): v is string {
@@ -163,6 +165,10 @@ export class TerraformModel {
   private readonly byType = new Map<string, TfResource[]>();
   /** Plan only: address → attribute path → referenced resource addresses. */
   private readonly planRefs = new Map<string, Map<string, string[]>>();
+  /** The stack's outputs (synth): name → value as written. */
+  private readonly outputs = new Map<string, unknown>();
+  /** Models of the other stacks of the app, by stack name, for references across stacks. */
+  private linked: ReadonlyMap<string, TerraformModel> = new Map();
 
   private constructor(
     /** `synth` or `plan`. */
@@ -192,7 +198,9 @@ export class TerraformModel {
         }
       }
     }
-    return new TerraformModel("synth", name, resources);
+    const model = new TerraformModel("synth", name, resources);
+    for (const [out, cfg] of Object.entries((doc.output ?? {}) as Record<string, { value?: unknown }>)) model.outputs.set(out, cfg?.value);
+    return model;
   }
 
   /**
@@ -229,6 +237,16 @@ export class TerraformModel {
       model.planRefs.set(r.address, refs);
     }
     return model;
+  }
+
+  /**
+   * Lets references into other stacks of the same app be followed: a value read from another
+   * stack's outputs (`${data.terraform_remote_state.<from>.outputs.<name>}`, as cdktf writes a
+   * cross-stack reference) points at the resource that output names in that stack's model.
+   */
+  linkStacks(models: Iterable<TerraformModel>): this {
+    this.linked = new Map([...models].filter((m) => m !== this).map((m) => [m.stackName, m] as const));
+    return this;
   }
 
   /** Resources of a type (`aws_subnet`) or data sources (`data.aws_iam_policy_document`). */
@@ -349,7 +367,23 @@ export class TerraformModel {
       const target = this.get(ref.address);
       if (target) return { kind: "resource", resource: target };
     }
-    return { kind: "unknown", expression: v };
+    return this.acrossStacks(v) ?? { kind: "unknown", expression: v };
+  }
+
+  /** Where a cross-stack reference `v` leads in the linked model of the stack it comes from, if known. */
+  private acrossStacks(v: string): Pointer | undefined {
+    const m = CROSS_STACK_INPUT.exec(v);
+    if (!m) return undefined;
+    const remote = this.get(`data.terraform_remote_state.${m[1]}`);
+    const from = remote && /^cross-stack-reference-input-(.+)$/.exec(remote.name)?.[1];
+    const model = from ? this.linked.get(from) : undefined;
+    if (!model || !model.outputs.has(m[2])) return undefined;
+    const value = model.outputs.get(m[2]);
+    if (value === undefined || value === null) return { kind: "absent" };
+    if (!isExpression(value)) return { kind: "literal", value };
+    const ref = wholeReference(value);
+    const target = ref ? model.get(ref.address) : undefined;
+    return target ? { kind: "resource", resource: target } : { kind: "unknown", expression: value };
   }
 
   private planRefsOf(resource: TfResource, path: string): string[] {

@@ -5,7 +5,7 @@
 import { createHash } from "crypto";
 import type { Finding, StackReport } from "./engine";
 import type { CellStatus } from "./types";
-import type { PolicyRule } from "./rule";
+import { ConstructSetting, PolicyRule, settingText } from "./rule";
 
 /** The table cell of `ruleId` in `report`: the worst status of its findings. */
 export function cellStatus(report: StackReport, ruleId: string): CellStatus {
@@ -42,6 +42,14 @@ export function referencesText(rule: PolicyRule): string {
   return parts.join("; ");
 }
 
+/** What sets the rule's attributes in the constructs, e.g. `` num_cache_clusters: `RedisCache.replicasPerShard`; otherwise `RedisCache.multiAz` ``. */
+export function constructsText(rule: PolicyRule): string {
+  const entries = Object.entries(rule.props ?? {});
+  const keyed = entries.some(([k]) => k !== "*");
+  const text = (s: ConstructSetting) => ("none" in s ? `no prop, ${s.none}` : `${s.props.map((p) => `\`${p}\``).join(" / ")}${s.note ? ` (${s.note})` : ""}`);
+  return entries.map(([k, s]) => (k !== "*" ? `${k}: ${text(s)}` : keyed ? `otherwise ${text(s)}` : text(s))).join("; ");
+}
+
 /** `error`, `warning (error in prod)`, `error (prod only)`. */
 export function severityText(rule: PolicyRule): string {
   const base = rule.prodSeverity && rule.prodSeverity !== rule.severity ? `${rule.severity} (${rule.prodSeverity} in prod)` : rule.severity;
@@ -59,9 +67,11 @@ export function renderRulesMarkdown(rules: readonly PolicyRule[]): string {
     "| --- | --- | --- | --- | --- |",
   ];
   for (const r of rules) {
+    const settings = constructsText(r);
     lines.push(
       `| ${r.id} | ${severityText(r)} | ${r.resourceTypes.map((t) => `\`${t}\``).join(", ")} | ` +
-        `**${md(r.title)}.** ${md(r.rationale)} Fix: ${md(r.remediation)} | ${md(referencesText(r)) || "none"} |`,
+        `**${md(r.title)}.** ${md(r.rationale)} Fix: ${md(r.remediation)}${settings ? ` Constructs: ${md(settings)}.` : ""} | ` +
+        `${md(referencesText(r)) || "none"} |`,
     );
   }
   return `${lines.join("\n")}\n`;
@@ -98,14 +108,17 @@ function pascal(s: string): string {
 
 function sarifRule(rule: PolicyRule) {
   const refs = referencesText(rule);
+  const constructs = constructsText(rule);
   return {
     id: rule.id,
     name: pascal(rule.title).slice(0, 120),
     shortDescription: { text: `${rule.title}.` },
     fullDescription: { text: rule.rationale },
     help: {
-      text: `${rule.rationale}\nFix: ${rule.remediation}${refs ? `\nEquivalent controls: ${refs}.` : ""}\nSeverity: ${severityText(rule)}.`,
-      markdown: `**${rule.title}.** ${rule.rationale}\n\n**Fix:** ${rule.remediation}${refs ? `\n\n**Equivalent controls:** ${refs}.` : ""}\n\n**Severity:** ${severityText(rule)}. Resource types: ${rule.resourceTypes.map((t) => `\`${t}\``).join(", ")}.`,
+      text: `${rule.rationale}\nFix: ${rule.remediation}${constructs ? `\nConstructs: ${constructs}.` : ""}` +
+        `${refs ? `\nEquivalent controls: ${refs}.` : ""}\nSeverity: ${severityText(rule)}.`,
+      markdown: `**${rule.title}.** ${rule.rationale}\n\n**Fix:** ${rule.remediation}${constructs ? `\n\n**Constructs:** ${constructs}.` : ""}` +
+        `${refs ? `\n\n**Equivalent controls:** ${refs}.` : ""}\n\n**Severity:** ${severityText(rule)}. Resource types: ${rule.resourceTypes.map((t) => `\`${t}\``).join(", ")}.`,
     },
     defaultConfiguration: { level: rule.severity },
     properties: {
@@ -125,6 +138,7 @@ function sarifResult(f: Finding, ruleIndex: number, file: StackFile | undefined)
   const line = file?.text ? lineOfResource(file.text, type, name, mode as "managed" | "data") : 1;
   const unknownOutcome = f.status === "unknown" || (f.status === "suppressed" && f.suppressedStatus === "unknown");
   const text = `${f.path} (${f.address})${f.attribute ? ` ${f.attribute}` : ""}: ${f.message ?? f.title}.` +
+    (f.construct ? ` ${settingText(f.construct)}.` : "") +
     (f.status === "fail" || f.suppressedStatus === "fail" ? ` Fix: ${f.remediation}` : "");
   return {
     ruleId: f.ruleId,
@@ -145,7 +159,7 @@ function sarifResult(f: Finding, ruleIndex: number, file: StackFile | undefined)
       "cachefrontFinding/v1": createHash("sha256").update(`${f.stack}|${f.ruleId}|${f.address}|${f.attribute ?? ""}`).digest("hex").slice(0, 32),
     },
     ...(f.status === "suppressed" ? { suppressions: [{ kind: "inSource", status: "accepted", justification: f.suppression?.reason ?? "" }] } : {}),
-    properties: { stack: f.stack, attribute: f.attribute ?? null, source: f.source, severity: f.severity },
+    properties: { stack: f.stack, attribute: f.attribute ?? null, constructProp: f.construct ? settingText(f.construct) : null, source: f.source, severity: f.severity },
   };
 }
 

@@ -27,6 +27,47 @@ export interface RuleContext {
   readonly today: string;
 }
 
+/**
+ * What sets an attribute a rule checks, for users of the cachefront constructs: construct props
+ * (`DaxCluster.replicationFactor`), or none, with what sets it instead (a construct that always
+ * writes it compliantly, or wiring such as `fn.useCache(cache)`).
+ */
+export type ConstructSetting =
+  | { readonly props: readonly string[]; readonly note?: string }
+  | { readonly none: string };
+
+/** Set by these construct props (`Class.prop`, each a field of `ClassProps` or of interface `Class`). */
+export function byProps(props: string | readonly string[], note?: string): ConstructSetting {
+  return { props: typeof props === "string" ? [props] : [...props], ...(note ? { note } : {}) };
+}
+
+/** No prop: `construct` always sets the attribute compliantly (a finding means an override or a raw resource). */
+export function setBy(construct: string): ConstructSetting {
+  return { none: `set by ${construct}` };
+}
+
+/** No prop: wiring (`calls`) writes the attribute. */
+export function setByWiring(calls: string): ConstructSetting {
+  return { none: `set by wiring (${calls})` };
+}
+
+/** `Construct prop: DaxCluster.replicationFactor`, or `No construct prop: set by RedisCache`. */
+export function settingText(s: ConstructSetting): string {
+  if ("none" in s) return `No construct prop: ${s.none}`;
+  return `Construct prop: ${s.props.join(" / ")}${s.note ? ` (${s.note})` : ""}`;
+}
+
+/**
+ * The setting of `rule` behind `attribute`: the `props` key equal to the attribute or to its last
+ * (or first) dotted segments, the longest such key first, else the `*` entry.
+ */
+export function settingOf(rule: PolicyRule, attribute: string): ConstructSetting | undefined {
+  const props = rule.props ?? {};
+  const keys = Object.keys(props).filter((k) => k !== "*").sort((a, b) => b.length - a.length);
+  const hit = keys.find((k) => attribute === k || attribute.endsWith(`.${k}`) || attribute.startsWith(`${k}.`) || attribute.startsWith(`${k} `));
+  return hit ? props[hit] : props["*"];
+}
+
 /** One rule of a pack. */
 export interface PolicyRule {
   /** Stable id, e.g. `CF-EC-1`; suppressions name it. */
@@ -47,6 +88,13 @@ export interface PolicyRule {
   readonly remediation: string;
   /** Equivalent public controls. */
   readonly references: PublicControls;
+  /**
+   * What sets each attribute the rule reports, in the cachefront constructs, keyed by attribute
+   * (`retention_in_days` also covers `aws_cloudwatch_log_group.fn.retention_in_days`), `*` for
+   * any other; findings and help/policy.md show it.
+   * @default none (findings name only the Terraform attribute)
+   */
+  readonly props?: Readonly<Record<string, ConstructSetting>>;
   /** Evaluates one resource of a listed type. */
   evaluate(resource: TfResource, ctx: RuleContext): RuleOutcome | readonly RuleOutcome[];
 }

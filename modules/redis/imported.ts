@@ -65,7 +65,7 @@ export class ImportedRedisCache extends Construct implements ICache {
     this.port = attrs.port ?? 6379;
     this.clusterMode = attrs.clusterMode;
     this.network = attrs.network;
-    this.connections = new Connections(SecurityGroup.fromSecurityGroupId(this, "sg", attrs.securityGroupId), this.port, engine.label);
+    this.connections = new Connections(SecurityGroup.fromId(this, "sg", attrs.securityGroupId), this.port, engine.label);
     if (attrs.auth.usesUserGroup) {
       this.users = new CacheUsers(this, "users", {
         engine: engine.name,

@@ -12,6 +12,7 @@ import { Construct } from "constructs";
 import { CACHE_ID_RE, physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { DAILY_WINDOW_RE, MAINTENANCE_WINDOW_RE, PropsValidator } from "../core/validation";
+import { dailyOverlapsWeekly, dailyWindowMinutes, weeklyWindowMinutes } from "../core/windows";
 import { LogGroup } from "../logs";
 import type { INetwork } from "../network";
 import { suppressRule } from "../policy";
@@ -47,7 +48,6 @@ export const MAXMEMORY_POLICIES = [
 export type MaxmemoryPolicy = (typeof MAXMEMORY_POLICIES)[number];
 
 const NODE_TYPE_RE = /^cache\.[a-z0-9]+\.[a-z0-9]+$/;
-const KMS_KEY_ARN_RE = /^arn:aws[a-z-]*:kms:[a-z0-9-]+:\d{12}:key\/[A-Za-z0-9-]+$/;
 
 /** Props of {@link RedisCache}. */
 export interface RedisCacheProps {
@@ -263,12 +263,21 @@ export class RedisCache extends Construct implements ICache {
     v.intRange("snapshotRetentionLimit", retention, 0, 35);
     v.matches("snapshotWindow", snapshotWindow, DAILY_WINDOW_RE, "a daily UTC window \"hh24:mi-hh24:mi\", e.g. \"03:00-05:00\"");
     if (DAILY_WINDOW_RE.test(snapshotWindow)) {
-      v.check(windowMinutes(snapshotWindow) >= 60, "snapshotWindow", snapshotWindow, "a window of at least 60 minutes");
+      v.check(dailyWindowMinutes(snapshotWindow) >= 60, "snapshotWindow", snapshotWindow, "a window of at least 60 minutes");
     }
     v.matches("maintenanceWindow", maintenanceWindow, MAINTENANCE_WINDOW_RE,
       "a weekly UTC window \"ddd:hh24:mi-ddd:hh24:mi\" with ddd one of sun, mon, tue, wed, thu, fri, sat, e.g. \"sun:05:00-sun:07:00\"");
+    if (MAINTENANCE_WINDOW_RE.test(maintenanceWindow)) {
+      v.check(weeklyWindowMinutes(maintenanceWindow) >= 60, "maintenanceWindow", maintenanceWindow, "a window of at least 60 minutes");
+      if (DAILY_WINDOW_RE.test(snapshotWindow)) {
+        const day = dailyOverlapsWeekly(snapshotWindow, maintenanceWindow);
+        v.check(day === undefined, "snapshotWindow", snapshotWindow,
+          `a daily window that does not overlap maintenanceWindow (${maintenanceWindow}); on ${day} they overlap, and ElastiCache ` +
+            "refuses a snapshot window that overlaps the maintenance window");
+      }
+    }
     v.oneOf("maxmemoryPolicy", maxmemoryPolicy, MAXMEMORY_POLICIES);
-    v.matches("kmsKeyArn", props.kmsKeyArn, KMS_KEY_ARN_RE, "a KMS key ARN, arn:aws:kms:<region>:<account>:key/<id>");
+    v.kmsKeyArn("kmsKeyArn", props.kmsKeyArn);
     if (props.description !== undefined) {
       v.check(props.description.trim().length > 0, "description", props.description, "a non-empty description");
     }
@@ -468,12 +477,4 @@ function memberClusterIds(rgId: string, shards: number | undefined, replicas: nu
   const nodes = Array.from({ length: 1 + replicas }, (_, i) => pad(i + 1, 3));
   if (shards === undefined) return nodes.map((n) => `${rgId}-${n}`);
   return Array.from({ length: shards }, (_, s) => nodes.map((n) => `${rgId}-${pad(s + 1, 4)}-${n}`)).flat();
-}
-
-function windowMinutes(window: string): number {
-  const [from, to] = window.split("-").map((t) => {
-    const [h, m] = t.split(":").map(Number);
-    return h * 60 + m;
-  });
-  return (to - from + 24 * 60) % (24 * 60);
 }

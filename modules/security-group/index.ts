@@ -7,7 +7,8 @@
 import { SecurityGroup as TfSecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupEgressRule } from "@cdktf/provider-aws/lib/vpc-security-group-egress-rule";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
-import { Construct } from "constructs";
+import { Token } from "cdktf";
+import { Construct, IConstruct } from "constructs";
 import { createHash } from "crypto";
 import { physicalName } from "../core/naming";
 import { PropsValidator } from "../core/validation";
@@ -26,49 +27,29 @@ export interface SecurityGroupProps {
 }
 
 /**
- * A security group with no rules of its own: ingress and egress are added only by
- * {@link Connections} when two resources are wired together. Terraform, unlike the console,
- * does not add the default allow-all egress rule, so an unwired group can talk to nobody.
+ * A security group wiring can write rules on: one this stack creates ({@link SecurityGroup}), or
+ * one another stack or team owns ({@link SecurityGroup.fromId}). Rules are separate resources in
+ * the stack that wires, so the stack that needs a flow owns it, and destroying that stack removes
+ * only its own rules.
  */
-export class SecurityGroup extends Construct {
-  /**
-   * A group another stack owns, by id: wiring adds rules to it from this stack (the consumer's
-   * side, so no cross-stack cycle), and nothing else of it is managed here.
-   */
-  static fromSecurityGroupId(scope: Construct, id: string, securityGroupId: string): SecurityGroup {
-    return new SecurityGroup(scope, id, { existingSecurityGroupId: securityGroupId });
-  }
-
-  /** The Terraform resource; undefined for a group imported with {@link SecurityGroup.fromSecurityGroupId}. */
-  public readonly resource?: TfSecurityGroup;
+export interface ISecurityGroup extends IConstruct {
   /** @attribute The security group's id. */
-  public readonly securityGroupId: string;
+  readonly securityGroupId: string;
+  /** Ingress on `port` from another group. Idempotent per (peer, port). */
+  addIngressFromGroup(peer: ISecurityGroup, port: number, description: string): void;
+  /** Egress on `port` to another group. Idempotent per (peer, port). */
+  addEgressToGroup(peer: ISecurityGroup, port: number, description: string): void;
+  /** Egress on `port` to a managed prefix list (e.g. the DynamoDB gateway endpoint's). */
+  addEgressToPrefixList(prefixListId: string, port: number, description: string): void;
+}
+
+/** The rule-writing half every security group shares. */
+abstract class SecurityGroupBase extends Construct implements ISecurityGroup {
+  abstract readonly securityGroupId: string;
   private readonly ruleKeys = new Set<string>();
 
-  constructor(scope: Construct, id: string, props: SecurityGroupProps | { readonly existingSecurityGroupId: string }) {
-    super(scope, id);
-    if ("existingSecurityGroupId" in props) {
-      this.securityGroupId = props.existingSecurityGroupId;
-      return;
-    }
-    PropsValidator.for(this)
-      .check(props.description.trim().length > 0, "description", props.description, "a non-empty description")
-      .check(props.description.length <= 255, "description", props.description, "at most 255 characters")
-      .check(/^[\x20-\x7e]*$/.test(props.description), "description", props.description,
-        "printable ASCII only (a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*)")
-      .throwIfAny();
-    this.resource = new TfSecurityGroup(this, "group", {
-      namePrefix: `${props.namePrefix ?? physicalName(this, 200)}-`,
-      description: props.description,
-      vpcId: props.vpcId,
-      revokeRulesOnDelete: true,
-      lifecycle: { createBeforeDestroy: true },
-    });
-    this.securityGroupId = this.resource.id;
-  }
-
   /** Ingress on `port` from another group. Idempotent per (peer, port). */
-  addIngressFromGroup(peer: SecurityGroup, port: number, description: string): void {
+  addIngressFromGroup(peer: ISecurityGroup, port: number, description: string): void {
     const key = `in|${peer.node.path}|${port}`;
     if (this.ruleKeys.has(key)) return;
     this.ruleKeys.add(key);
@@ -83,7 +64,7 @@ export class SecurityGroup extends Construct {
   }
 
   /** Egress on `port` to another group. Idempotent per (peer, port). */
-  addEgressToGroup(peer: SecurityGroup, port: number, description: string): void {
+  addEgressToGroup(peer: ISecurityGroup, port: number, description: string): void {
     const key = `out|${peer.node.path}|${port}`;
     if (this.ruleKeys.has(key)) return;
     this.ruleKeys.add(key);
@@ -118,6 +99,61 @@ export class SecurityGroup extends Construct {
   }
 }
 
+const SG_ID_RE = /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+
+/**
+ * A security group with no rules of its own: ingress and egress are added only by
+ * {@link Connections} when two resources are wired together. Terraform, unlike the console,
+ * does not add the default allow-all egress rule, so an unwired group can talk to nobody.
+ */
+export class SecurityGroup extends SecurityGroupBase {
+  /**
+   * A group that already exists (another stack's, or a platform team's), by id: rules wiring adds
+   * to it are created in `scope`'s stack. Nothing is looked up, so plans stay offline. The owner
+   * must manage the group's rules as separate resources (as {@link SecurityGroup} does), never
+   * inline: inline rules would delete these on the owner's next apply.
+   *
+   *   const cacheSg = SecurityGroup.fromId(this, "platform-cache-sg", "sg-0123456789abcdef0");
+   */
+  static fromId(scope: Construct, id: string, securityGroupId: string): ISecurityGroup {
+    new PropsValidator(`${scope.node.path}/${id}`)
+      .check(Token.isUnresolved(securityGroupId) || SG_ID_RE.test(securityGroupId), "securityGroupId", securityGroupId,
+        "a security group id such as \"sg-0123456789abcdef0\" (or a reference to one)")
+      .throwIfAny();
+    return new ImportedSecurityGroup(scope, id, securityGroupId);
+  }
+
+  /** The Terraform resource. */
+  public readonly resource: TfSecurityGroup;
+  /** @attribute The security group's id. */
+  public readonly securityGroupId: string;
+
+  constructor(scope: Construct, id: string, props: SecurityGroupProps) {
+    super(scope, id);
+    PropsValidator.for(this)
+      .check(props.description.trim().length > 0, "description", props.description, "a non-empty description")
+      .check(props.description.length <= 255, "description", props.description, "at most 255 characters")
+      .check(/^[\x20-\x7e]*$/.test(props.description), "description", props.description,
+        "printable ASCII only (a-z, A-Z, 0-9, spaces and ._-:/()#,@[]+=&;{}!$*)")
+      .throwIfAny();
+    this.resource = new TfSecurityGroup(this, "group", {
+      namePrefix: `${props.namePrefix ?? physicalName(this, 200)}-`,
+      description: props.description,
+      vpcId: props.vpcId,
+      revokeRulesOnDelete: true,
+      lifecycle: { createBeforeDestroy: true },
+    });
+    this.securityGroupId = this.resource.id;
+  }
+}
+
+/** A group created elsewhere; see {@link SecurityGroup.fromId}. */
+class ImportedSecurityGroup extends SecurityGroupBase {
+  constructor(scope: Construct, id: string, public readonly securityGroupId: string) {
+    super(scope, id);
+  }
+}
+
 function shortHash(s: string): string {
   return createHash("sha256").update(s).digest("hex").slice(0, 8);
 }
@@ -135,7 +171,7 @@ export interface IConnectable {
 export class Connections {
   constructor(
     /** The group of the resource. */
-    public readonly securityGroup: SecurityGroup,
+    public readonly securityGroup: ISecurityGroup,
     /** The port the resource listens on, if it listens at all (a Lambda does not). */
     public readonly defaultPort?: number,
     /** Label used in rule descriptions, e.g. "Redis". */

@@ -4,16 +4,17 @@
  *   const table = new CacheTable(this, "products", { partitionKey: { name: "productId", type: "S" } });
  *   table.grantReadData(fn);
  */
-import { AppautoscalingPolicy } from "@cdktf/provider-aws/lib/appautoscaling-policy";
-import { AppautoscalingTarget } from "@cdktf/provider-aws/lib/appautoscaling-target";
-import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { DynamodbTable, DynamodbTableGlobalSecondaryIndex } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { Construct, IConstruct } from "constructs";
 import type { IndexSpec, KeyAttribute, TableSpec } from "../../functions/lib/contract";
 import { IGrantable, PolicyStatement } from "../iam";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
-import { KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, READ_DATA_ACTIONS, WRITE_DATA_ACTIONS } from "./perms";
+import { autoscale, indexLayoutCondition, Scaling } from "./autoscaling";
+import {
+  KEY_READ_ACTIONS, KEY_WRITE_ACTIONS, READ_DATA_ACTIONS, STREAM_LIST_ACTIONS, STREAM_READ_ACTIONS, WRITE_DATA_ACTIONS,
+} from "./perms";
 
 export type { KeyAttribute, TableSpec } from "../../functions/lib/contract";
 /** A global secondary index (the contract's index layout). */
@@ -42,7 +43,44 @@ export interface ITable extends IConstruct {
   grantReadWriteData(grantee: IGrantable): void;
 }
 
-/** Provisioned capacity settings; always autoscaled between the floor and the ceiling. */
+/** What a stream record of a table carries besides the keys. */
+export type StreamViewType = "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
+
+/**
+ * A table whose change stream a consumer reads (`StreamInvalidator`): the consumer turns the
+ * stream on and is granted reading it, so a table without a consumer has no stream.
+ */
+export interface IStreamTable extends ITable {
+  /** Turns the stream on (`KEYS_ONLY` unless a view type was chosen) and returns its ARN. */
+  enableStream(): string;
+  /**
+   * Lets `grantee` read the stream: DescribeStream, GetShardIterator and GetRecords on it,
+   * ListStreams on the table's streams, and kms:Decrypt with a customer-managed key.
+   */
+  grantStreamRead(grantee: IGrantable): void;
+}
+
+/**
+ * Capacity of one global secondary index under provisioned billing. DynamoDB scales an index apart
+ * from its table, so each index gets its own autoscaling; every field left out takes the table's.
+ */
+export interface IndexCapacity {
+  /** Minimum (and initial) read capacity units of the index. @default the table's readCapacity */
+  readonly readCapacity?: number;
+  /** Minimum (and initial) write capacity units of the index. @default the table's writeCapacity */
+  readonly writeCapacity?: number;
+  /** Ceiling autoscaling may raise the index's read capacity to. @default the table's maxReadCapacity, else 10 × the index's readCapacity */
+  readonly maxReadCapacity?: number;
+  /** Ceiling autoscaling may raise the index's write capacity to. @default the table's maxWriteCapacity, else 10 × the index's writeCapacity */
+  readonly maxWriteCapacity?: number;
+  /** Target utilization percent of the index's autoscaling (20–90). @default the table's targetUtilizationPercent */
+  readonly targetUtilizationPercent?: number;
+}
+
+/**
+ * Provisioned capacity settings: the table and each of its global secondary indexes are
+ * autoscaled between their floor and ceiling.
+ */
 export interface ProvisionedCapacity {
   /** Minimum (and initial) read capacity units. */
   readonly readCapacity: number;
@@ -54,6 +92,21 @@ export interface ProvisionedCapacity {
   readonly maxWriteCapacity?: number;
   /** Target utilization percent for autoscaling (20–90). @default 70 */
   readonly targetUtilizationPercent?: number;
+  /**
+   * Capacity of global secondary indexes, by index name.
+   * @default each index autoscales with the table's floor, ceiling and target
+   */
+  readonly indexes?: Readonly<Record<string, IndexCapacity>>;
+  /**
+   * Let Terraform change the global secondary indexes (add, remove, or change keys or projection)
+   * in this deploy. Autoscaling owns the indexes' capacity, and the AWS provider cannot ignore only
+   * an index's capacity (hashicorp/terraform-provider-aws#671), so Terraform otherwise leaves the
+   * indexes alone once created, and a plan with a changed index layout fails, naming this prop.
+   * The deploy that applies a change also resets every index's capacity to its floor, which
+   * autoscaling raises again as traffic needs.
+   * @default false
+   */
+  readonly applyIndexChanges?: boolean;
 }
 
 /** How the table is billed. */
@@ -62,7 +115,7 @@ export class Billing {
   static onDemand(): Billing {
     return new Billing("PAY_PER_REQUEST");
   }
-  /** Provisioned capacity with target-tracking autoscaling on reads and writes. */
+  /** Provisioned capacity with target-tracking autoscaling on reads and writes of the table and of each global secondary index. */
   static provisioned(capacity: ProvisionedCapacity): Billing {
     return new Billing("PROVISIONED", capacity);
   }
@@ -95,10 +148,11 @@ export interface CacheTableProps extends TableSpec {
    */
   readonly billing?: Billing;
   /**
-   * Stream of item changes, e.g. to invalidate caches from a stream consumer.
-   * @default no stream
+   * Stream of item changes and what each record carries. A `StreamInvalidator` reading the table
+   * turns the stream on itself.
+   * @default no stream; `KEYS_ONLY` once a consumer reads it (invalidation needs the keys only)
    */
-  readonly stream?: "NEW_IMAGE" | "OLD_IMAGE" | "NEW_AND_OLD_IMAGES" | "KEYS_ONLY";
+  readonly stream?: StreamViewType;
   /**
    * Customer-managed KMS key ARN for server-side encryption.
    * @default the AWS-managed key `aws/dynamodb` (encryption is always on)
@@ -127,14 +181,14 @@ const NAME_RE = /^[a-zA-Z0-9_.-]{3,255}$/;
  * A DynamoDB table for data that is cached in front: encrypted, PITR on, TTL on, deletion
  * protection in prod, on-demand by default; permissions only through its grant methods.
  */
-export class CacheTable extends Construct implements ITable {
+export class CacheTable extends Construct implements IStreamTable {
   /** The Terraform `aws_dynamodb_table` resource. */
   public readonly resource: DynamodbTable;
   /** @attribute The table's name. */
   public readonly tableName: string;
   /** @attribute The table's ARN. */
   public readonly tableArn: string;
-  /** @attribute — empty unless `stream` is set. */
+  /** @attribute — empty unless the stream is on (`stream`, or a consumer called `enableStream`). */
   public readonly streamArn: string;
   /** The table's partition key. */
   public readonly partitionKey: KeyAttribute;
@@ -181,6 +235,22 @@ export class CacheTable extends Construct implements ITable {
         .intRange("billing.maxReadCapacity", c.maxReadCapacity, c.readCapacity, 40000)
         .intRange("billing.maxWriteCapacity", c.maxWriteCapacity, c.writeCapacity, 40000)
         .intRange("billing.targetUtilizationPercent", c.targetUtilizationPercent, 20, 90);
+      for (const [indexName, ic] of Object.entries(c.indexes ?? {})) {
+        const f = `billing.indexes.${indexName}`;
+        v.check(seen.has(indexName), f, indexName,
+          `the name of one of the table's globalSecondaryIndexes (${[...seen].map((n) => JSON.stringify(n)).join(", ") || "it has none"})`);
+        const s = scalingOf(c, ic);
+        v.intRange(`${f}.readCapacity`, ic.readCapacity, 1, 40000)
+          .intRange(`${f}.writeCapacity`, ic.writeCapacity, 1, 40000)
+          .intRange(`${f}.targetUtilizationPercent`, ic.targetUtilizationPercent, 20, 90);
+        for (const [dim, range] of [["Read", s.read], ["Write", s.write]] as const) {
+          v.check(Number.isInteger(range.max) && range.max >= range.min && range.max <= 40000, `${f}.max${dim}Capacity`, range.max,
+            `an integer from the index's ${dim.toLowerCase()}Capacity (${range.min}) to 40000` +
+              (ic[`max${dim}Capacity`] !== undefined ? ""
+                : c[`max${dim}Capacity`] !== undefined ? `; unset, it is the table's max${dim}Capacity`
+                  : `; unset, it is 10 × the index's ${dim.toLowerCase()}Capacity`));
+        }
+      }
     }
     // Every key attribute must be declared once with one type.
     const attributes = new Map<string, string>();
@@ -189,12 +259,23 @@ export class CacheTable extends Construct implements ITable {
       v.check(prior === undefined || prior === k.type, field, k, `type ${prior} (the type "${k.name}" has elsewhere)`);
       attributes.set(k.name, k.type);
     };
-    declare(props.partitionKey, "partitionKey");
-    if (props.sortKey) declare(props.sortKey, "sortKey");
+    const declaredBy = new Map<string, string>();
+    const keyOf = (k: KeyAttribute, field: string) => {
+      declare(k, field);
+      if (!declaredBy.has(k.name)) declaredBy.set(k.name, field);
+    };
+    keyOf(props.partitionKey, "partitionKey");
+    if (props.sortKey) keyOf(props.sortKey, "sortKey");
     gsis.forEach((g, i) => {
-      declare(g.partitionKey, `globalSecondaryIndexes[${i}].partitionKey`);
-      if (g.sortKey) declare(g.sortKey, `globalSecondaryIndexes[${i}].sortKey`);
+      keyOf(g.partitionKey, `globalSecondaryIndexes[${i}].partitionKey`);
+      if (g.sortKey) keyOf(g.sortKey, `globalSecondaryIndexes[${i}].sortKey`);
     });
+    // TTL deletes only items whose TTL attribute is a Number; a key of type S or B can never hold one.
+    const ttlType = attributes.get(ttlAttr);
+    v.check(ttlType === undefined || ttlType === "N", "timeToLiveAttribute", ttlAttr,
+      `an attribute that can hold a Number (epoch seconds): ${JSON.stringify(ttlAttr)} is a key attribute of type ${ttlType} ` +
+        `(${declaredBy.get(ttlAttr)}), so DynamoDB TTL would never expire an item`);
+    v.kmsKeyArn("kmsKeyArn", props.kmsKeyArn);
     v.throwIfAny();
 
     this.partitionKey = props.partitionKey;
@@ -204,6 +285,24 @@ export class CacheTable extends Construct implements ITable {
     this.indexNames = gsis.map((g) => g.indexName);
     this.kmsKeyArn = props.kmsKeyArn;
     const cap = billing.capacity;
+    // Autoscaling owns capacity once it exists; Terraform must not fight it. The provider cannot
+    // ignore only an index's capacity (the indexes are a set), so it ignores the indexes, and a
+    // postcondition turns a changed index layout into a failed plan instead of a silent no-op.
+    const ignoreIndexes = cap !== undefined && gsis.length > 0 && !cap.applyIndexChanges;
+
+    const indexBlocks: DynamodbTableGlobalSecondaryIndex[] = gsis.map((g) => {
+      const proj = g.projection ?? "ALL";
+      const s = cap ? scalingOf(cap, cap.indexes?.[g.indexName]) : undefined;
+      return {
+        name: g.indexName,
+        hashKey: g.partitionKey.name,
+        rangeKey: g.sortKey?.name,
+        projectionType: typeof proj === "string" ? proj : "INCLUDE",
+        nonKeyAttributes: typeof proj === "string" ? undefined : [...proj],
+        readCapacity: s?.read.min,
+        writeCapacity: s?.write.min,
+      };
+    });
 
     this.resource = new DynamodbTable(this, "table", {
       name,
@@ -213,57 +312,69 @@ export class CacheTable extends Construct implements ITable {
       hashKey: props.partitionKey.name,
       rangeKey: props.sortKey?.name,
       attribute: [...attributes.entries()].map(([n, t]) => ({ name: n, type: t })),
-      globalSecondaryIndex: gsis.length
-        ? gsis.map((g) => {
-            const proj = g.projection ?? "ALL";
-            return {
-              name: g.indexName,
-              hashKey: g.partitionKey.name,
-              rangeKey: g.sortKey?.name,
-              projectionType: typeof proj === "string" ? proj : "INCLUDE",
-              nonKeyAttributes: typeof proj === "string" ? undefined : [...proj],
-              readCapacity: cap?.readCapacity,
-              writeCapacity: cap?.writeCapacity,
-            };
-          })
-        : undefined,
+      globalSecondaryIndex: indexBlocks.length ? indexBlocks : undefined,
       ttl: { attributeName: ttlAttr, enabled: true },
       pointInTimeRecovery: { enabled: props.pointInTimeRecovery ?? true },
       serverSideEncryption: { enabled: true, kmsKeyArn: props.kmsKeyArn },
       deletionProtectionEnabled: props.deletionProtection ?? byProfile(profile, { dev: false, prod: true }),
       streamEnabled: props.stream ? true : undefined,
       streamViewType: props.stream,
-      // Autoscaling owns capacity once it exists; Terraform must not fight it.
-      lifecycle: cap ? { ignoreChanges: ["read_capacity", "write_capacity"] } : undefined,
+      lifecycle: cap
+        ? {
+            ignoreChanges: ["read_capacity", "write_capacity", ...(ignoreIndexes ? ["global_secondary_index"] : [])],
+            postcondition: ignoreIndexes
+              ? [{
+                  condition: indexLayoutCondition(indexBlocks),
+                  errorMessage:
+                    `The global secondary indexes of ${this.node.path} differ from its configuration. Terraform leaves the indexes of ` +
+                    "an autoscaled provisioned table alone (autoscaling owns their capacity), so the change would not be applied. " +
+                    "Deploy it once with Billing.provisioned({ ..., applyIndexChanges: true }), which also resets each index's " +
+                    "capacity to its floor, then remove applyIndexChanges.",
+                }]
+              : undefined,
+          }
+        : undefined,
     });
     this.tableName = this.resource.name;
     this.tableArn = this.resource.arn;
     this.streamArn = this.resource.streamArn;
 
     if (cap) {
-      for (const dim of ["Read", "Write"] as const) {
-        const min = dim === "Read" ? cap.readCapacity : cap.writeCapacity;
-        const max = (dim === "Read" ? cap.maxReadCapacity : cap.maxWriteCapacity) ?? min * 10;
-        const target = new AppautoscalingTarget(this, `${dim.toLowerCase()}-scaling-target`, {
-          serviceNamespace: "dynamodb",
-          resourceId: `table/${this.tableName}`,
-          scalableDimension: `dynamodb:table:${dim}CapacityUnits`,
-          minCapacity: min,
-          maxCapacity: max,
-        });
-        new AppautoscalingPolicy(this, `${dim.toLowerCase()}-scaling-policy`, {
-          name: `${name}-${dim.toLowerCase()}-utilization`.slice(0, 255),
-          policyType: "TargetTrackingScaling",
-          serviceNamespace: target.serviceNamespace,
-          resourceId: target.resourceId,
-          scalableDimension: target.scalableDimension,
-          targetTrackingScalingPolicyConfiguration: {
-            targetValue: cap.targetUtilizationPercent ?? 70,
-            predefinedMetricSpecification: { predefinedMetricType: `DynamoDB${dim}CapacityUtilization` },
-          },
+      autoscale(this, { idPrefix: "", resourceId: `table/${this.tableName}`, kind: "table", policyName: name, scaling: scalingOf(cap) });
+      for (const g of gsis) {
+        autoscale(this, {
+          idPrefix: `index-${g.indexName}-`,
+          resourceId: `table/${this.tableName}/index/${g.indexName}`,
+          kind: "index",
+          policyName: `${name}-${g.indexName}`,
+          scaling: scalingOf(cap, cap.indexes?.[g.indexName]),
         });
       }
     }
+  }
+
+  /** The stream's view type, once it is on. */
+  get streamViewType(): StreamViewType | undefined {
+    return this.resource.streamViewTypeInput as StreamViewType | undefined;
+  }
+
+  /** Turns the stream on (`KEYS_ONLY` unless `stream` chose a view type: every view carries the keys) and returns its ARN. */
+  enableStream(): string {
+    if (!this.resource.streamEnabledInput) {
+      this.resource.streamEnabled = true;
+      this.resource.streamViewType = "KEYS_ONLY";
+    }
+    return this.streamArn;
+  }
+
+  /** Read the stream (the actions Lambda's event source mapping uses), and decrypt it with a customer-managed key. */
+  grantStreamRead(grantee: IGrantable): void {
+    const statements: PolicyStatement[] = [
+      { actions: [...STREAM_READ_ACTIONS], resources: [this.streamArn] },
+      { actions: [...STREAM_LIST_ACTIONS], resources: [`${this.tableArn}/stream/*`] },
+    ];
+    if (this.kmsKeyArn) statements.push({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
+    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-stream-read`, statements);
   }
 
   /** ARNs a grant covers: the table and all its indexes. */
@@ -295,4 +406,15 @@ export class CacheTable extends Construct implements ITable {
   private policyPrefix(): string {
     return `table-${physicalName(this, 80)}`;
   }
+}
+
+/** The floor, ceiling and target of the table (no `index`) or of an index, after defaults. */
+function scalingOf(cap: ProvisionedCapacity, index?: IndexCapacity): Scaling {
+  const read = index?.readCapacity ?? cap.readCapacity;
+  const write = index?.writeCapacity ?? cap.writeCapacity;
+  return {
+    read: { min: read, max: index?.maxReadCapacity ?? cap.maxReadCapacity ?? read * 10 },
+    write: { min: write, max: index?.maxWriteCapacity ?? cap.maxWriteCapacity ?? write * 10 },
+    targetUtilizationPercent: index?.targetUtilizationPercent ?? cap.targetUtilizationPercent ?? 70,
+  };
 }

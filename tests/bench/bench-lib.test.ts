@@ -128,6 +128,17 @@ describe("report", () => {
     expect(t.every((x) => x.pass === null)).toBe(true);
   });
 
+  test("the invalidation-lag target passes at a p99 within 2 s and fails, saying why, above it or when a write was never invalidated", () => {
+    const lag = (p99: number, missing = 0) => {
+      const summary = { n: 100, min: 5, p50: 120, p90: 200, p99, max: p99, mean: 130 };
+      const inv = { samples: 100, missing, streamLagMs: summary, cdf: [], pollMs: 250, writePath: { samples: 5, goneBeforeAck: 5, lagMs: summary }, ttlSeconds: { min: 300, max: 330 } };
+      return targets({ invalidation: inv as never }).find((x) => x.id === "invalidation-lag")!;
+    };
+    expect(lag(230)).toEqual(expect.objectContaining({ pass: true, value: "230.0 ms" }));
+    expect(lag(2_500)).toEqual(expect.objectContaining({ pass: false, why: expect.stringMatching(/fell behind/) }));
+    expect(lag(230, 1)).toEqual(expect.objectContaining({ pass: false, value: "1 never invalidated" }));
+  });
+
   test("the chart is well-formed SVG without NaN", () => {
     const svg = renderChart("t", "s", [
       { kind: "cdf", title: "a & b", xLabel: "ms", series: [{ label: "x", color: "#000", points: cdfPoints([0.1, 0.2, 5, 40]) }] },

@@ -262,7 +262,8 @@ describe.each(["Redis", "memcached"] as const)("BreakerCacheStore over a real %s
       const r = await timed((s) => s.get("p"));
       expect(r.err).toBeInstanceOf(CacheUnavailableError);
       expect(r.ms).toBeGreaterThanOrEqual(COMMAND_TIMEOUT - 5);
-      expect(r.ms).toBeLessThan(COMMAND_TIMEOUT + 40);
+      // Well before the stall ends (500 ms): the deadline released it, with room for a loaded CI machine's timers.
+      expect(r.ms).toBeLessThan(COMMAND_TIMEOUT + 200);
       expect(store.breaker.failureCount).toBe(before + 1);
       console.info(`${backendName}: stalled call released after ${r.ms.toFixed(1)} ms (commandTimeoutMs ${COMMAND_TIMEOUT})`);
     } finally {

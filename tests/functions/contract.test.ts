@@ -6,6 +6,7 @@
  */
 import {
   defineContract, fillPath, HEALTH_ROUTE, integer, JsonSchema, readSettings, routeOf, string,
+  CALLER_IDENTITY, CONNECTIONS,
 } from "../../functions/lib/contract";
 import { healthRoute } from "../../functions/lib/health";
 import { json } from "../../functions/lib/http";
@@ -27,6 +28,13 @@ const ECHO = defineContract({
   metrics: [],
 });
 
+/** A contract route that needs a verified caller: the runtime checks it before the body and the code. */
+const WHO = defineContract({
+  name: "who", entry: "x.ts", description: "who",
+  routes: [{ name: "whoami", method: "POST", path: "/whoami", summary: "the caller", access: "caller", cached: false, body: TURN_SCHEMA }],
+  settings: {}, metrics: [],
+});
+
 const deps = (env: Record<string, string> = {}) => ({ env: { TABLE_NAME: "t", ...env }, store: new MemoryCacheStore({ keyPrefix: "t" }) });
 
 describe("defineHandler", () => {
@@ -36,7 +44,7 @@ describe("defineHandler", () => {
       echo: async (_e, p, { rt, body }) => json(200, { id: p.id, greeting: rt.settings.greeting.repeat(rt.settings.times), body }),
     });
     const h = createHandler(deps({ GREETING: "yo", TIMES: "2" }));
-    const turn = { customerId: "c1", role: "user", content: "hello" };
+    const turn = { role: "user", content: "hello" };
     const r = await h(apiEvent("POST", "/echo/a", { resource: "/echo/{id}", pathParameters: { id: "a" }, body: turn }));
     expect(JSON.parse(r.body)).toEqual({ id: "a", greeting: "yoyo", body: turn });
   });
@@ -48,9 +56,32 @@ describe("defineHandler", () => {
     const r = await h(apiEvent("POST", "/echo/a", { resource: "/echo/{id}", pathParameters: { id: "a" }, body: { role: "robot", content: "", admin: true } }));
     expect(r.statusCode).toBe(400);
     expect(JSON.parse(r.body).details).toEqual(
-      expect.arrayContaining(["customerId is required", "role must be one of \"user\", \"assistant\", \"system\"", "content must have at least 1 characters", "admin is not an allowed field"]),
+      expect.arrayContaining(["role must be one of \"user\", \"assistant\", \"system\"", "content must have at least 1 characters", "admin is not an allowed field"]),
     );
     expect(ran).toBe(0);
+  });
+
+  test("a caller route gets the verified caller; without one it is 401 before the body is parsed or the code runs", async () => {
+    let ran = 0;
+    const { createHandler } = defineHandler(WHO, { whoami: async (_e, _p, { caller }) => (ran++, json(200, { caller })) });
+    const h = createHandler(deps({ [CONNECTIONS.callerIdentity.env]: CALLER_IDENTITY.lambda }));
+    const turn = { role: "user", content: "hi" };
+    const ok = await h(apiEvent("POST", "/whoami", { resource: "/whoami", body: turn, caller: "c-1" }));
+    expect(JSON.parse(ok.body)).toEqual({ caller: "c-1" });
+    for (const event of [apiEvent("POST", "/whoami", { resource: "/whoami", rawBody: "{nope" }), apiEvent("POST", "/whoami", { resource: "/whoami", body: turn, caller: "" })]) {
+      expect((await h(event)).statusCode).toBe(401);
+    }
+    // A function not told where the caller is trusts no identity at all.
+    expect((await createHandler(deps())(apiEvent("POST", "/whoami", { resource: "/whoami", body: turn, caller: "c-1" }))).statusCode).toBe(401);
+    expect(ran).toBe(1);
+  });
+
+  test("publicReason belongs to public routes and says something", () => {
+    const route = { name: "r", method: "GET", path: "/r", summary: "r", cached: false } as const;
+    const contract = (r: object) => () => defineContract({ name: "c", entry: "x.ts", description: "c", routes: [{ ...route, ...r } as never], settings: {}, metrics: [] });
+    expect(contract({ access: "public", publicReason: "a catalog is public" })).not.toThrow();
+    expect(contract({ access: "public", publicReason: "because" })).toThrow(/publicReason: only on public routes, at least 10 characters/);
+    expect(contract({ access: "caller", publicReason: "a catalog is public" })).toThrow(/publicReason/);
   });
 
   test("a handler map missing a route or naming one the contract lacks fails when the module loads", () => {
@@ -72,7 +103,7 @@ describe("the contract language", () => {
   });
 
   test("routeOf finds a route by name; fillPath builds a request path, percent-encoding the values", () => {
-    expect(routeOf(PRODUCTS, "putProduct")).toMatchObject({ method: "PUT", access: "apiKey" });
+    expect(routeOf(PRODUCTS, "putProduct")).toMatchObject({ method: "PUT", access: "caller" });
     expect(fillPath(routeOf(SESSIONS, "appendTurn").path, { sessionId: "a b" })).toBe("/sessions/a%20b/turns");
     expect(() => fillPath(routeOf(SESSIONS, "appendTurn").path, {})).toThrow(/no value for \{sessionId\}/);
   });

@@ -9,7 +9,7 @@ import fc from "fast-check";
 import type { ProxyEvent } from "../../functions/lib/http";
 import { createHandler as productsHandler } from "../../functions/products/handler";
 import { createHandler as sessionsHandler } from "../../functions/sessions/handler";
-import { apiEvent } from "./events";
+import { apiEvent, EDITOR } from "./events";
 import { handlerEnv, PRODUCTS_TABLE, SESSIONS_TABLE } from "./handler-env";
 
 jest.setTimeout(60_000);
@@ -66,35 +66,36 @@ const productEvent: fc.Arbitrary<ProxyEvent> = fc.oneof(
   fc.record({ id: anyId }).map(({ id }) =>
     apiEvent("GET", `/products/${encodeURIComponent(id)}`, { resource: "/products/{productId}", pathParameters: { productId: id } })),
   fc.record({ id: anyId }).map(({ id }) =>
-    apiEvent("DELETE", `/products/${encodeURIComponent(id)}`, { resource: "/products/{productId}", pathParameters: { productId: id } })),
+    apiEvent("DELETE", `/products/${encodeURIComponent(id)}`, { resource: "/products/{productId}", pathParameters: { productId: id }, caller: EDITOR })),
   fc.record({
     id: anyId,
     raw: body({ name: mostly(fc.string({ minLength: 1, maxLength: 50 }), fc.oneof(fc.string({ maxLength: 210 }), json)),
       price: mostly(fc.double({ min: 0, max: 1e6, noNaN: true }), fc.oneof(anyNumber, json)) }, 4),
     ct: contentType,
   }).map(({ id, raw, ct }) =>
-    apiEvent("PUT", `/products/${encodeURIComponent(id)}`, { resource: "/products/{productId}", pathParameters: { productId: id }, rawBody: raw, headers: { "content-type": ct } })),
+    apiEvent("PUT", `/products/${encodeURIComponent(id)}`, { resource: "/products/{productId}", pathParameters: { productId: id }, rawBody: raw, headers: { "content-type": ct }, caller: EDITOR })),
   fc.record({ method: fc.constantFrom("GET", "PUT", "POST", "PATCH", "DELETE", "OPTIONS", "HEAD"), path: fc.string({ maxLength: 60 }) })
     .map(({ method, path }) => apiEvent(method, `/${path}`)),
 );
 
 const sessionEvent: fc.Arbitrary<ProxyEvent> = fc.oneof(
-  fc.record({ id: anyId, consistent: fc.option(fc.string({ maxLength: 8 })) }).map(({ id, consistent }) =>
+  fc.record({ id: anyId, consistent: fc.option(fc.string({ maxLength: 8 })), caller: fc.option(fc.constantFrom("cust-a", "cust-b")) }).map(({ id, consistent, caller }) =>
     apiEvent("GET", `/sessions/${encodeURIComponent(id)}`, {
-      resource: "/sessions/{sessionId}", pathParameters: { sessionId: id }, query: consistent === null ? undefined : { consistent },
+      resource: "/sessions/{sessionId}", pathParameters: { sessionId: id }, query: consistent === null ? undefined : { consistent }, caller: caller ?? undefined,
     })),
   fc.record({
     id: anyId,
     raw: body({
-      customerId: mostly(fc.stringMatching(/^[A-Za-z0-9]{1,12}$/), json),
       role: mostly(fc.constantFrom("user", "assistant", "system"), json),
       content: mostly(fc.string({ minLength: 1, maxLength: 60 }), json),
       contentEncoding: mostly(fc.constant("identity"), fc.oneof(fc.constant("gzip+base64"), json)),
     }, 1),
     ct: contentType,
-  }).map(({ id, raw, ct }) =>
+    // mostly a few customers (so some sessions are someone else's), sometimes an odd identity
+    caller: mostly(fc.constantFrom("cust-a", "cust-b"), fc.string({ maxLength: 40 })),
+  }).map(({ id, raw, ct, caller }) =>
     apiEvent("POST", `/sessions/${encodeURIComponent(id)}/turns`, {
-      resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, rawBody: raw, headers: { "content-type": ct },
+      resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, rawBody: raw, headers: { "content-type": ct }, caller,
     })),
 );
 

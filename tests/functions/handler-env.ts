@@ -5,7 +5,7 @@
  */
 import { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { loadRuntimeConfig, RuntimeConfig } from "../../functions/lib/config";
-import { CONNECTIONS, environmentOf, RUNTIME_SETTINGS } from "../../functions/lib/contract";
+import { CALLER_IDENTITY, CONNECTIONS, environmentOf, RUNTIME_SETTINGS } from "../../functions/lib/contract";
 import { setMetricsSink } from "../../functions/lib/metrics";
 import type { BoundHandler } from "../../functions/lib/runtime";
 import { DynaliteHandle, startDynalite } from "../helpers/dynalite";
@@ -61,6 +61,7 @@ export function handlerEnv(opts: { service: string; table: CreateTableCommandInp
       redisHost: "127.0.0.1",
       redisPort: redis!.port,
       redisTls: false,
+      callerIdentity: CALLER_IDENTITY.lambda,
     }),
     ...opts.defaults,
     ...overrides,

@@ -15,7 +15,7 @@ import { createHandler as productsHandler } from "../../functions/products/handl
 import { productCacheKey } from "../../functions/products/contract";
 import { createHandler as sessionsHandler } from "../../functions/sessions/handler";
 import { lockCacheKey } from "../../functions/sessions/contract";
-import { apiEvent, getProduct, product } from "./events";
+import { apiEvent, EDITOR, getProduct, product } from "./events";
 import { startRedis } from "../helpers/redis-server";
 import { body, handlerEnv, PRODUCTS_TABLE, SESSIONS_TABLE, uid } from "./handler-env";
 
@@ -27,7 +27,7 @@ beforeAll(async () => {
 });
 const products = (overrides: Record<string, string> = {}) => env.track(productsHandler({ env: env.env(overrides) }));
 const putRaw = (id: string, raw: string) =>
-  apiEvent("PUT", `/products/${id}`, { resource: "/products/{productId}", pathParameters: { productId: id }, rawBody: raw });
+  apiEvent("PUT", `/products/${id}`, { resource: "/products/{productId}", pathParameters: { productId: id }, rawBody: raw, caller: EDITOR });
 
 /** A TCP server that accepts every connection and never answers: a hung DynamoDB. */
 async function hungServer(): Promise<{ endpoint: string; close: () => Promise<void> }> {
@@ -183,8 +183,9 @@ describe("5. an append refused with 409 (session lock busy) does not consume the
   test("GIVEN a limit of 1 and a held lock WHEN the append is refused THEN the next append is still allowed", async () => {
     const h = env.track(sessionsHandler({ env: env.env({ TABLE_NAME: SESSIONS_TABLE.TableName!, RATE_LIMIT_PER_WINDOW: "1", SESSION_LOCK_WAIT_MS: "50" }) }));
     const id = uid("s");
-    const turn = { customerId: uid("c"), role: "user", content: "hi" };
-    const post = () => h(apiEvent("POST", `/sessions/${id}/turns`, { resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, body: turn }));
+    const turn = { role: "user", content: "hi" };
+    const caller = uid("c");
+    const post = () => h(apiEvent("POST", `/sessions/${id}/turns`, { resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, body: turn, caller }));
     expect(await h.runtime.store.acquireLease(lockCacheKey(id), "someone-else", 5_000)).toBe(true);
     expect((await post()).statusCode).toBe(409);
     await h.runtime.store.releaseLease(lockCacheKey(id), "someone-else");

@@ -20,6 +20,7 @@ import type { ProxyEvent } from "../../functions/lib/http";
 import * as productsHandler from "../../functions/products/handler";
 import * as sessionsHandler from "../../functions/sessions/handler";
 import { CacheApi } from "../../modules/api";
+import { Authorization } from "../../modules/authorization";
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
 import { DaxCluster } from "../../modules/dax";
 import { CacheAsideFunction, FunctionSettings } from "../../modules/function";
@@ -71,7 +72,7 @@ function composeStack(kind: Kind, observability: Partial<CacheObservabilityProps
   if (dax) fn.useDax(dax);
   fn.useCache(cache);
   // The API declares exactly the routes of the handler's contract (the last test checks the real stacks do too).
-  const api = new CacheApi(stack, "api", { functions: [fn] });
+  const api = new CacheApi(stack, "api", { functions: [fn], authorization: Authorization.iam() });
   new CacheObservability(stack, "observability", { api, function: fn, table, cache, dax, ...observability });
   return JSON.parse(Testing.synth(stack));
 }
@@ -205,10 +206,12 @@ function literalLambdaEnv(json: SynthJson): Record<string, string> {
 
 const OUTAGE = { BREAKER_COOLDOWN_MS: "300", BREAKER_FAILURE_THRESHOLD: "3", CACHE_COMMAND_TIMEOUT_MS: "100" };
 
+/** As a SigV4-signed caller (the composed API uses Authorization.iam()): API Gateway hands over the signer's ARN. */
+const signed = (e: ProxyEvent): ProxyEvent => ({ ...e, requestContext: { ...e.requestContext, identity: { userArn: "arn:aws:iam::123456789012:role/writer" } } });
 const getSession = (id: string) =>
-  apiEvent("GET", `/sessions/${id}`, { resource: "/sessions/{sessionId}", pathParameters: { sessionId: id } });
-const postTurn = (id: string, customerId: string, content: string) =>
-  apiEvent("POST", `/sessions/${id}/turns`, { resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, body: { customerId, role: "user", content } });
+  signed(apiEvent("GET", `/sessions/${id}`, { resource: "/sessions/{sessionId}", pathParameters: { sessionId: id } }));
+const postTurn = (id: string, content: string) =>
+  signed(apiEvent("POST", `/sessions/${id}/turns`, { resource: "/sessions/{sessionId}/turns", pathParameters: { sessionId: id }, body: { role: "user", content } }));
 const health = () => apiEvent("GET", "/health", { resource: "/health" });
 
 /** Hits, misses, a Redis outage (circuit open, fallback) and recovery; returns the EMF lines written. */
@@ -223,7 +226,7 @@ async function exercise(kind: Kind, lambdaEnv: Record<string, string>): Promise<
   };
   const id = uid(kind);
   const read = kind === "products" ? () => getProduct(id) : () => getSession(id);
-  const write = kind === "products" ? () => product(id) : () => postTurn(id, "cust-1", `turn ${Date.now()}`);
+  const write = kind === "products" ? () => signed(product(id)) : () => postTurn(id, `turn ${Date.now()}`);
 
   await ok(health(), [200]);
   await ok(write(), [200, 201]);
@@ -269,7 +272,7 @@ describe.each(["products", "sessions"] as const)("%s: what the alarms and dashbo
 
   test("the stack reads runtime metrics from both alarms and dashboard, in the namespace the Lambda is configured with", () => {
     const lambdaEnv = literalLambdaEnv(json);
-    expect(lambdaEnv[METRICS_ENV.namespace]).toBe(DEFAULT_METRICS_NAMESPACE);
+    expect(lambdaEnv[METRICS_ENV.namespace]).toBe(`Cachefront/${service}`); // CacheAsideFunction's default for the service
     expect(lambdaEnv[METRICS_ENV.serviceName]).toBe(service);
     const runtimeConfig = loadRuntimeConfig({ ...lambdaEnv, TABLE_NAME: "t", CACHE_BACKEND: "memory" });
     expect(new Set(refs.map((r) => r.namespace))).toEqual(new Set([runtimeConfig.metricsNamespace]));
@@ -284,7 +287,7 @@ describe.each(["products", "sessions"] as const)("%s: what the alarms and dashbo
     const names = new Set(emitted.flatMap((e) => e.metrics.map((m) => m.name)));
     for (const m of [METRIC.CacheHit, METRIC.CacheMiss, METRIC.CircuitOpen, METRIC.Fallback, METRIC.CacheError, METRIC.LoadLatency]) expect(names).toContain(m);
     for (const e of emitted) {
-      expect(e.namespace).toBe(DEFAULT_METRICS_NAMESPACE);
+      expect(e.namespace).toBe(`Cachefront/${service}`);
       expect(e.dimensionNames).toEqual([...METRIC_DIMENSIONS]);
       expect(e.dimensions.Service).toBe(service);
       expect(routesOf(kind)).toContain(e.dimensions.Route);
@@ -311,7 +314,7 @@ describe("the check catches drift", () => {
     const hit = refs.find((r) => r.metricName === METRIC.CacheHit && r.dimensions)!;
     const drifted: MetricRef = { ...hit, source: "alarm drifted", metricName: "CacheHits" };
     expect(contractProblems([...refs, drifted], emittedBy.products!, routesOf("products"))).toEqual([
-      expect.stringMatching(/^alarm drifted reads Cachefront\/CacheHits .*: the runtime never emitted CacheHits$/),
+      expect.stringMatching(/^alarm drifted reads Cachefront\/product-catalog\/CacheHits .*: the runtime never emitted CacheHits$/),
     ]);
   });
 
@@ -325,11 +328,11 @@ describe("the check catches drift", () => {
   test("GIVEN a namespace or a dimension set the runtime does not write THEN it is reported", () => {
     const refs = runtimeMetricRefs(composeStack("products", {}, { metricsNamespace: "Cachefront-v2" }));
     // The function's settings pin METRICS_NAMESPACE, so the deployed code would follow; the lines
-    // emitted above used the default, and the check sees the difference.
+    // emitted above used the service's derived namespace, and the check sees the difference.
     const problems = contractProblems(refs, emittedBy.products!, routesOf("products"));
     expect(problems.length).toBe(refs.length);
-    expect(problems[0]).toMatch(/emitted only in namespace Cachefront$/);
-    const oneDim: MetricRef = { source: "graph drifted", namespace: DEFAULT_METRICS_NAMESPACE, metricName: METRIC.CacheHit, dimensions: { Service: "product-catalog" } };
+    expect(problems[0]).toMatch(/emitted only in namespace Cachefront\/product-catalog$/);
+    const oneDim: MetricRef = { source: "graph drifted", namespace: "Cachefront/product-catalog", metricName: METRIC.CacheHit, dimensions: { Service: "product-catalog" } };
     expect(contractProblems([oneDim], emittedBy.products!, routesOf("products"))).toEqual([
       expect.stringMatching(/emitted with dimensions \[Service, Route\], read with \[Service\]$/),
     ]);

@@ -7,7 +7,7 @@ import { jitteredTtl } from "../../functions/lib/cache-aside";
 import { RuntimeConfig } from "../../functions/lib/config";
 import { createDynamoDb, ItemApi, TableClient } from "../../functions/lib/table";
 import { createHandler } from "../../functions/products/handler";
-import { apiEvent, deleteProduct, getProduct, parseEmf, product } from "./events";
+import { apiEvent, deleteProduct, EDITOR, getProduct, parseEmf, product } from "./events";
 import { body, handlerEnv, PRODUCTS_TABLE, uid } from "./handler-env";
 
 jest.setTimeout(60_000);
@@ -243,16 +243,19 @@ describe("bad input", () => {
     ["unknown route", apiEvent("GET", "/nope"), 404],
     ["unknown method", apiEvent("PATCH", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" } }), 405],
     ["POST on products", apiEvent("POST", "/products/abc"), 405],
-    ["PUT without body", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" } }), 400],
-    ["PUT with invalid JSON", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, rawBody: "{nope" }), 400],
-    ["PUT with an array", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: [1, 2] }), 400],
-    ["PUT without name", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { price: 1 } }), 400],
-    ["PUT with negative price", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { name: "n", price: -1 } }), 400],
-    ["PUT with price as string", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { name: "n", price: "1" } }), 400],
-    ["PUT with bad currency", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { name: "n", price: 1, currency: "euro" } }), 400],
-    ["PUT with a bad field name", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { name: "n", price: 1, "a b": 1 } }), 400],
-    ["PUT with XML", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, rawBody: "<a/>", headers: { "content-type": "application/xml" } }), 415],
-    ["PUT over the size limit", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { name: "n", price: 1, description: "d".repeat(70_000) } }), 413],
+    ["PUT without body", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR }), 400],
+    ["PUT with invalid JSON", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, rawBody: "{nope" }), 400],
+    ["PUT with an array", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, body: [1, 2] }), 400],
+    ["PUT without name", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, body: { price: 1 } }), 400],
+    ["PUT with negative price", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, body: { name: "n", price: -1 } }), 400],
+    ["PUT with price as string", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, body: { name: "n", price: "1" } }), 400],
+    ["PUT with bad currency", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, body: { name: "n", price: 1, currency: "euro" } }), 400],
+    ["PUT with a bad field name", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, body: { name: "n", price: 1, "a b": 1 } }), 400],
+    ["PUT with XML", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, rawBody: "<a/>", headers: { "content-type": "application/xml" } }), 415],
+    ["PUT over the size limit", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, caller: EDITOR, body: { name: "n", price: 1, description: "d".repeat(70_000) } }), 413],
+    ["PUT without a verified caller", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { name: "n", price: 1 } }), 401],
+    ["DELETE without a verified caller", apiEvent("DELETE", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" } }), 401],
+    ["PUT by a caller id with a space", apiEvent("PUT", "/products/abc", { resource: "/products/{productId}", pathParameters: { productId: "abc" }, body: { name: "n", price: 1 }, caller: "a b" }), 401],
     ["empty event", {} as ReturnType<typeof apiEvent>, 404],
   ];
 

@@ -5,9 +5,10 @@
  */
 import { readdirSync, readFileSync, statSync } from "fs";
 import * as path from "path";
-import { CONNECTIONS, HEALTH_ROUTE, METRIC_DEFINITIONS, RUNTIME_SETTINGS, Setting } from "../../functions/lib/contract";
+import { CONNECTIONS, HEALTH_ROUTE, INVALIDATOR_SETTINGS, METRIC_DEFINITIONS, RUNTIME_SETTINGS, Setting } from "../../functions/lib/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { SESSIONS } from "../../functions/sessions/contract";
+import { AUTHORIZER } from "../../functions/authorizer/contract";
 
 const ROOT = path.resolve(__dirname, "../..");
 /**
@@ -38,9 +39,10 @@ function occurrences(re: RegExp): string[] {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const CONTRACTS = [PRODUCTS, SESSIONS];
+const CONTRACTS = [PRODUCTS, SESSIONS, AUTHORIZER];
 const SETTINGS: Setting[] = [
-  ...Object.values(RUNTIME_SETTINGS), ...Object.values(CONNECTIONS), ...CONTRACTS.flatMap((c) => Object.values(c.settings)),
+  ...Object.values(RUNTIME_SETTINGS), ...Object.values(CONNECTIONS), ...Object.values(INVALIDATOR_SETTINGS),
+  ...CONTRACTS.flatMap((c) => Object.values(c.settings)),
 ];
 
 describe("one fact, one place", () => {

@@ -1,3 +1,5 @@
+import { AccountBaseline } from "../../modules/account";
+import { Authorization } from "../../modules/authorization";
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import { ApiRoute, CacheApi, CacheApiProps, JSON_SCHEMA_DRAFT_04 } from "../../modules/api";
@@ -228,7 +230,7 @@ describe("CacheApi", () => {
       expect(stage.access_log_settings.destination_arn).toMatch(/^\$\{aws_cloudwatch_log_group\.[^.]+\.arn\}$/);
       const format = JSON.parse(stage.access_log_settings.format);
       expect(Object.keys(format)).toEqual([
-        "requestId", "ip", "caller", "user", "requestTime", "httpMethod", "resourcePath", "status",
+        "requestId", "ip", "caller", "principal", "user", "requestTime", "httpMethod", "resourcePath", "status",
         "protocol", "responseLength", "integrationLatency", "integrationStatus", "errorMessage",
       ]);
       for (const value of Object.values(format)) expect(value).toMatch(/^\$context\./);
@@ -284,22 +286,18 @@ describe("CacheApi", () => {
       expect(onlyResource(custom, "aws_api_gateway_stage").stage_name).toBe("live");
     });
 
-    test("registers an API Gateway CloudWatch role in the account and makes the stage wait for it", () => {
-      const account = onlyResource(json, "aws_api_gateway_account");
-      const [accountId] = resourcesOf(json, "aws_api_gateway_account")[0];
-      expect(account.cloudwatch_role_arn).toMatch(/^\$\{aws_iam_role\.[^.]+\.arn\}$/);
-      const roleId = /aws_iam_role\.([^.]+)\.arn/.exec(account.cloudwatch_role_arn)![1];
-      const trust = JSON.parse(json.resource!.aws_iam_role[roleId].assume_role_policy);
-      expect(trust.Statement[0].Principal).toEqual({ Service: "apigateway.amazonaws.com" });
-      const policy = rolePolicies(json).find((p) => p.name === "push-to-cloudwatch-logs")!;
-      expect(policy.doc.Statement[0].Action).toEqual(expect.arrayContaining(["logs:CreateLogGroup", "logs:PutLogEvents"]));
-      expect(onlyResource(json, "aws_api_gateway_stage").depends_on).toContain(`aws_api_gateway_account.${accountId}`);
+    test("never manages the account's API Gateway settings itself (an AccountBaseline does)", () => {
+      expect(resourcesOf(json, "aws_api_gateway_account")).toHaveLength(0);
+      expect(rolePolicies(json).find((p) => p.name === "push-to-cloudwatch-logs")).toBeUndefined();
     });
 
-    test("leaves the account settings alone when manageAccountCloudWatchRole is off", () => {
-      const json2 = synthApi(defaultRoutes, { manageAccountCloudWatchRole: false });
-      expect(resourcesOf(json2, "aws_api_gateway_account")).toHaveLength(0);
-      expect(rolePolicies(json2).find((p) => p.name === "push-to-cloudwatch-logs")).toBeUndefined();
+    test("with accountSettings from the same stack, the stage waits for them", () => {
+      const json2 = synthJson((stack) => {
+        const f = fixture(stack);
+        new CacheApi(stack, "api", { routes: defaultRoutes(f), accountSettings: new AccountBaseline(stack, "account") });
+      });
+      const [accountId] = resourcesOf(json2, "aws_api_gateway_account")[0];
+      expect(onlyResource(json2, "aws_api_gateway_stage").depends_on).toContain(`aws_api_gateway_account.${accountId}`);
     });
   });
 
@@ -446,6 +444,25 @@ describe("CacheApi", () => {
         { method: "POST", path: "/products", function: f.products, bodySchema: { $schema: draft7, type: "object" } },
       ]);
       expectProblem(e, "routes[0].bodySchema.$schema", draft7);
+    });
+
+    test("rejects a function whose timeout exceeds the 29 s integration timeout, naming the function and its routes", () => {
+      // GIVEN a contract's function with a 30 s timeout behind the API
+      const { stack } = testStack();
+      const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b"] });
+      const slow = new CacheAsideFunction(stack, "slow", { network, contract: PRODUCTS, timeoutSeconds: 30 });
+      const fast = new CacheAsideFunction(stack, "fast", { network, contract: PRODUCTS, timeoutSeconds: 29 });
+      // WHEN / THEN
+      let e: PropsValidationError | undefined;
+      try {
+        new CacheApi(stack, "api", { functions: [slow], routes: [{ method: "GET", path: "/health-fast", function: fast }], authorization: Authorization.iam() });
+      } catch (err) {
+        e = err as PropsValidationError;
+      }
+      expect(e).toBeInstanceOf(PropsValidationError);
+      expect(e!.problems.map((p) => [p.field, p.value])).toEqual([["function(test/slow).timeoutSeconds", 30]]);
+      expect(e!.message).toContain("at most 29, API Gateway's REST integration timeout");
+      expect(e!.message).toContain("GET /products/{productId}");
     });
 
     test("rejects a query parameter both required and optional", () => {

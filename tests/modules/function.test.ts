@@ -380,6 +380,96 @@ describe("CacheAsideFunction.useDax", () => {
   });
 });
 
+describe("wiring across networks", () => {
+  /** GIVEN a function in `network` and a second network `other` in the same stack. */
+  function twoNetworks() {
+    const { stack } = testStack("dev");
+    const { fn } = build(stack);
+    const other = new Network(stack, "other-network", { availabilityZones: AZS, cidr: "10.1.0.0/16" });
+    return { stack, fn, other };
+  }
+
+  test("GIVEN a cache in another network WHEN fn.useCache(cache) THEN it fails naming both networks and what to do", () => {
+    const { stack, fn, other } = twoNetworks();
+    const cache = new RedisCache(stack, "cache", { network: other });
+    const err = validationError(() => fn.useCache(cache));
+    expect(err.constructPath).toBe("test/fn");
+    expect(err.problems).toEqual([expect.objectContaining({ field: "useCache(test/cache).network", value: "test/other-network" })]);
+    expect(err.message).toContain("the function's network (test/network)");
+    expect(err.message).toContain("share one network between the stacks");
+    // nothing was wired: no rule references the other VPC's group
+    expect(fn.environment.REDIS_HOST).toBeUndefined();
+  });
+
+  test("GIVEN a DAX cluster in another network WHEN fn.useDax(dax) THEN it fails naming both networks", () => {
+    const { stack, fn, other } = twoNetworks();
+    const dax = new DaxCluster(stack, "dax", { network: other, tables: [{ tableArn: TABLE_ARN }] });
+    const err = validationError(() => fn.useDax(dax));
+    expect(err.problems).toEqual([expect.objectContaining({ field: "useDax(test/dax).network", value: "test/other-network" })]);
+    expect(err.message).toContain("the function's network (test/network)");
+  });
+
+  test("GIVEN two network objects for the same VPC id WHEN wired THEN it is the same network", () => {
+    // an imported network is known by its VPC id: two handles on one VPC are one network
+    const { stack } = testStack("dev");
+    const imported = (id: string) => Object.assign(new Construct(stack, id), {
+      vpcId: "vpc-0123456789abcdef0", region: "us-east-1", availabilityZones: AZS, privateSubnetIds: ["subnet-1", "subnet-2"],
+      dynamoDbPrefixListId: "pl-02cd2c6b", addInterfaceEndpoint: () => ({ connections: { allowDefaultPortFrom: () => undefined } }),
+    });
+    const fn = new CacheAsideFunction(stack, "fn", { network: imported("a") as unknown as Network, contract: PRODUCTS });
+    const dax = new DaxCluster(stack, "dax", { network: imported("b") as unknown as Network, tables: [{ tableArn: TABLE_ARN }] });
+    expect(() => fn.useDax(dax)).not.toThrow();
+  });
+});
+
+describe("useDax: the cluster fronts the function's table", () => {
+  /** GIVEN a table, a DAX cluster fronting `fronted`, and a function; `wire` orders the calls. */
+  function app(wire: (fn: CacheAsideFunction, table: CacheTable, dax: DaxCluster) => void, fronted: "same" | "other" = "same") {
+    const { app: a, stack } = testStack("dev");
+    const { network, fn } = build(stack);
+    const table = new CacheTable(stack, "products", { partitionKey: { name: "productId", type: "S" } });
+    const other = new CacheTable(stack, "archive", { partitionKey: { name: "productId", type: "S" } });
+    const dax = new DaxCluster(stack, "dax", { network, tables: [fronted === "same" ? table : other] });
+    wire(fn, table, dax);
+    return { app: a, stack };
+  }
+  const synthError = (run: () => unknown): string => {
+    try {
+      run();
+    } catch (e) {
+      return (e as Error).message;
+    }
+    throw new Error("expected synthesis to fail");
+  };
+
+  test.each([
+    ["useTable then useDax", (fn: CacheAsideFunction, t: CacheTable, d: DaxCluster) => fn.useTable(t).useDax(d)],
+    ["useDax then useTable", (fn: CacheAsideFunction, t: CacheTable, d: DaxCluster) => fn.useDax(d).useTable(t)],
+  ])("GIVEN a cluster fronting another table (%s) WHEN the app synthesizes THEN it fails naming path, field, value and allowed", (_order, wire) => {
+    const { app: a } = app(wire, "other");
+    const message = synthError(() => a.synth());
+    expect(message).toContain("Invalid props for test/fn");
+    expect(message).toContain("- useDax(test/dax).tables = \"test/products\"");
+    expect(message).toContain("a table the cluster fronts (test/archive)");
+    // Testing.synth runs the same validation when asked to
+    const again = app(wire, "other");
+    expect(synthError(() => Testing.synth(again.stack, true))).toContain("useDax(test/dax).tables");
+  });
+
+  test("GIVEN useDax and no useTable WHEN the app synthesizes THEN it fails: there is no table for the cluster to front", () => {
+    const { app: a } = app((fn, _t, d) => fn.useDax(d));
+    expect(synthError(() => a.synth())).toContain('- useDax(test/dax).tables = "no table"');
+  });
+
+  test.each([
+    ["useTable then useDax", (fn: CacheAsideFunction, t: CacheTable, d: DaxCluster) => fn.useTable(t).useDax(d)],
+    ["useDax then useTable", (fn: CacheAsideFunction, t: CacheTable, d: DaxCluster) => fn.useDax(d).useTable(t)],
+  ])("GIVEN a cluster fronting the function's table (%s) WHEN the app synthesizes THEN it succeeds", (_order, wire) => {
+    const { app: a } = app(wire);
+    expect(() => a.synth()).not.toThrow();
+  });
+});
+
 describe("CacheAsideFunction environment rules", () => {
   test.each(["REDIS_PASSWORD", "API_TOKEN", "DB_SECRET", "STRIPE_API_KEY"])("refuses the secret-looking variable %s", (name) => {
     expectInvalid({ environment: { [name]: "x" } }, `environment.${name}`, `"${name}"`);
@@ -461,7 +551,7 @@ describe("CacheAsideFunction from a contract", () => {
     const network = new Network(stack, "network", { availabilityZones: AZS });
     const fn = new CacheAsideFunction(stack, "fn", { network, contract: SESSIONS, settings: { ttlSeconds: 120, contextTurns: 5 } });
     const vars = lambda(JSON.parse(Testing.synth(stack))).environment.variables;
-    expect(vars).toMatchObject({ CACHE_TTL_SECONDS: "120", CONTEXT_TURNS: "5", RATE_LIMIT_PER_WINDOW: "30", SERVICE_NAME: "cachefront", MAX_BODY_BYTES: "65536" });
+    expect(vars).toMatchObject({ CACHE_TTL_SECONDS: "120", CONTEXT_TURNS: "5", RATE_LIMIT_PER_WINDOW: "30", SERVICE_NAME: "test", METRICS_NAMESPACE: "Cachefront/test", MAX_BODY_BYTES: "65536" });
     expect(fn.settings).toMatchObject({ ttlSeconds: 120, contextTurns: 5, rateLimitPerWindow: 30 });
     // The runtime reads back exactly what the construct wrote.
     const literal = Object.fromEntries(Object.entries(vars as Record<string, string>).filter(([, v]) => !v.includes("${")));

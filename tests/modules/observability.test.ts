@@ -6,14 +6,16 @@
 import { TerraformStack, Testing } from "cdktf";
 import { Construct } from "constructs";
 import * as path from "path";
-import { METRIC, RUNTIME_SETTINGS } from "../../functions/lib/contract";
+import { METRIC } from "../../functions/lib/contract";
 
-const DEFAULT_METRICS_NAMESPACE = RUNTIME_SETTINGS.metricsNamespace.default;
+/** The namespace CacheAsideFunction derives for the fixture's service (`serviceName: "product-catalog"`). */
+const DEFAULT_METRICS_NAMESPACE = "Cachefront/product-catalog";
 import { CacheApi } from "../../modules/api";
 import { PROFILE_CONTEXT_KEY, Profile } from "../../modules/core/profile";
 import { PropsValidationError, PropsValidator } from "../../modules/core/validation";
 import { DaxCluster } from "../../modules/dax";
 import { CacheAsideFunction } from "../../modules/function";
+import { StreamInvalidator } from "../../modules/invalidation";
 import { Network } from "../../modules/network";
 import {
   ALARM_KEYS,
@@ -28,7 +30,7 @@ import { RedisCache, RedisCacheProps } from "../../modules/redis";
 import { CacheTable } from "../../modules/table";
 import { analyzeModules } from "../../tools/docs/gen-reference";
 import { decodeJsonencode, onlyResource, resourcesOf, SynthJson, testStack } from "../helpers/synth";
-import { FunctionSettings, PRODUCTS } from "../../modules";
+import { Authorization, FunctionSettings, PRODUCTS } from "../../modules";
 
 const AZS = ["us-east-1a", "us-east-1b", "us-east-1c"];
 const GET_ROUTE = "GET /products/{productId}";
@@ -37,6 +39,8 @@ interface Options {
   /** Redis props, or false for no cache. */
   readonly cache?: Partial<RedisCacheProps> | false;
   readonly dax?: boolean;
+  /** A stream invalidator of the function's entries (needs the cache). @default true */
+  readonly invalidator?: boolean;
   readonly props?: Partial<CacheObservabilityProps>;
   readonly settings?: FunctionSettings;
 }
@@ -62,8 +66,9 @@ function build(scope: Construct, opts: Options = {}): Built {
   if (cache) fn.useCache(cache);
   const dax = opts.dax === false ? undefined : new DaxCluster(scope, "dax", { network, tables: [table] });
   if (dax) fn.useDax(dax);
-  const api = new CacheApi(scope, "api", { functions: [fn] });
-  const obs = new CacheObservability(scope, "observability", { api, function: fn, table, cache, dax, ...opts.props });
+  const api = new CacheApi(scope, "api", { functions: [fn], authorization: Authorization.iam() });
+  const invalidator = cache && opts.invalidator !== false ? new StreamInvalidator(scope, "invalidator", { function: fn, table, cache }) : undefined;
+  const obs = new CacheObservability(scope, "observability", { api, function: fn, table, cache, dax, invalidator, ...opts.props });
   return { obs, fn, api, cache };
 }
 
@@ -158,7 +163,7 @@ function expectInvalid(alarms: CacheAlarmsProps | Partial<CacheObservabilityProp
 describe("CacheObservability", () => {
   describe("alarms by profile", () => {
     test("GIVEN dev and no alarm settings THEN no alarm exists, but the dashboard, topic and key do", () => {
-      const { json, built } = synth({}, "dev");
+      const { json, built } = synth({ invalidator: false }, "dev");
       expect(resourcesOf(json, "aws_cloudwatch_metric_alarm")).toHaveLength(0);
       expect(built.obs.alarmsEnabled).toBe(false);
       expect(built.obs.alarms.size).toBe(0);
@@ -199,6 +204,7 @@ describe("CacheObservability", () => {
       const noCache = [...alarmsOf(synth({ cache: false }).json).keys()];
       expect(noCache.filter((k) => k.startsWith("redis"))).toEqual([]);
       expect(alarmsOf(synth({ dax: false }).json).has("daxErrors")).toBe(false);
+      expect([...alarmsOf(synth({ invalidator: false }).json).keys()].filter((k) => /^invalidat/.test(k))).toEqual([]);
     });
   });
 
@@ -216,6 +222,9 @@ describe("CacheObservability", () => {
       lambdaThrottles: "GreaterThanThreshold",
       apiServerErrorRate: "GreaterThanThreshold",
       apiLatencyP99: "GreaterThanThreshold",
+      invalidationIteratorAge: "GreaterThanThreshold",
+      invalidationFailuresQueued: "GreaterThanThreshold",
+      invalidatorErrors: "GreaterThanThreshold",
     };
     const CUSTOM_THRESHOLD: Record<AlarmKey, number> = {
       cacheHitRatio: 75,
@@ -230,6 +239,9 @@ describe("CacheObservability", () => {
       lambdaThrottles: 1,
       apiServerErrorRate: 3,
       apiLatencyP99: 800,
+      invalidationIteratorAge: 60_000,
+      invalidationFailuresQueued: 2,
+      invalidatorErrors: 4,
     };
 
     const defaults = synth({}, "prod").json;
@@ -352,7 +364,7 @@ describe("CacheObservability", () => {
   });
 
   describe("alarm topic", () => {
-    const { json, built } = synth({}, "prod");
+    const { json, built } = synth({ invalidator: false }, "prod");
 
     test("is encrypted with a customer-managed key (never aws/sns), rotation on", () => {
       const topic = onlyResource(json, "aws_sns_topic");
@@ -379,7 +391,7 @@ describe("CacheObservability", () => {
     });
 
     test("GIVEN dev THEN the key can be deleted after 7 days", () => {
-      expect(onlyResource(synth({}, "dev").json, "aws_kms_key").deletion_window_in_days).toBe(7);
+      expect(onlyResource(synth({ invalidator: false }, "dev").json, "aws_kms_key").deletion_window_in_days).toBe(7);
     });
 
     test("GIVEN no email THEN no subscription; GIVEN one THEN exactly one email subscription to the topic (in dev too)", () => {
@@ -463,7 +475,7 @@ describe("CacheObservability", () => {
     test("fallbacks and circuit-open events (and cache errors) are summed over every route with SEARCH", () => {
       const exprs = lines.filter((l) => l.widget === "Cache fallbacks, circuit-open events, cache errors").map((l) => l.expression);
       for (const name of [METRIC.Fallback, METRIC.CircuitOpen, METRIC.CacheError]) {
-        expect(exprs).toContain(`SUM(SEARCH('{Cachefront,Service,Route} MetricName="${name}" Service="product-catalog"', 'Sum', 60))`);
+        expect(exprs).toContain(`SUM(SEARCH('{Cachefront/product-catalog,Service,Route} MetricName="${name}" Service="product-catalog"', 'Sum', 60))`);
       }
     });
 
@@ -511,7 +523,7 @@ describe("CacheObservability", () => {
 
   describe("the contract with the runtime", () => {
     test("SERVICE_NAME and METRICS_NAMESPACE are set on the function to what the alarms read", () => {
-      const { json } = synth({ settings: { serviceName: "product-catalog", metricsNamespace: "Shop/Cache" }, props: { metricsNamespace: "Shop/Cache" } });
+      const { json } = synth({ invalidator: false, settings: { serviceName: "product-catalog", metricsNamespace: "Shop/Cache" }, props: { metricsNamespace: "Shop/Cache" } });
       const env = onlyResource(json, "aws_lambda_function").environment.variables;
       expect(env).toEqual(expect.objectContaining({ SERVICE_NAME: "product-catalog", METRICS_NAMESPACE: "Shop/Cache" }));
       const namespaces = alarm(json, "cacheHitRatio").metric_query.filter((q: any) => q.metric).map((q: any) => q.metric.namespace);
@@ -519,10 +531,11 @@ describe("CacheObservability", () => {
       expect(dashboardLines(dashboardOf(json)).filter((l) => l.name === METRIC.CacheHit).map((l) => l.namespace)).toEqual(["Shop/Cache", "Shop/Cache"]);
     });
 
-    test("GIVEN a function without SERVICE_NAME THEN the runtime default is read and pinned on the function", () => {
-      const { json, built } = synth({ settings: {} });
-      expect(built.obs.serviceName).toBe("cachefront");
-      expect(onlyResource(json, "aws_lambda_function").environment.variables.SERVICE_NAME).toBe("cachefront");
+    test("GIVEN a function without serviceName THEN the stack id is the service and names the namespace, pinned on the function", () => {
+      const { json, built } = synth({ invalidator: false, settings: {} });
+      expect(built.obs.serviceName).toBe("test");
+      expect(built.obs.metricsNamespace).toBe("Cachefront/test");
+      expect(onlyResource(json, "aws_lambda_function").environment.variables).toMatchObject({ SERVICE_NAME: "test", METRICS_NAMESPACE: "Cachefront/test" });
     });
   });
 

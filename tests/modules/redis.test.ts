@@ -339,6 +339,31 @@ describe("RedisCache validation", () => {
     expectProblem({ snapshotWindow: "3am-5am" }, "snapshotWindow", "3am-5am");
   });
 
+  test.each([
+    // [snapshot window, maintenance window, day of the overlap]
+    ["05:30-06:30", "sun:05:00-sun:07:00", "sun"], // inside the default maintenance window
+    ["23:00-01:00", "mon:00:00-mon:01:00", "sun"], // the daily window that starts Sunday runs into Monday
+    ["00:00-01:00", "sat:23:30-sun:00:30", "sun"], // the maintenance window wraps the week
+    ["03:00-05:00", "wed:04:00-wed:06:00", "wed"],
+  ])("snapshot window %s overlapping maintenance window %s", (snapshotWindow, maintenanceWindow, day) => {
+    // ElastiCache refuses the create: "The snapshot window and maintenance window must not overlap"
+    expectProblem({ snapshotWindow, maintenanceWindow }, "snapshotWindow", snapshotWindow);
+    const err = validationError({ snapshotWindow, maintenanceWindow });
+    expect(err.message).toContain(`maintenanceWindow (${maintenanceWindow}); on ${day} they overlap`);
+  });
+
+  test.each([
+    ["03:00-05:00", "sun:05:00-sun:07:00"], // the defaults: they touch, half-open windows do not overlap
+    ["07:00-08:00", "sun:05:00-sun:07:00"],
+    ["22:00-23:30", "sat:23:30-sun:00:30"],
+  ])("snapshot window %s next to maintenance window %s is accepted", (snapshotWindow, maintenanceWindow) => {
+    expect(replicationGroup(synthCache({ snapshotWindow, maintenanceWindow }))).toMatchObject({ snapshot_window: snapshotWindow, maintenance_window: maintenanceWindow });
+  });
+
+  test("maintenance window shorter than 60 minutes", () => {
+    expectProblem({ maintenanceWindow: "tue:05:00-tue:05:30" }, "maintenanceWindow", "tue:05:00-tue:05:30");
+  });
+
   test("snapshot retention above 35 days", () => {
     expectProblem({ snapshotRetentionLimit: 36 }, "snapshotRetentionLimit", "36");
   });

@@ -1,3 +1,4 @@
+import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { Construct } from "constructs";
 import { PropsValidationError } from "../../modules/core/validation";
 import { CacheAsideFunction } from "../../modules/function";
@@ -166,6 +167,99 @@ describe("CacheTable provisioned billing", () => {
   });
 });
 
+describe("CacheTable provisioned billing with global secondary indexes", () => {
+  const BY_CATEGORY = { indexName: "byCategory", partitionKey: { name: "category", type: "S" } } as const;
+  const BY_PRICE = { indexName: "byPrice", partitionKey: { name: "category", type: "S" }, sortKey: { name: "price", type: "N" }, projection: ["title"] } as const;
+  const targetsOf = (json: SynthJson) => resourcesOf(json, "aws_appautoscaling_target").map(([, r]) => r);
+
+  test("GIVEN two indexes WHEN provisioned THEN each index autoscales reads and writes on its own, with the table's floor, ceiling and target", () => {
+    // GIVEN / WHEN
+    const json = synthTable({
+      globalSecondaryIndexes: [BY_CATEGORY, BY_PRICE],
+      billing: Billing.provisioned({ readCapacity: 5, writeCapacity: 2, maxWriteCapacity: 8, targetUtilizationPercent: 60 }),
+    });
+    // THEN a target and a policy per dimension of the table and of each index
+    const targets = targetsOf(json);
+    expect(targets).toHaveLength(6);
+    const index = (name: string, dim: "Read" | "Write") =>
+      targets.find((t) => t.scalable_dimension === `dynamodb:index:${dim}CapacityUnits` && t.resource_id.endsWith(`/index/${name}`));
+    for (const name of ["byCategory", "byPrice"]) {
+      expect(index(name, "Read")).toMatchObject({ min_capacity: 5, max_capacity: 50, service_namespace: "dynamodb" });
+      expect(index(name, "Write")).toMatchObject({ min_capacity: 2, max_capacity: 8, service_namespace: "dynamodb" });
+      expect(index(name, "Read").resource_id).toMatch(new RegExp(`^table/\\$\\{aws_dynamodb_table\\.[^}]+\\.name\\}/index/${name}$`));
+    }
+    const policies = resourcesOf(json, "aws_appautoscaling_policy").map(([, r]) => r);
+    expect(policies).toHaveLength(6);
+    for (const p of policies) expect(p.target_tracking_scaling_policy_configuration.target_value).toBe(60);
+    expect(new Set(policies.map((p) => `${p.resource_id} ${p.scalable_dimension}`)).size).toBe(6);
+    // AND the indexes are created at their floor
+    for (const g of table(json).global_secondary_index) expect(g).toMatchObject({ read_capacity: 5, write_capacity: 2 });
+  });
+
+  test("GIVEN an index's own capacity WHEN provisioned THEN it overrides the table's for that index only", () => {
+    const json = synthTable({
+      globalSecondaryIndexes: [BY_CATEGORY, BY_PRICE],
+      billing: Billing.provisioned({
+        readCapacity: 5, writeCapacity: 2,
+        indexes: { byPrice: { readCapacity: 20, maxWriteCapacity: 4, targetUtilizationPercent: 40 } },
+      }),
+    });
+    const targets = targetsOf(json);
+    const byPrice = targets.filter((t) => t.resource_id.endsWith("/index/byPrice"));
+    expect(byPrice.find((t) => t.scalable_dimension.includes("Read"))).toMatchObject({ min_capacity: 20, max_capacity: 200 });
+    expect(byPrice.find((t) => t.scalable_dimension.includes("Write"))).toMatchObject({ min_capacity: 2, max_capacity: 4 });
+    expect(targets.filter((t) => t.resource_id.endsWith("/index/byCategory")).map((t) => t.min_capacity).sort()).toEqual([2, 5]);
+    const gsis = Object.fromEntries(table(json).global_secondary_index.map((g: any) => [g.name, g]));
+    expect(gsis.byPrice).toMatchObject({ read_capacity: 20, write_capacity: 2 });
+    const policyTargets = resourcesOf(json, "aws_appautoscaling_policy").map(([, p]) => p.target_tracking_scaling_policy_configuration.target_value).sort();
+    expect(policyTargets).toEqual([40, 40, 70, 70, 70, 70]);
+  });
+
+  test("GIVEN indexes WHEN provisioned THEN Terraform ignores them once created, and a postcondition fails a plan whose layout differs", () => {
+    const t = table(synthTable({ globalSecondaryIndexes: [BY_CATEGORY, BY_PRICE], billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1 }) }));
+    expect(t.lifecycle.ignore_changes).toEqual(["read_capacity", "write_capacity", "global_secondary_index"]);
+    expect(t.lifecycle.postcondition).toHaveLength(1);
+    const condition: string = t.lifecycle.postcondition[0].condition;
+    expect(condition).toContain("self.global_secondary_index");
+    expect(condition).toContain('"byCategory|category||ALL|"');
+    expect(condition).toContain('"byPrice|category|price|INCLUDE|title"');
+    expect(t.lifecycle.postcondition[0].error_message).toContain("applyIndexChanges: true");
+  });
+
+  test("GIVEN applyIndexChanges WHEN provisioned THEN Terraform applies index changes (and no postcondition stands in the way)", () => {
+    const t = table(synthTable({ globalSecondaryIndexes: [BY_CATEGORY], billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1, applyIndexChanges: true }) }));
+    expect(t.lifecycle.ignore_changes).toEqual(["read_capacity", "write_capacity"]);
+    expect(t.lifecycle.postcondition).toBeUndefined();
+  });
+
+  test("GIVEN no index WHEN provisioned THEN nothing about indexes is ignored or checked", () => {
+    const t = table(synthTable({ billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1 }) }));
+    expect(t.lifecycle.ignore_changes).toEqual(["read_capacity", "write_capacity"]);
+    expect(t.lifecycle.postcondition).toBeUndefined();
+  });
+
+  test("GIVEN capacity for an index the table does not have THEN it fails naming the index and the ones there are", () => {
+    const err = expectInvalid({ globalSecondaryIndexes: [BY_CATEGORY], billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1, indexes: { byBrand: { readCapacity: 2 } } }) },
+      "billing.indexes.byBrand", '"byBrand"');
+    expect(err.message).toContain('"byCategory"');
+  });
+
+  test("GIVEN an index floor above the table's ceiling it inherits THEN it fails naming the index's ceiling and where it came from", () => {
+    const err = expectInvalid({
+      globalSecondaryIndexes: [BY_CATEGORY],
+      billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1, maxReadCapacity: 10, indexes: { byCategory: { readCapacity: 20, targetUtilizationPercent: 95 } } }),
+    }, "billing.indexes.byCategory.maxReadCapacity", "10");
+    expect(err.message).toContain("the table's maxReadCapacity");
+    expect(err.problems.map((p) => p.field)).toContain("billing.indexes.byCategory.targetUtilizationPercent");
+    // without a table ceiling, the index's is 10 × its floor, which must stay within DynamoDB's 40000
+    const tenfold = expectInvalid({
+      globalSecondaryIndexes: [BY_CATEGORY],
+      billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1, indexes: { byCategory: { writeCapacity: 5000 } } }),
+    }, "billing.indexes.byCategory.maxWriteCapacity", "50000");
+    expect(tenfold.message).toContain("10 × the index's writeCapacity");
+  });
+});
+
 describe("CacheTable grants", () => {
   const arn = (json: SynthJson) => `\${${"aws_dynamodb_table"}.${resourcesOf(json, "aws_dynamodb_table")[0][0]}.arn}`;
 
@@ -281,6 +375,36 @@ describe("CacheTable validation", () => {
 
   test("refuses an empty TTL attribute", () => {
     expectInvalid({ timeToLiveAttribute: "" }, "timeToLiveAttribute", '""');
+  });
+
+  test.each([
+    [{ timeToLiveAttribute: "productId" }, "partitionKey", "S"],
+    [{ timeToLiveAttribute: "SK", sortKey: { name: "SK", type: "B" } }, "sortKey", "B"],
+    [{ timeToLiveAttribute: "category", globalSecondaryIndexes: [{ indexName: "byCategory", partitionKey: { name: "category", type: "S" } }] },
+      "globalSecondaryIndexes[0].partitionKey", "S"],
+  ] as Array<[Partial<CacheTableProps>, string, string]>)("refuses a TTL attribute that is a key of type S or B: %j", (props, declaredBy, type) => {
+    // TTL only expires items whose TTL attribute is a Number; a key of another type can never hold one
+    const err = expectInvalid(props, "timeToLiveAttribute", JSON.stringify(props.timeToLiveAttribute));
+    expect(err.message).toContain(`key attribute of type ${type} (${declaredBy})`);
+  });
+
+  test("accepts a TTL attribute that is a Number key", () => {
+    const t = table(synthTable({ timeToLiveAttribute: "expires", sortKey: { name: "expires", type: "N" } }));
+    expect(t.ttl).toEqual({ attribute_name: "expires", enabled: true });
+  });
+
+  test.each(["alias/my-key", "1234abcd-12ab-34cd-56ef-1234567890ab", "arn:aws:kms:us-east-1:123456789012:alias/my-key"])(
+    "refuses a kmsKeyArn that is not a key ARN: %p", (kmsKeyArn) => {
+      const err = expectInvalid({ kmsKeyArn }, "kmsKeyArn", JSON.stringify(kmsKeyArn));
+      expect(err.message).toContain("arn:aws:kms:<region>:<account>:key/<id>");
+    });
+
+  test("accepts a kmsKeyArn known only at apply time (a reference to a key)", () => {
+    const json = synthJson((stack) => {
+      const key = new KmsKey(stack, "key", { description: "table key", enableKeyRotation: true });
+      new CacheTable(stack, "products", { partitionKey: PK, kmsKeyArn: key.arn });
+    });
+    expect(table(json).server_side_encryption.kms_key_arn).toMatch(/^\$\{aws_kms_key\.key\.arn\}$/);
   });
 
   test("reports every problem together", () => {

@@ -216,7 +216,8 @@ describe("the ready-made stacks from the package", () => {
     timed("synth ready-made stacks", () => run(process.execPath, ["-e", script], app, { ...process.env, CACHEFRONT_POLICY: "enforce" }));
     for (const stack of ["shop-prod", "sessions-dev"]) {
       const json = JSON.parse(readFileSync(path.join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
-      expect(Object.keys(json.resource.aws_lambda_function ?? {})).toHaveLength(1);
+      // The API function, its JWT authorizer and the stream invalidator, each bundled from node_modules.
+      expect(Object.keys(json.resource.aws_lambda_function ?? {}).map((id) => id.split("_")[0]).sort()).toEqual(["api", "fn", "invalidator"]);
       expect(json.provider.aws[0].region).toBe(stack === "shop-prod" ? "eu-west-1" : "us-east-1");
     }
   });
@@ -275,7 +276,7 @@ describe("a cdktf app built on the tarball (help/examples/consumer)", () => {
     expect(only("aws_dax_cluster")).toMatchObject({ replication_factor: 3, availability_zones: ["eu-west-1a", "eu-west-1b", "eu-west-1c"] });
 
     const functions = Object.values(r.aws_lambda_function) as unknown as Array<{ filename: string; environment: { variables: Record<string, string> } }>;
-    expect(functions).toHaveLength(2);
+    expect(functions).toHaveLength(3);
     const bundles = functions.map((f) => {
       const zip = readZip(readFileSync(path.join(stackDir, f.filename)));
       return { env: f.environment.variables, index: zip.find((e) => e.name === "index.js")!.data.toString("utf8") };
@@ -290,6 +291,13 @@ describe("a cdktf app built on the tarball (help/examples/consumer)", () => {
     expect(prices.index).toContain("/prices/{productId}");
     expect(prices.index).toContain("function misconfigured");
     expect(stackJson!["//"]?.cachefront_policy).toBeDefined(); // the ./policy pack ran
+    // Authorization.jwt: the product writes go through a TOKEN authorizer whose bundled function verifies the issuer's JWTs.
+    const authorizer = bundles.find((b) => b.env.JWT_ISSUER === "https://login.catalog-eu.example.com/")!;
+    expect(authorizer.env).toMatchObject({ JWT_AUDIENCE: "catalog-eu-api", JWT_JWKS_URL: "https://login.catalog-eu.example.com/.well-known/jwks.json" });
+    expect(authorizer.index).toContain("Unauthorized");
+    expect(only("aws_api_gateway_authorizer")).toMatchObject({ type: "TOKEN", identity_source: "method.request.header.Authorization" });
+    const methods = Object.values(r.aws_api_gateway_method) as Array<{ http_method: string; authorization: string }>;
+    expect(methods.filter((m) => m.authorization === "CUSTOM").map((m) => m.http_method).sort()).toEqual(["DELETE", "PUT"]);
   });
 
   test("plans offline with the terraform harness: every resource is a create", async () => {

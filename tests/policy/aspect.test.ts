@@ -8,9 +8,14 @@ import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SecurityGroup } from "@cdktf/provider-aws/lib/security-group";
 import { VpcSecurityGroupIngressRule } from "@cdktf/provider-aws/lib/vpc-security-group-ingress-rule";
 import { Aspects, TerraformStack, Testing } from "cdktf";
-import { readFileSync } from "fs";
+import { spawnSync } from "child_process";
+import { mkdtempSync, readFileSync, rmSync } from "fs";
+import * as os from "os";
 import * as path from "path";
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
+import { DaxCluster } from "../../modules/dax";
+import { Network } from "../../modules/network";
+import { CacheTable } from "../../modules/table";
 import {
   applyPolicy,
   checkSynthesizedStack,
@@ -22,6 +27,7 @@ import {
 } from "../../modules/policy";
 import { buildApp } from "../../stacks/app";
 import { CacheStack } from "../../stacks/base";
+import { EnvironmentStack } from "../../stacks/environment";
 import { TODAY } from "./fixtures";
 
 /** A team's stack: an open security group and a log group kept forever. */
@@ -45,6 +51,22 @@ function teamStack(name: string, build?: (stack: TerraformStack) => void) {
 
 const quiet = { onReport: () => undefined, today: TODAY };
 
+/** What `run` writes to stdout and stderr. */
+function captureOutput(run: () => void): { stdout: string; stderr: string } {
+  const out: string[] = [];
+  const err: string[] = [];
+  const [write, writeErr] = [process.stdout.write, process.stderr.write];
+  process.stdout.write = ((chunk: string) => out.push(String(chunk)) > 0) as typeof process.stdout.write;
+  process.stderr.write = ((chunk: string) => err.push(String(chunk)) > 0) as typeof process.stderr.write;
+  try {
+    run();
+  } finally {
+    process.stdout.write = write;
+    process.stderr.write = writeErr;
+  }
+  return { stdout: out.join(""), stderr: err.join("") };
+}
+
 afterEach(() => {
   delete process.env[POLICY_MODE_ENV];
 });
@@ -67,6 +89,19 @@ describe("errors fail synthesis", () => {
     expect(message).toContain("Fix: Replace the CIDR with the peer's security group");
     // a warning-level finding in dev does not fail synthesis
     expect(message).not.toContain("CF-LOGS-1");
+  });
+
+  test("GIVEN a prod DAX cluster of one node WHEN the app synthesizes THEN the error names the attribute and the construct prop to change", () => {
+    const app = Testing.app();
+    const stack = new TerraformStack(app, "svc-prod");
+    stack.node.setContext(PROFILE_CONTEXT_KEY, "prod");
+    new AwsProvider(stack, "aws", { region: "us-east-1" });
+    const network = new Network(stack, "network", { availabilityZones: ["us-east-1a", "us-east-1b", "us-east-1c"] });
+    const table = new CacheTable(stack, "sessions", { partitionKey: { name: "PK", type: "S" } });
+    new DaxCluster(stack, "dax", { network, tables: [table], replicationFactor: 1 });
+    applyPolicy(stack, quiet);
+    expect(() => app.synth()).toThrow(
+      /CF-DAX-3 \(error\)[^\n]*svc-prod\/dax\/cluster [^\n]*replication_factor: replication_factor = 1[^\n]*Construct prop: DaxCluster\.replicationFactor\. Fix:/);
   });
 
   test("Testing.synth with validations fails the same way", () => {
@@ -111,18 +146,9 @@ describe("warnings are printed; reports are available", () => {
     const { app, stack } = teamStack("team-dev");
     // the only error of the stack, suppressed with a reason
     applyPolicy(stack, { today: TODAY, suppressions: [{ ruleId: "CF-SG-1", path: "open-https", reason: "public HTTPS endpoint behind the team's WAF" }] });
-    const lines: string[] = [];
-    const write = process.stderr.write;
-    process.stderr.write = ((chunk: string) => {
-      lines.push(String(chunk));
-      return true;
-    }) as typeof process.stderr.write;
-    try {
-      app.synth();
-    } finally {
-      process.stderr.write = write;
-    }
-    const out = lines.join("");
+    const { stdout: out, stderr } = captureOutput(() => app.synth());
+    // the cdktf CLI shows every stderr line as [ERROR]: nothing that passes may go there
+    expect(stderr).toBe("");
     expect(out).toMatch(/policy team-dev \(dev\): 0 error\(s\), 1 warning\(s\), 0 unknown, 1 suppressed/);
     expect(out).toContain("CF-LOGS-1 (warning)");
     expect(out).toContain("team-dev/audit-logs");
@@ -208,34 +234,86 @@ describe("modes and profiles", () => {
   });
 });
 
-describe("the default app", () => {
-  const app = buildApp(Testing.app());
-  const stacks = app.node.children.filter((c): c is CacheStack => c instanceof CacheStack);
-  const pack = new PolicyPack(quiet);
-  const reports = stacks.map((s) => pack.evaluate(s));
+describe("what the cdktf CLI shows", () => {
+  const REPO = path.resolve(__dirname, "..", "..");
+  /** Runs compiled JS (dist/, built by `npx tsc -p tsconfig.json`) as the cdktf CLI runs an app. */
+  const runApp = (args: string[]) => {
+    const outdir = mkdtempSync(path.join(os.tmpdir(), "cachefront-app-"));
+    try {
+      return spawnSync(process.execPath, args, { cwd: REPO, env: { ...process.env, CDKTF_OUTDIR: outdir }, encoding: "utf8", timeout: 120_000 });
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+  };
 
-  test("has four stacks and every one passes with zero errors and nothing unknown", () => {
-    expect(reports.map((r) => r.stack).sort()).toEqual(["product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod"]);
-    for (const r of reports) expect({ stack: r.stack, errors: r.summary.errors, unknown: r.summary.unknown }).toEqual({ stack: r.stack, errors: 0, unknown: 0 });
+  test("GIVEN the default app WHEN it synthesizes THEN stderr is empty (the CLI prints each stderr line as [ERROR]) and the summaries are on stdout", () => {
+    const res = runApp([path.join(REPO, "dist", "main.js")]);
+    expect({ status: res.status, stderr: res.stderr }).toEqual({ status: 0, stderr: "" });
+    expect(res.stdout).toMatch(/^policy product-catalog-dev \(dev\): 0 error\(s\)/m);
+    expect(res.stdout).toContain("suppressed CF-APIGW-7");
+    expect(res.stdout).not.toContain("CF-SM-2");
   });
 
-  test("no suppression is left: functions reach the cache as their own IAM users, so there is no shared token to exempt from rotation", () => {
+  test("GIVEN an app whose stack fails the pack WHEN it synthesizes THEN the error is on stderr and the exit code is not 0", () => {
+    const script = `
+      const { App, TerraformStack } = require("cdktf");
+      const { AwsProvider } = require("@cdktf/provider-aws/lib/provider");
+      const { CloudwatchLogGroup } = require("@cdktf/provider-aws/lib/cloudwatch-log-group");
+      const { applyPolicy } = require(${JSON.stringify(path.join(REPO, "dist", "modules", "policy"))});
+      const app = new App();
+      const stack = new TerraformStack(app, "team-prod");
+      new AwsProvider(stack, "aws", { region: "us-east-1" });
+      new CloudwatchLogGroup(stack, "audit-logs", { name: "/team/audit" });
+      applyPolicy(stack);
+      app.synth();`;
+    const res = runApp(["-e", script]);
+    expect(res.status).not.toBe(0);
+    expect(res.stderr).toMatch(/CF-LOGS-1 \(error\)[\s\S]*team-prod\/audit-logs/);
+    expect(res.stdout).toMatch(/^policy team-prod \(prod\): 1 error\(s\)/m);
+  });
+});
+
+describe("the default app", () => {
+  const app = buildApp(Testing.app());
+  app.synth(); // cross-stack references resolved, as `cdktf synth` does
+  const everyStack = app.node.children.filter((c): c is EnvironmentStack => c instanceof EnvironmentStack);
+  const stacks = everyStack.filter((c): c is CacheStack => c instanceof CacheStack);
+  const pack = new PolicyPack(quiet);
+  const allReports = everyStack.map((s) => pack.evaluate(s));
+  const reports = allReports.filter((r) => stacks.some((s) => s.node.id === r.stack));
+
+  test("has the platform and service stacks, and every one passes with zero errors and nothing unknown", () => {
+    expect(allReports.map((r) => r.stack).sort()).toEqual([
+      "account-baseline-us-east-1", "network-dev", "network-prod",
+      "product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod",
+    ]);
+    for (const r of allReports) expect({ stack: r.stack, errors: r.summary.errors, unknown: r.summary.unknown }).toEqual({ stack: r.stack, errors: 0, unknown: 0 });
+  });
+
+  test("every suppression carries a reason and shows in the report: only the catalog's public read (functions reach the cache as their own IAM users: no shared token to exempt from rotation)", () => {
     for (const r of reports) {
-      expect(r.findings.filter((f) => f.status === "suppressed").map((f) => [f.ruleId, f.path])).toEqual([]);
-      expect(r.suppressions).toEqual([]);
+      const suppressed = r.findings.filter((f) => f.status === "suppressed");
+      const publicRead = r.stack.startsWith("product-catalog") ? [["CF-APIGW-7", `${r.stack}/api/method-GET-products-by-productId`]] : [];
+      expect(suppressed.map((f) => [f.ruleId, f.path]).sort()).toEqual(publicRead);
       expect(r.findings.filter((f) => f.ruleId === "CF-EC-10").map((f) => f.status)).toEqual(["pass"]);
+      expect(suppressed.every((f) => f.suppression!.reason.length >= 10)).toBe(true);
+      expect(r.suppressions.every((u) => u.reason.trim().length >= 10 && u.matched > 0)).toBe(true);
     }
   });
 
-  test("write routes are protected by an API key and usage plan, not by a suppression", () => {
+  test("every route but health and the catalog's read verifies its caller (an authorizer), not an API key or a suppression", () => {
     for (const r of reports) {
       const writes = r.findings.filter((f) => f.ruleId === "CF-APIGW-6");
       expect(writes.length).toBe(r.stack.startsWith("product-catalog") ? 2 : 1); // PUT + DELETE, or POST turns
       expect(writes.every((f) => f.status === "pass")).toBe(true);
+      const callers = r.findings.filter((f) => f.ruleId === "CF-APIGW-7" && f.status === "pass");
+      expect(callers.length).toBe(r.stack.startsWith("product-catalog") ? 2 : 2); // PUT + DELETE, or GET + POST sessions
     }
     for (const s of stacks) {
       const json = JSON.parse(Testing.synth(s));
-      expect(json.output.api_key.sensitive).toBe(true);
+      expect(json.output.api_key).toBeUndefined(); // no route needs one
+      const methods = Object.values(json.resource.aws_api_gateway_method as Record<string, { http_method: string; authorization: string }>);
+      expect(methods.filter((m) => m.authorization === "CUSTOM").length).toBe(2);
     }
   });
 

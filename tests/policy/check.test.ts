@@ -63,38 +63,50 @@ describe("policy-only run of the default app", () => {
     const o = options({});
     const result = await runCheck(o);
     expect(result.exitCode).toBe(0);
-    expect(result.stacks.map((s) => s.stack)).toEqual(["product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod"]);
+    const names = result.stacks.map((s) => s.stack);
+    expect(names).toEqual([
+      "account-baseline-us-east-1", "network-dev", "network-prod", "product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod",
+    ]);
+    const services = names.filter((n) => /^(product-catalog|session-store)-/.test(n));
+    const cells = (rule: string) => o.lines.find((l) => l.startsWith(`${rule} `))!.split(/\s+/).slice(1);
+    const serviceCells = (value: string) => names.map((n) => (services.includes(n) ? value : "-"));
 
     const table = o.lines.find((l) => l.startsWith("rule "))!;
-    expect(table.split(/\s+/).slice(1)).toEqual(result.stacks.map((s) => s.stack));
-    // No secret at all (IAM auth to the cache), so CF-SM-2 has nothing to judge, and nothing is suppressed.
-    expect(o.lines.find((l) => l.startsWith("CF-SM-2 "))!.split(/\s+/).slice(1)).toEqual(["-", "-", "-", "-"]);
-    expect(o.lines.find((l) => l.startsWith("CF-EC-10 "))!.split(/\s+/).slice(1)).toEqual(["pass", "pass", "pass", "pass"]);
-    expect(o.lines.find((l) => l.startsWith("CF-APIGW-6 "))!.split(/\s+/).slice(1)).toEqual(["pass", "pass", "pass", "pass"]);
-    expect(o.lines.some((l) => /^total: 0 error\(s\), 0 warning\(s\), 0 unknown, 0 suppressed/.test(l))).toBe(true);
+    expect(table.split(/\s+/).slice(1)).toEqual(names);
+    // No secret at all (IAM auth to the cache), so CF-SM-2 has nothing to judge; the one suppression is the catalog's public read.
+    expect(cells("CF-SM-2")).toEqual(names.map(() => "-"));
+    expect(cells("CF-EC-10")).toEqual(serviceCells("pass"));
+    expect(cells("CF-APIGW-6")).toEqual(serviceCells("pass"));
+    // The catalog's public read is suppressed with the contract's reason; the session routes pass.
+    expect(cells("CF-APIGW-7")).toEqual(names.map((n) => (n.startsWith("product-catalog") ? "suppressed" : n.startsWith("session-store") ? "pass" : "-")));
+    expect(o.lines.some((l) => /^total: 0 error\(s\), 0 warning\(s\), 0 unknown, 2 suppressed/.test(l))).toBe(true);
+    expect(o.lines).toContain("deployed together: no account singleton managed twice, no unique name used twice");
 
     const json = readJson(path.join(o.reportDir, "check-report.json"));
-    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 0, unknown: 0, suppressed: 0 } });
+    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 0, unknown: 0, suppressed: 2 }, deployConflicts: [] });
     // The cost section: a monthly figure per stack, every billable type known (help/cost.md).
-    expect(json.cost.stacks.map((s: any) => [s.stack, s.complete, s.monthlyUsd > 0])).toEqual(result.stacks.map((s) => [s.stack, true, true]));
+    expect(json.cost.stacks.map((s: any) => [s.stack, s.complete])).toEqual(names.map((n) => [n, true]));
+    expect(json.cost.stacks.filter((s: any) => services.includes(s.stack)).every((s: any) => s.monthlyUsd > 0)).toBe(true);
     expect(o.lines).toContain("  unknown billable types: none");
     for (const s of json.stacks) {
       expect(s.file).toBe(path.relative(ROOT, path.join(o.outdir, "stacks", s.stack, "cdk.tf.json")));
+      if (!services.includes(s.stack)) continue;
       expect(s.rules["CF-SM-2"]).toBe("-");
-      expect(s.suppressions).toEqual([]);
+      expect(s.suppressions.map((u: { ruleId: string }) => u.ruleId)).toEqual(s.stack.startsWith("product-catalog") ? ["CF-APIGW-7"] : []);
+      expect(s.suppressions.every((u: { reason: string }) => u.reason.length >= 10)).toBe(true);
     }
     expect(json.rules.length).toBeGreaterThanOrEqual(40);
 
     const sarif = readJson(path.join(o.reportDir, "check-report.sarif"));
     expect(sarif.version).toBe("2.1.0");
     const results = sarif.runs[0].results;
-    // Nothing to report: the 4 CF-SM-1 warnings and 4 CF-SM-2 suppressions were the AUTH token secrets, gone with IAM auth
-    // (SARIF locations of findings: tests/policy/report.test.ts).
-    expect(results).toEqual([]);
+    // The catalog's public read, suppressed (dev and prod); no warning: the 4 CF-SM-1 warnings were the AUTH token secrets.
+    expect(results.filter((r: any) => r.suppressions).map((r: any) => r.ruleId)).toEqual(["CF-APIGW-7", "CF-APIGW-7"]);
+    expect(results.filter((r: any) => !r.suppressions)).toEqual([]);
     for (const r of results) {
       const uri = r.locations[0].physicalLocation.artifactLocation.uri;
       const lines = readFileSync(path.join(ROOT, uri), "utf8").split("\n");
-      expect(lines[r.locations[0].physicalLocation.region.startLine - 1].trim()).toBe('"cache_auth-secret_17C4D2DF": {');
+      expect(lines[r.locations[0].physicalLocation.region.startLine - 1].trim()).toMatch(/^"api_method-GET-products-by-productId_[0-9A-F]+": \{$/);
     }
   }, 60_000);
 });
@@ -113,6 +125,17 @@ describe("failing and broken apps", () => {
     expect(json).toMatchObject({ ok: false, exitCode: 1, totals: { errors: 1, warnings: 1 } });
     const sarif = readJson(path.join(o.reportDir, "check-report.sarif"));
     expect(sarif.runs[0].results.map((r: any) => [r.ruleId, r.level]).sort()).toEqual([["CF-LAMBDA-7", "error"], ["CF-LOGS-1", "warning"]]);
+  }, 60_000);
+
+  test("GIVEN stacks that pass one by one but collide when deployed together THEN exit code 1, each conflict named", async () => {
+    const o = options({ app: path.join(DIST, "tests/policy/apps/twice-app.js") });
+    const result = await runCheck(o);
+    expect(result.stacks.every((s) => s.report.summary.errors === 0)).toBe(true);
+    expect(result.exitCode).toBe(1);
+    expect(result.deployConflicts!.map((c) => [c.kind, c.type])).toEqual([["name", "aws_dynamodb_table"], ["singleton", "aws_api_gateway_account"]]);
+    expect(o.lines).toContain("deployed together: 2 conflict(s)");
+    expect(o.lines.some((l) => l.startsWith("  singleton: aws_api_gateway_account") && l.includes("team-a-dev/account/apigateway"))).toBe(true);
+    expect(readJson(path.join(o.reportDir, "check-report.json"))).toMatchObject({ ok: false, exitCode: 1, deployConflicts: [{ key: "account (unpinned account), us-east-1: orders" }, {}] });
   }, 60_000);
 
   test("--strict: unknown outcomes of error-level rules fail; --stacks limits the check", async () => {

@@ -4,6 +4,7 @@
  */
 import {
   CACHEFRONT_RULES,
+  checkSynthesizedStack,
   evaluateModel,
   formatFinding,
   PolicyRule,
@@ -270,5 +271,44 @@ describe("messages", () => {
       expect(r.resourceTypes.length).toBeGreaterThan(0);
       expect(["error", "warning"]).toContain(r.severity);
     }
+  });
+});
+
+describe("references across stacks (cdktf cross-stack references)", () => {
+  const input = "cross-stack-reference-input-network-dev";
+  const out = (n: number) => `cross-stack-output-aws_subnetnetwork_private-${n}_ABCDid`;
+  /** A network stack whose two private subnets are in `azs`. */
+  const network = (azs: string[]) => ({
+    resource: { aws_subnet: Object.fromEntries(azs.map((az, i) => [`private-${i}`, { availability_zone: az, vpc_id: "vpc-1" }])) },
+    output: Object.fromEntries(azs.map((_, i) => [out(i), { value: `\${aws_subnet.private-${i}.id}` }])),
+  });
+  const service = {
+    data: { terraform_remote_state: { [input]: { backend: "local", config: { path: "../../../terraform.network-dev.tfstate" } } } },
+    resource: {
+      aws_lambda_function: {
+        fn: {
+          function_name: "f", role: "r", runtime: "nodejs22.x",
+          vpc_config: { subnet_ids: [0, 1].map((i) => `\${data.terraform_remote_state.${input}.outputs.${out(i)}}`), security_group_ids: ["sg-1"] },
+          environment: { variables: { REDIS_HOST: "h" } },
+        },
+      },
+    },
+  };
+  const lambda4 = (otherStacks?: Record<string, unknown>) =>
+    checkSynthesizedStack(service, { stackName: "svc", profile: "prod", today: TODAY, otherStacks }).findings.find((f) => f.ruleId === "CF-LAMBDA-4")!;
+
+  test("without the other stack a subnet read from its outputs is unknown; with it, the subnet's AZ is read there", () => {
+    expect(lambda4().status).toBe("unknown");
+    expect(lambda4({ "network-dev": network(["us-east-1a", "us-east-1b"]) }).status).toBe("pass");
+  });
+
+  test("followed across stacks, a rule still fails: both subnets in one AZ", () => {
+    const f = lambda4({ "network-dev": network(["us-east-1a", "us-east-1a"]) });
+    expect(f.status).toBe("fail");
+    expect(f.message).toMatch(/1 availability zone/);
+  });
+
+  test("an output the other stack does not have stays unknown", () => {
+    expect(lambda4({ "network-dev": { resource: {}, output: {} } }).status).toBe("unknown");
   });
 });

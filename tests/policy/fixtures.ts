@@ -165,6 +165,21 @@ export function golden(): Json {
         point_in_time_recovery: { enabled: true },
         server_side_encryption: { enabled: true },
         deletion_protection_enabled: true,
+        stream_enabled: true,
+        stream_view_type: "KEYS_ONLY",
+      }),
+    },
+    aws_sqs_queue: { failures: res("invalidator/queue", { name: "invalidation-failures", kms_master_key_id: ref("aws_kms_key.key.arn") }) },
+    aws_lambda_event_source_mapping: {
+      stream: res("invalidator/mapping", {
+        event_source_arn: ref("aws_dynamodb_table.table.stream_arn"),
+        function_name: ref("aws_lambda_function.fn.arn"),
+        starting_position: "LATEST",
+        function_response_types: ["ReportBatchItemFailures"],
+        bisect_batch_on_function_error: true,
+        maximum_retry_attempts: 10,
+        maximum_record_age_in_seconds: 334,
+        destination_config: { on_failure: { destination_arn: ref("aws_sqs_queue.failures.arn") } },
       }),
     },
     aws_iam_role: {
@@ -265,6 +280,16 @@ export function golden(): Json {
     aws_api_gateway_rest_api: { api: res("api/api", { name: "api" }) },
     aws_api_gateway_resource: {
       item: res("api/resource-item", { rest_api_id: ref("aws_api_gateway_rest_api.api.id"), parent_id: ref("aws_api_gateway_rest_api.api.root_resource_id"), path_part: "{id}" }),
+      health: res("api/resource-health", { rest_api_id: ref("aws_api_gateway_rest_api.api.id"), parent_id: ref("aws_api_gateway_rest_api.api.root_resource_id"), path_part: "health" }),
+    },
+    aws_api_gateway_authorizer: {
+      jwt: res("api/authorizer", {
+        rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
+        name: "jwt",
+        type: "TOKEN",
+        authorizer_uri: ref("aws_lambda_function.fn.invoke_arn"),
+        identity_source: "method.request.header.Authorization",
+      }),
     },
     aws_api_gateway_request_validator: {
       params: res("api/validate-params", { rest_api_id: ref("aws_api_gateway_rest_api.api.id"), name: "params", validate_request_parameters: true, validate_request_body: false }),
@@ -275,7 +300,8 @@ export function golden(): Json {
         rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
         resource_id: ref("aws_api_gateway_resource.item.id"),
         http_method: "GET",
-        authorization: "NONE",
+        authorization: "CUSTOM",
+        authorizer_id: ref("aws_api_gateway_authorizer.jwt.id"),
         request_parameters: { "method.request.path.id": true },
         request_validator_id: ref("aws_api_gateway_request_validator.params.id"),
       }),
@@ -283,7 +309,8 @@ export function golden(): Json {
         rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
         resource_id: ref("aws_api_gateway_resource.item.id"),
         http_method: "PUT",
-        authorization: "NONE",
+        authorization: "CUSTOM",
+        authorizer_id: ref("aws_api_gateway_authorizer.jwt.id"),
         api_key_required: true,
         request_parameters: { "method.request.path.id": true },
         request_models: { "application/json": "Item" },
@@ -296,6 +323,12 @@ export function golden(): Json {
         authorization: "AWS_IAM",
         request_parameters: { "method.request.path.id": true },
         request_validator_id: ref("aws_api_gateway_request_validator.params.id"),
+      }),
+      health: res("api/method-GET-health", {
+        rest_api_id: ref("aws_api_gateway_rest_api.api.id"),
+        resource_id: ref("aws_api_gateway_resource.health.id"),
+        http_method: "GET",
+        authorization: "NONE",
       }),
     },
     aws_api_gateway_deployment: { deployment: res("api/deployment", { rest_api_id: ref("aws_api_gateway_rest_api.api.id") }) },
@@ -315,6 +348,10 @@ export function golden(): Json {
         method_path: "*/*",
         settings: { metrics_enabled: true, logging_level: "ERROR", data_trace_enabled: false, throttling_rate_limit: 100, throttling_burst_limit: 200 },
       }),
+    },
+    aws_wafv2_web_acl: { acl: res("api/waf/acl", { name: "acl", scope: "REGIONAL", default_action: { allow: {} } }) },
+    aws_wafv2_web_acl_association: {
+      stage: res("api/waf-association", { resource_arn: ref("aws_api_gateway_stage.v1.arn"), web_acl_arn: ref("aws_wafv2_web_acl.acl.arn") }),
     },
     aws_api_gateway_usage_plan: {
       plan: res("api/usage-plan", { name: "plan", api_stages: [{ api_id: ref("aws_api_gateway_rest_api.api.id"), stage: ref("aws_api_gateway_stage.v1.stage_name") }] }),

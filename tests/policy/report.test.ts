@@ -96,6 +96,17 @@ describe("SARIF 2.1.0", () => {
     expect([unknown.kind, unknown.level]).toEqual(["review", "none"]);
   });
 
+  test("a result names the construct prop behind the attribute, in its text and its properties", () => {
+    const [, broken] = reports();
+    const sarif = toSarif([broken], CACHEFRONT_RULES) as any;
+    const dax = sarif.runs[0].results.find((r: any) => r.ruleId === "CF-DAX-2");
+    expect(dax.message.text).toContain("cluster_endpoint_encryption_type: ");
+    expect(dax.message.text).toContain("No construct prop: set by DaxCluster.");
+    expect(dax.properties.constructProp).toBe("No construct prop: set by DaxCluster");
+    const rule = sarif.runs[0].tool.driver.rules.find((r: any) => r.id === "CF-EC-5");
+    expect(rule.help.text).toContain("Constructs: `RedisCache.snapshotRetentionLimit`.");
+  });
+
   test("lineOfResource finds data sources too, and falls back to line 1", () => {
     expect(text.split("\n")[lineOfResource(text, "aws_vpc", "peer", "data") - 1].trim()).toBe('"peer": {');
     expect(lineOfResource(text, "aws_nothing", "x")).toBe(1);
@@ -122,6 +133,13 @@ describe(`${POLICY_PAGE}`, () => {
       for (const c of r.references.securityHub ?? []) expect(row).toContain(c);
       for (const c of r.references.cdkNag ?? []) expect(row).toContain(c);
     }
+  });
+
+  test("says for every rule what sets its attributes in the constructs", () => {
+    const table = page.slice(page.indexOf(BEGIN_MARKER), page.indexOf(END_MARKER));
+    const rows = CACHEFRONT_RULES.map((r) => table.split("\n").find((l) => l.startsWith(`| ${r.id} |`)) ?? r.id);
+    expect(rows.filter((row) => !/ Constructs: (\w+: )?(`[A-Z]\w+\.[a-z]\w+`|no prop, )/.test(row))).toEqual([]);
+    expect(rows.find((row) => row.startsWith("| CF-DAX-3 |"))).toContain("Constructs: `DaxCluster.replicationFactor`.");
   });
 
   test("the generator replaces only the marked block", () => {

@@ -4,7 +4,11 @@
  * non-compliant fixture (an attribute missing, or explicitly wrong) makes exactly the named
  * rules fail — no other rule fails, and nothing is left unknown.
  */
-import { CACHEFRONT_RULES, StackReport } from "../../modules/policy";
+import * as path from "path";
+import { byProps, CACHEFRONT_RULES, checkSynthesizedStack, formatFinding, setBy, settingOf, StackReport } from "../../modules/policy";
+import { Billing, CacheTable } from "../../modules/table";
+import { synthJson } from "../helpers/synth";
+import { analyzeModules } from "../../tools/docs/gen-reference";
 import { check, failing, golden, set, TODAY, undecided } from "./fixtures";
 
 type Doc = ReturnType<typeof golden>;
@@ -30,7 +34,24 @@ const mc = `${R}.aws_elasticache_cluster.memcached`;
 const fn = `${R}.aws_lambda_function.fn`;
 const stage = `${R}.aws_api_gateway_stage.v1`;
 const settings = `${R}.aws_api_gateway_method_settings.all`;
+const get = `${R}.aws_api_gateway_method.get`;
+const put = `${R}.aws_api_gateway_method.put`;
+const esm = `${R}.aws_lambda_event_source_mapping.stream`;
 const policyJson = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
+
+/** A provisioned table with a `byCategory` index, the table and the index autoscaled for reads and writes. */
+function provisionedWithIndex(d: Doc): void {
+  const table = `${R}.aws_dynamodb_table.table`;
+  set(d, `${table}.billing_mode`, "PROVISIONED");
+  set(d, `${table}.attribute`, [{ name: "productId", type: "S" }, { name: "category", type: "S" }]);
+  set(d, `${table}.global_secondary_index`, [{ name: "byCategory", hash_key: "category", projection_type: "ALL", read_capacity: 5, write_capacity: 5 }]);
+  for (const [id, part, kind] of [["table", "", "table"], ["index", "/index/byCategory", "index"]]) {
+    for (const dim of ["Read", "Write"]) {
+      set(d, `${R}.aws_appautoscaling_target.${id}_${dim.toLowerCase()}`, { service_namespace: "dynamodb",
+        resource_id: `table/\${aws_dynamodb_table.table.name}${part}`, scalable_dimension: `dynamodb:${kind}:${dim}CapacityUnits`, min_capacity: 5, max_capacity: 50 });
+    }
+  }
+}
 
 const FIXTURES: Fixture[] = [
   // --- VPC
@@ -163,6 +184,10 @@ const FIXTURES: Fixture[] = [
     set(d, `${R}.aws_appautoscaling_target.read`, { service_namespace: "dynamodb", resource_id: "table/${aws_dynamodb_table.table.name}",
       scalable_dimension: "dynamodb:table:ReadCapacityUnits", min_capacity: 5, max_capacity: 50 });
   } },
+  { rule: "CF-DDB-4", kind: "wrong", what: "provisioned table autoscaled, its index not", mutate: (d) => {
+    provisionedWithIndex(d);
+    set(d, `${R}.aws_appautoscaling_target.index_write`, undefined);
+  }, attribute: "global_secondary_index.byCategory" },
 
   // --- Lambda
   { rule: "CF-LAMBDA-1", kind: "missing", what: "no tracing config", mutate: (d) => set(d, `${fn}.tracing_config`, undefined), attribute: "tracing_config.mode" },
@@ -193,6 +218,17 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-LAMBDA-7", kind: "wrong", what: "function URL without auth", mutate: (d) => set(d, `${R}.aws_lambda_function_url.url.authorization_type`, "NONE"), attribute: "authorization_type" },
   { rule: "CF-LAMBDA-8", kind: "missing", what: "service principal without source_arn", mutate: (d) => set(d, `${R}.aws_lambda_permission.api.source_arn`, undefined), attribute: "source_arn" },
   { rule: "CF-LAMBDA-8", kind: "wrong", what: "source_arn *", mutate: (d) => set(d, `${R}.aws_lambda_permission.api.source_arn`, "*") },
+
+  // --- event source mappings (stream consumers)
+  { rule: "CF-ESM-1", kind: "missing", what: "a stream mapping without an on-failure destination", mutate: (d) => set(d, `${esm}.destination_config`, undefined),
+    attribute: "destination_config.on_failure.destination_arn" },
+  { rule: "CF-ESM-1", kind: "wrong", what: "an empty on-failure destination", mutate: (d) => set(d, `${esm}.destination_config.on_failure.destination_arn`, "") },
+  { rule: "CF-ESM-1", kind: "missing", what: "a Kinesis stream (literal ARN) without a destination", mutate: (d) => {
+    set(d, `${esm}.event_source_arn`, "arn:aws:kinesis:us-east-1:123456789012:stream/orders"); set(d, `${esm}.destination_config`, undefined);
+  } },
+  { rule: "CF-ESM-2", kind: "missing", what: "a stream consumer without function_response_types", mutate: (d) => set(d, `${esm}.function_response_types`, undefined),
+    attribute: "function_response_types" },
+  { rule: "CF-ESM-2", kind: "wrong", what: "function_response_types empty", mutate: (d) => set(d, `${esm}.function_response_types`, []) },
 
   // --- IAM (each document form: JSON string, jsonencode, policy document data source)
   { rule: "CF-IAM-1", kind: "wrong", what: "Action * (JSON string)", mutate: (d) =>
@@ -233,12 +269,33 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-APIGW-5", kind: "missing", what: "parameters without a validator", mutate: (d) => set(d, `${R}.aws_api_gateway_method.get.request_validator_id`, undefined), attribute: "request_validator_id" },
   { rule: "CF-APIGW-5", kind: "wrong", what: "a body model validated by a parameters-only validator", mutate: (d) =>
     set(d, `${R}.aws_api_gateway_method.put.request_validator_id`, "${aws_api_gateway_request_validator.params.id}") },
-  { rule: "CF-APIGW-6", kind: "missing", what: "PUT with no authorization and no API key", mutate: (d) => set(d, `${R}.aws_api_gateway_method.put.api_key_required`, undefined), attribute: "authorization" },
-  { rule: "CF-APIGW-6", kind: "wrong", what: "api_key_required false", mutate: (d) => set(d, `${R}.aws_api_gateway_method.put.api_key_required`, false), attribute: "api_key_required" },
+  // The golden PUT is authorized (CUSTOM) and keyed; an unauthorized write also fails CF-APIGW-7, which an API key cannot satisfy.
+  { rule: "CF-APIGW-6", kind: "missing", what: "PUT with no authorization and no API key", mutate: (d) => {
+    set(d, `${put}.authorization`, undefined); set(d, `${put}.api_key_required`, undefined);
+  }, attribute: "authorization", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
+  { rule: "CF-APIGW-6", kind: "wrong", what: "api_key_required false", mutate: (d) => {
+    set(d, `${put}.authorization`, "NONE"); set(d, `${put}.api_key_required`, false);
+  }, attribute: "api_key_required", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
   { rule: "CF-APIGW-6", kind: "wrong", what: "API key required but no usage plan", mutate: (d) => {
+    set(d, `${put}.authorization`, "NONE");
     set(d, `${R}.aws_api_gateway_usage_plan`, undefined); set(d, `${R}.aws_api_gateway_usage_plan_key`, undefined);
-  }, attribute: "api_key_required" },
-  { rule: "CF-APIGW-6", kind: "wrong", what: "CUSTOM authorization without an authorizer", mutate: (d) => set(d, `${R}.aws_api_gateway_method.delete.authorization`, "CUSTOM"), attribute: "authorizer_id" },
+  }, attribute: "api_key_required", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
+  { rule: "CF-APIGW-6", kind: "wrong", what: "CUSTOM authorization without an authorizer", mutate: (d) => set(d, `${R}.aws_api_gateway_method.delete.authorization`, "CUSTOM"),
+    attribute: "authorizer_id", fires: ["CF-APIGW-6", "CF-APIGW-7"] },
+  { rule: "CF-APIGW-7", kind: "missing", what: "a read with no authorization", mutate: (d) => {
+    set(d, `${get}.authorization`, undefined); set(d, `${get}.authorizer_id`, undefined);
+  }, attribute: "authorization" },
+  { rule: "CF-APIGW-7", kind: "wrong", what: "a write with only an API key (a key is not an identity)", mutate: (d) => {
+    set(d, `${put}.authorization`, "NONE"); set(d, `${put}.authorizer_id`, undefined);
+  }, attribute: "authorization" },
+  { rule: "CF-APIGW-7", kind: "wrong", what: "a read with authorization NONE, in dev too", mutate: (d) => set(d, `${get}.authorization`, "NONE"), profile: "dev" },
+  { rule: "CF-APIGW-7", kind: "missing", what: "COGNITO_USER_POOLS without an authorizer", mutate: (d) => {
+    set(d, `${get}.authorization`, "COGNITO_USER_POOLS"); set(d, `${get}.authorizer_id`, undefined);
+  }, attribute: "authorizer_id" },
+  { rule: "CF-APIGW-8", kind: "missing", what: "a prod stage without WAF", mutate: (d) => set(d, `${R}.aws_wafv2_web_acl_association`, undefined),
+    attribute: "aws_wafv2_web_acl_association.resource_arn" },
+  { rule: "CF-APIGW-8", kind: "wrong", what: "WAF on another stage", mutate: (d) =>
+    set(d, `${R}.aws_wafv2_web_acl_association.stage.resource_arn`, "arn:aws:apigateway:us-east-1::/restapis/other/stages/v1") },
 
   // --- logs and secrets
   { rule: "CF-LOGS-1", kind: "missing", what: "no retention", mutate: (d) => set(d, `${R}.aws_cloudwatch_log_group.access.retention_in_days`, undefined), attribute: "retention_in_days" },
@@ -326,6 +383,83 @@ describe.each(RULE_IDS)("%s", (id) => {
   });
 });
 
+describe("findings name the construct prop behind the attribute", () => {
+  // GIVEN each non-compliant fixture WHEN checked THEN every failing finding of its rule says which
+  // construct prop sets the attribute, or that none does and what sets it instead
+  test.each(FIXTURES.map((c) => [`${c.rule} ${c.kind}: ${c.what}`, c] as const))("%s", (_name, c) => {
+    const doc = golden();
+    c.mutate(doc);
+    const own = ruleFindings(check(doc, c.profile ?? "prod"), c.rule);
+    expect(own.length).toBeGreaterThan(0);
+    for (const f of own) {
+      expect({ attribute: f.attribute, construct: f.construct }).toEqual({ attribute: f.attribute, construct: expect.anything() });
+      expect(formatFinding(f)).toMatch(/ (Construct prop: [A-Z]\w+\.[a-z]\w+|No construct prop: \S)/);
+    }
+  });
+
+  test("the props of the rules the issue names: replication_factor, snapshot_retention_limit", () => {
+    const find = (rule: string, attr: string, value: unknown) => {
+      const doc = golden();
+      set(doc, attr, value);
+      return formatFinding(ruleFindings(check(doc), rule)[0]);
+    };
+    expect(find("CF-DAX-3", `${R}.aws_dax_cluster.dax.replication_factor`, 1)).toContain("replication_factor: replication_factor = 1: prod needs at least 3 nodes (one per AZ). Construct prop: DaxCluster.replicationFactor. Fix:");
+    expect(find("CF-EC-5", `${rg}.snapshot_retention_limit`, 0)).toContain("Construct prop: RedisCache.snapshotRetentionLimit.");
+    expect(find("CF-SG-1", `${R}.aws_vpc_security_group_ingress_rule.cache_from_fn.cidr_ipv4`, "0.0.0.0/0")).toContain("No construct prop: set by wiring (");
+  });
+
+  test("every construct prop a rule names is a prop of that construct (or a field of that interface)", () => {
+    const modules = analyzeModules(path.resolve(__dirname, "../.."));
+    const fields = new Map<string, Set<string>>();
+    for (const m of modules) {
+      for (const c of m.classes) if (c.props) fields.set(c.name, new Set(c.props.map((f) => f.name)));
+      for (const i of m.interfaces) fields.set(i.name, new Set(i.fields.map((f) => f.name)));
+    }
+    const named = CACHEFRONT_RULES.flatMap((r) => Object.values(r.props ?? {}).flatMap((s) => ("props" in s ? s.props.map((p) => [r.id, p]) : [])));
+    expect(named.length).toBeGreaterThan(10);
+    const missing = named.filter(([, p]) => {
+      const [owner, field] = p.split(".");
+      return !fields.get(owner)?.has(field);
+    });
+    expect(missing).toEqual([]);
+  });
+
+  test("settingOf: the longest matching key (last or first dotted segments) wins, else `*`", () => {
+    const rule = { ...CACHEFRONT_RULES[0], props: { timeout: byProps("A.timeout"), "settings.timeout": byProps("B.timeout"), environment: byProps("C.env"), "*": setBy("D") } };
+    expect(settingOf(rule, "timeout")).toEqual(byProps("A.timeout"));
+    expect(settingOf(rule, "aws_x.y.settings.timeout")).toEqual(byProps("B.timeout"));
+    expect(settingOf(rule, "other.timeout")).toEqual(byProps("A.timeout"));
+    expect(settingOf(rule, "environment.variables.X")).toEqual(byProps("C.env"));
+    expect(settingOf(rule, "timeouts")).toEqual(setBy("D"));
+    expect(settingOf({ ...rule, props: undefined }, "timeout")).toBeUndefined();
+  });
+});
+
+describe("CF-APIGW-7 and CF-APIGW-8: what they leave alone", () => {
+  test("a health check and a CORS preflight need no authorization", () => {
+    const doc = golden();
+    set(doc, `${R}.aws_api_gateway_method.preflight`, {
+      rest_api_id: "${aws_api_gateway_rest_api.api.id}", resource_id: "${aws_api_gateway_resource.item.id}", http_method: "OPTIONS", authorization: "NONE",
+    });
+    const findings = check(doc).findings.filter((f) => f.ruleId === "CF-APIGW-7");
+    expect(findings.filter((f) => f.status !== "pass")).toEqual([]);
+    expect(findings.map((f) => f.address).sort()).toEqual(["aws_api_gateway_method.delete", "aws_api_gateway_method.get", "aws_api_gateway_method.put"]);
+  });
+
+  test("a public route with a suppression and its reason is reported as suppressed, not failed", () => {
+    const doc = set(golden(), `${get}.authorization`, "NONE");
+    const report = check(doc, "prod", { suppressions: [{ ruleId: "CF-APIGW-7", path: "fixture-prod/api/method-GET", reason: "a catalog is public by design" }] });
+    expect(failing(report)).toEqual([]);
+    expect(report.findings.filter((f) => f.ruleId === "CF-APIGW-7" && f.status === "suppressed")).toHaveLength(1);
+  });
+
+  test("CF-APIGW-8 is a prod warning and does not run in dev", () => {
+    const doc = set(golden(), `${R}.aws_wafv2_web_acl_association`, undefined);
+    expect(ruleFindings(check(doc, "prod"), "CF-APIGW-8").map((f) => f.severity)).toEqual(["warning"]);
+    expect(check(doc, "dev").ruleIds).not.toContain("CF-APIGW-8");
+  });
+});
+
 describe("severities and profiles", () => {
   const noFailover = () => set(golden(), `${rg}.automatic_failover_enabled`, false);
 
@@ -379,6 +513,22 @@ describe("compliant variants", () => {
     expect(failing(check(doc))).toEqual([]);
   });
 
+  test("a provisioned table whose index autoscales too passes CF-DDB-4", () => {
+    const doc = golden();
+    provisionedWithIndex(doc);
+    expect(failing(check(doc))).toEqual([]);
+  });
+
+  test("a provisioned CacheTable with indexes passes CF-DDB-4: every index autoscales", () => {
+    const json = synthJson((stack) => new CacheTable(stack, "t", {
+      partitionKey: { name: "PK", type: "S" },
+      globalSecondaryIndexes: [{ indexName: "by-a", partitionKey: { name: "a", type: "S" } }, { indexName: "by-b", partitionKey: { name: "b", type: "S" } }],
+      billing: Billing.provisioned({ readCapacity: 1, writeCapacity: 1 }),
+    }));
+    const report = checkSynthesizedStack(json, { stackName: "test-prod", rules: CACHEFRONT_RULES.filter((r) => r.id === "CF-DDB-4"), today: TODAY });
+    expect(report.findings.map((f) => f.status)).toEqual(["pass"]);
+  });
+
   test("RBAC user groups satisfy CF-EC-3 without an AUTH token", () => {
     const doc = golden();
     set(doc, `${rg}.auth_token`, undefined);
@@ -405,6 +555,24 @@ describe("compliant variants", () => {
     const doc = golden();
     set(doc, `${fn}.logging_config`, undefined);
     expect(failing(check(doc))).toEqual([]);
+  });
+
+  test("a mapping that reads a queue, not a stream, is not subject to the stream consumer rules", () => {
+    const doc = golden();
+    set(doc, `${esm}.event_source_arn`, "${aws_sqs_queue.failures.arn}");
+    set(doc, `${esm}.destination_config`, undefined);
+    set(doc, `${esm}.function_response_types`, undefined);
+    const report = check(doc);
+    expect(failing(report)).toEqual([]);
+    // Not applicable: no finding at all (the golden stack's stream mapping passes both).
+    expect(report.findings.filter((f) => /^CF-ESM-/.test(f.ruleId))).toEqual([]);
+    expect(check(golden()).findings.filter((f) => /^CF-ESM-/.test(f.ruleId)).map((f) => f.status)).toEqual(["pass", "pass"]);
+  });
+
+  test("a stream ARN only known after planning (a variable) is unknown, never passed", () => {
+    const doc = golden();
+    set(doc, `${esm}.event_source_arn`, "${var.stream_arn}");
+    expect(undecided(check(doc))).toEqual(["CF-ESM-1", "CF-ESM-2"]);
   });
 
   test("a container-image function has no runtime to check", () => {

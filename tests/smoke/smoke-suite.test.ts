@@ -19,12 +19,12 @@ interface Report {
 }
 
 const PRODUCT_CHECKS = [
-  "health", "write-needs-api-key", "put-create", "get-miss", "get-hit", "cache-control", "put-update",
+  "health", "write-needs-token", "put-create", "get-miss", "get-hit", "cache-control", "put-update",
   "get-after-update", "delete", "get-after-delete", "malformed-id", "unknown-route",
 ];
 const SESSION_CHECKS = [
-  "health", "write-needs-api-key", "append-turns", "consistent-read", "context-in-order", "context-cached",
-  "malformed-id", "unknown-route", "rate-limit",
+  "health", "append-needs-token", "append-turns", "read-needs-token", "other-customer-404", "consistent-read", "context-in-order",
+  "context-cached", "malformed-id", "unknown-route", "rate-limit",
 ];
 
 let products: TwinProcess;
@@ -47,15 +47,20 @@ describe("smoke suite against the local twin", () => {
   test("the outputs file has the shape of cdktf output --outputs-file, with local values", () => {
     const out = products.outputs();
     expect(Object.keys(out).sort()).toEqual(
-      ["alarm_topic_arn", "api_key", "api_url", "dashboard_name", "dax_endpoint", "function_name", "redis_auth_secret_arn",
-        "redis_endpoint", "redis_port", "table_name"],
+      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "invalidation_failures_queue_url", "redis_auth_secret_arn",
+        "redis_endpoint", "redis_port", "sample_token", "sample_token_other", "table_name"],
     );
     expect(out.alarm_topic_arn).toBe(""); // no local CloudWatch: empty, like dax_endpoint
+    // The on-failure queue is a JSONL file next to the outputs file.
+    expect(out.invalidation_failures_queue_url).toBe(path.join(path.dirname(products.outputsFile), "product-catalog-dev-invalidator-36ffe1-failures.jsonl"));
     expect(out.dashboard_name).toMatch(/^[A-Za-z0-9_-]+$/);
     expect(out.api_url).toBe(`${products.url}/v1`);
     expect(out.table_name).toMatch(/^product-catalog-dev-products-/);
     expect(out.function_name).toMatch(/^product-catalog-dev-fn-/);
-    expect(out.api_key).toMatch(/^[A-Za-z0-9]{40}$/);
+    // Twin only: two customers' tokens, signed by the twin's issuer for the stack's authorizer.
+    const claims = (t: unknown) => JSON.parse(Buffer.from(String(t).split(".")[1], "base64url").toString("utf8"));
+    expect(claims(out.sample_token)).toMatchObject({ iss: "https://login.cachefront.example/", aud: "cachefront-api", sub: "twin-customer-1" });
+    expect(claims(out.sample_token_other).sub).toBe("twin-customer-2");
     expect(out).toMatchObject({ dax_endpoint: "", redis_auth_secret_arn: "", redis_endpoint: "127.0.0.1" });
     expect(typeof out.redis_port).toBe("number");
   });
@@ -65,13 +70,10 @@ describe("smoke suite against the local twin", () => {
     const product = await fetch(`${products.url}/v1/products/sample-2`);
     expect(product.status).toBe(200);
     expect(await product.json()).toMatchObject({ productId: "sample-2", name: "Sample product 2", currency: "EUR" });
-    const session = await fetch(`${sessions.url}/v1/sessions/sample-1`);
-    expect(session.status).toBe(200);
-    expect(await session.json()).toMatchObject({
-      sessionId: "sample-1",
-      customerId: "sample-customer-1",
-      turns: [{ role: "user" }, { role: "assistant" }],
-    });
+    // Seeded sessions belong to sample-customer-<i>: no token is 401, another customer's token 404 (npm run token mints the owner's).
+    expect((await fetch(`${sessions.url}/v1/sessions/sample-1`)).status).toBe(401);
+    const other = await fetch(`${sessions.url}/v1/sessions/sample-1`, { headers: { authorization: `Bearer ${sessions.outputs().sample_token}` } });
+    expect(other.status).toBe(404);
   });
 
   test("product-catalog-dev passes every check", async () => {
@@ -113,12 +115,25 @@ describe("smoke suite against a broken deployment", () => {
       const rep = report(r.stdout);
       expect(rep.ok).toBe(false);
       expect(rep.checks.filter((c) => c.outcome === "fail").map((c) => [c.name, c.detail])).toEqual([
-        ["get-hit", "expected X-Cache: HIT on the second read, got MISS"],
+        ["get-hit", "expected X-Cache: HIT on a read after the first, got MISS for 3 s"],
       ]);
       expect(r.stderr).toMatch(/^FAIL  get-hit +200 +\d+ ms  expected X-Cache: HIT/m);
     } finally {
       await broken.stop();
     }
+  });
+
+  test("fails (exit 1) when the cross-customer check meets the owner's own token, and when the token is not the issuer's", async () => {
+    const out = sessions.outputs();
+    // The second customer's window is nearly empty (the first run used the first customer's).
+    const other = String(out.sample_token_other);
+    const same = await runSmoke(["--outputs", sessions.outputsFile, "--token", other, "--other-token", other, "--max-rate-limit-requests", "1", "--json"]);
+    expect(same.code).toBe(1);
+    expect(report(same.stdout).checks.filter((c) => c.outcome === "fail").map((c) => c.name)).toEqual(["other-customer-404"]);
+    const [h, p] = String(out.sample_token).split(".");
+    const forged = await runSmoke(["--outputs", sessions.outputsFile, "--token", `${h}.${p}.${"A".repeat(342)}`, "--json"]);
+    expect(forged.code).toBe(1);
+    expect(report(forged.stdout).checks.find((c) => c.name === "append-turns")).toMatchObject({ outcome: "fail", status: 401 });
   });
 
   test("fails (exit 1) quickly when nothing answers at api_url", async () => {

@@ -5,18 +5,22 @@
  * the environment and outputs rewritten to local endpoints, the draft-04 request-model validator, the zip
  * reader and the token bucket.
  */
+import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { Testing, TerraformStack } from "cdktf";
+import { Construct } from "constructs";
 import { createServer, Server } from "http";
 import type { AddressInfo } from "net";
 import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { buildApp } from "../../stacks/app";
+import { Authorization, CacheApi, CacheAsideFunction, CacheTable, Network, PRODUCTS, PRODUCTS_TABLE, PROFILE_CONTEXT_KEY, routesOf } from "../../modules";
+import { AUTHORIZER } from "../../functions/authorizer/contract";
 import { createZip } from "../../modules/function/zip";
 import type { FunctionPool, InvokeOutcome } from "../../tools/twin/functions";
 import { buildEvent, Gateway, GatewayOptions, RestProxyEvent, ResourceTree, servedApiKeys } from "../../tools/twin/gateway";
 import { startDynamo } from "../../tools/twin/dynamo";
 import { functionEnvironment, LocalEndpoints, localOutputs } from "../../tools/twin/local";
 import { compileModel, ModelCompileError, validateSchema } from "../../tools/twin/schema";
-import { ApiDef, readStack, StackJson, StackModel } from "../../tools/twin/stack";
+import { ApiDef, FunctionDef, readStack, StackJson, StackModel } from "../../tools/twin/stack";
 import { TokenBucket } from "../../tools/twin/throttle";
 import { readZip } from "../../tools/twin/unzip";
 
@@ -27,6 +31,38 @@ const model = (name: string): StackModel =>
   readStack(name, `/nonexistent/${name}`, JSON.parse(Testing.synth(app.node.findChild(name) as TerraformStack)) as StackJson);
 const products = model("product-catalog-dev");
 const sessions = model("session-store-dev");
+
+/**
+ * The product catalog with writes that need both an API key (usage plan) and a verified caller:
+ * the ready-made stacks use no API keys any more, the twin still emulates them.
+ */
+class KeyedCatalog extends TerraformStack {
+  constructor(scope: Construct, id: string) {
+    super(scope, id);
+    this.node.setContext(PROFILE_CONTEXT_KEY, "dev");
+    new AwsProvider(this, "aws", { region: "us-east-1" });
+    const network = new Network(this, "network", { availabilityZones: ["us-east-1a", "us-east-1b"] });
+    const table = new CacheTable(this, "products", PRODUCTS_TABLE);
+    const fn = new CacheAsideFunction(this, "fn", { network, contract: PRODUCTS });
+    fn.useTable(table, { write: true });
+    new CacheApi(this, "api", {
+      routes: routesOf(fn).map((r) => ({ ...r, apiKeyRequired: r.method !== "GET" })),
+      authorization: Authorization.jwt({ issuer: "https://login.example.test/", audience: "orders-api" }),
+    });
+  }
+}
+const keyed = readStack("keyed", "/nonexistent/keyed", JSON.parse(Testing.synth(new KeyedCatalog(Testing.app(), "keyed"))) as StackJson);
+
+/** What the tests send on caller routes; the stand-in authorizer below allows it. */
+const AUTH = { authorization: "Bearer aaa.bbb.ccc" };
+const KEYED = { "x-api-key": "k".repeat(40), ...AUTH };
+const isAuthorizer = (f: FunctionDef) => f.environment[AUTHORIZER.settings.issuer.env] !== undefined;
+/** A stand-in authorizer: allows every request of the stage as `tester`. */
+const allow = (): InvokeOutcome => ({
+  kind: "ok",
+  coldStart: false,
+  result: { principalId: "tester", policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: "*" }] } },
+});
 
 const KEY = "k".repeat(40);
 
@@ -56,7 +92,7 @@ async function serve(
   const pools = new Map(
     m.functions.map((f) => [
       f.logicalId,
-      { fn: f, invoke: async (e: RestProxyEvent) => (events.push(e), respond(e)) } as unknown as FunctionPool,
+      { fn: f, invoke: async (e: RestProxyEvent) => (isAuthorizer(f) ? allow() : (events.push(e), respond(e))) } as unknown as FunctionPool,
     ]),
   );
   const gateway = new Gateway({ api: m.api, pools, apiKeys: new Map([[KEY, "keyid"]]), throttle: true, note: () => undefined, ...overrides });
@@ -92,9 +128,10 @@ const json = (method: string, body: unknown, headers: Record<string, string> = {
 });
 
 describe("the stack model read from the synthesized JSON", () => {
-  test("product catalog: routes, key, model, validators, throttling, table", () => {
-    const routes = products.api.methods.map((m) => `${m.httpMethod} ${m.resourcePath}${m.apiKeyRequired ? " key" : ""}`).sort();
-    expect(routes).toEqual(["DELETE /products/{productId} key", "GET /health", "GET /products/{productId}", "PUT /products/{productId} key"]);
+  test("product catalog: routes, authorization, model, validators, throttling, table", () => {
+    const routes = products.api.methods.map((m) => `${m.httpMethod} ${m.resourcePath}${m.authorization !== "NONE" ? ` ${m.authorization}` : ""}`).sort();
+    expect(routes).toEqual(["DELETE /products/{productId} CUSTOM", "GET /health", "GET /products/{productId}", "PUT /products/{productId} CUSTOM"]);
+    expect(products.api.authorizers).toEqual([expect.objectContaining({ type: "TOKEN", header: "Authorization", ttlSeconds: 300 })]);
     expect(products.api.stageName).toBe("v1");
     expect(products.api.throttle.defaults).toEqual({ rate: 50, burst: 100 });
     const put = products.api.methods.find((m) => m.httpMethod === "PUT")!;
@@ -103,8 +140,9 @@ describe("the stack model read from the synthesized JSON", () => {
     expect(products.tables).toEqual([
       expect.objectContaining({ hashKey: "productId", ttlAttribute: "expiresAt", globalSecondaryIndexes: [] }),
     ]);
-    expect(products.functions).toHaveLength(1);
-    expect(products.functions[0]).toMatchObject({ handler: "index.handler", timeoutSeconds: 10 });
+    // The API function, the JWT authorizer (a function of its own) and the stream invalidator.
+    expect(products.functions.map((f) => (isAuthorizer(f) ? "authorizer" : f.logicalId.split("_")[0])).sort()).toEqual(["authorizer", "fn", "invalidator"]);
+    expect(products.functions.find((f) => f.logicalId.startsWith("fn_"))).toMatchObject({ handler: "index.handler", timeoutSeconds: 10 });
     expect(products.hasDax).toBe(false);
   });
 
@@ -123,7 +161,7 @@ describe("the stack model read from the synthesized JSON", () => {
 
 describe("gateway gates", () => {
   test("unknown paths, paths outside the stage and methods a resource lacks: 403 Missing Authentication Token", async () => {
-    const s = await serve(products);
+    const s = await serve(keyed);
     for (const [method, path] of [["GET", "/v1/nope"], ["GET", "/"], ["GET", "/v2/health"], ["POST", "/v1/products/p1"], ["GET", "/v1/products"], ["GET", "/v1/products/a/b"]]) {
       const r = await req(`${s.url}${path}`, { method });
       expect([method, path, r.status, r.body]).toEqual([method, path, 403, { message: "Missing Authentication Token" }]);
@@ -135,20 +173,22 @@ describe("gateway gates", () => {
   });
 
   test("API key: missing or wrong → 403 Forbidden before the function; right → the function sees it", async () => {
-    const s = await serve(products);
+    const s = await serve(keyed);
     const body = { name: "Pen", price: 2 };
-    expect(await req(`${s.url}/v1/products/p1`, json("PUT", body))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
-    expect(await req(`${s.url}/v1/products/p1`, json("DELETE", body, { "x-api-key": "wrong" }))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
+    // API Gateway authorizes first: no token is 401 whatever the key; then the key of the usage plan.
+    expect(await req(`${s.url}/v1/products/p1`, json("PUT", body))).toMatchObject({ status: 401, body: { message: "Unauthorized" } });
+    expect(await req(`${s.url}/v1/products/p1`, json("PUT", body, AUTH))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
+    expect(await req(`${s.url}/v1/products/p1`, json("DELETE", body, { "x-api-key": "wrong", ...AUTH }))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
     expect(s.events).toHaveLength(0);
-    expect((await req(`${s.url}/v1/products/p1`, json("PUT", body, { "x-api-key": KEY }))).status).toBe(200);
+    expect((await req(`${s.url}/v1/products/p1`, json("PUT", body, KEYED))).status).toBe(200);
     expect(s.events[0].requestContext.identity).toMatchObject({ apiKey: KEY, apiKeyId: "keyid" });
   });
 
   test("API keys: only an enabled key in a usage plan of the stage is accepted", () => {
-    expect(products.api.apiKeys).toEqual([expect.objectContaining({ enabled: true, usagePlan: expect.objectContaining({ throttle: { rate: 50, burst: 100 } }) })]);
-    const [k] = products.api.apiKeys;
+    expect(keyed.api.apiKeys).toEqual([expect.objectContaining({ enabled: true, usagePlan: expect.objectContaining({ throttle: { rate: 50, burst: 100 } }) })]);
+    const [k] = keyed.api.apiKeys;
     const generated = { [k.logicalId]: { id: "kid", value: KEY } };
-    const accepted = (apiKeys: ApiDef["apiKeys"]) => [...servedApiKeys({ ...products.api, apiKeys }, generated).keys.keys()];
+    const accepted = (apiKeys: ApiDef["apiKeys"]) => [...servedApiKeys({ ...keyed.api, apiKeys }, generated).keys.keys()];
     expect(accepted([k])).toEqual([KEY]);
     expect(accepted([{ ...k, enabled: false }])).toEqual([]);
     expect(accepted([{ ...k, usagePlan: undefined }])).toEqual([]);
@@ -156,22 +196,22 @@ describe("gateway gates", () => {
 
   test("usage plan: the per-key throttle spans methods; the quota answers 429 Limit Exceeded", async () => {
     const plans = new Map([["keyid", { logicalId: "plan", throttle: { rate: 0.001, burst: 3 } }]]);
-    const s = await serve(products, undefined, { usagePlans: plans });
-    const send = (method: string) => req(`${s.url}/v1/products/p1`, json(method, { name: "Pen", price: 1 }, { "x-api-key": KEY }));
+    const s = await serve(keyed, undefined, { usagePlans: plans });
+    const send = (method: string) => req(`${s.url}/v1/products/p1`, json(method, { name: "Pen", price: 1 }, KEYED));
     for (const method of ["PUT", "PUT", "DELETE"]) expect((await send(method)).status).toBe(200);
     // DELETE's own stage bucket is nearly full; the key's bucket is empty.
     expect(await send("DELETE")).toMatchObject({ status: 429, body: { message: "Too Many Requests" } });
     expect((await req(`${s.url}/v1/health`)).status).toBe(200); // no key required: no usage plan
-    const quota = await serve(products, undefined, { usagePlans: new Map([["keyid", { logicalId: "plan", quota: { limit: 2, period: "DAY" as const } }]]) });
-    const q = () => req(`${quota.url}/v1/products/p1`, json("DELETE", {}, { "x-api-key": KEY }));
+    const quota = await serve(keyed, undefined, { usagePlans: new Map([["keyid", { logicalId: "plan", quota: { limit: 2, period: "DAY" as const } }]]) });
+    const q = () => req(`${quota.url}/v1/products/p1`, json("DELETE", {}, KEYED));
     expect([(await q()).status, (await q()).status]).toEqual([200, 200]);
     const over = await q();
     expect([over.status, over.body, over.headers.get("x-amzn-errortype")]).toEqual([429, { message: "Limit Exceeded" }, "LimitExceededException"]);
   });
 
   test("request models: 400 Invalid request body before the function, for every rule the models use", async () => {
-    const s = await serve(products);
-    const put = (b: unknown, headers: Record<string, string> = {}) => req(`${s.url}/v1/products/p1`, json("PUT", b, { "x-api-key": KEY, ...headers }));
+    const s = await serve(keyed);
+    const put = (b: unknown, headers: Record<string, string> = {}) => req(`${s.url}/v1/products/p1`, json("PUT", b, { ...KEYED, ...headers }));
     for (const bad of [{ price: 1 }, { name: "", price: 1 }, { name: "x".repeat(201), price: 1 }, { name: "Pen", price: -1 },
       { name: "Pen", price: "1" }, { name: "Pen", price: 1, currency: "eur" }, [], "not json"]) {
       const r = await put(bad);
@@ -184,40 +224,41 @@ describe("gateway gates", () => {
     expect(s.events).toHaveLength(2);
 
     const ss = await serve(sessions);
-    const post = (b: unknown) => req(`${ss.url}/v1/sessions/s1/turns`, json("POST", b, { "x-api-key": KEY }));
-    expect((await post({ customerId: "c1", role: "robot", content: "hi" })).status).toBe(400); // enum
-    expect((await post({ customerId: "c1", role: "user", content: "hi", extra: 1 })).status).toBe(400); // additionalProperties: false
-    expect((await post({ customerId: "c1", role: "user", content: "hi", contentEncoding: "identity" })).status).toBe(200);
+    const post = (b: unknown) => req(`${ss.url}/v1/sessions/s1/turns`, json("POST", b, AUTH));
+    expect((await post({ role: "robot", content: "hi" })).status).toBe(400); // enum
+    expect((await post({ role: "user", content: "hi", extra: 1 })).status).toBe(400); // additionalProperties: false
+    expect((await post({ customerId: "c1", role: "user", content: "hi" })).status).toBe(400); // the owner is the verified caller, never a body field
+    expect((await post({ role: "user", content: "hi", contentEncoding: "identity" })).status).toBe(200);
   });
 
   test("required request parameters: 400 naming them when the validator checks parameters", async () => {
     const api: ApiDef = {
-      ...products.api,
-      methods: products.api.methods.map((m) =>
+      ...keyed.api,
+      methods: keyed.api.methods.map((m) =>
         m.httpMethod === "GET" && m.resourcePath === "/products/{productId}"
           ? { ...m, requestParameters: { ...m.requestParameters, "method.request.querystring.view": true, "method.request.header.X-Tenant": true } }
           : m,
       ),
     };
-    const s = await serve({ ...products, api });
+    const s = await serve({ ...keyed, api });
     const r = await req(`${s.url}/v1/products/p1?view=`);
     expect(r).toMatchObject({ status: 400, body: { message: "Missing required request parameters: [view, X-Tenant]" } });
     expect((await req(`${s.url}/v1/products/p1?view=full`, { headers: { "x-tenant": "t" } })).status).toBe(200);
   });
 
   test("payload limits: over 10 MB (API Gateway) and over 6 MB (Lambda) answer 413", async () => {
-    const s = await serve(products);
+    const s = await serve(keyed);
     const big = await req(`${s.url}/v1/products/p1`, { method: "PUT", body: "x".repeat(10 * 1024 * 1024 + 1) });
     expect(big).toMatchObject({ status: 413, body: { message: "Request Too Long" } });
     const lambda = await req(`${s.url}/v1/health`, { method: "POST", body: "x".repeat(7 * 1024 * 1024) });
     expect(lambda.status).toBe(403); // POST /health is no route: the route comes before the Lambda limit
-    const put = await req(`${s.url}/v1/products/p1`, { method: "PUT", headers: { "x-api-key": KEY, "content-type": "text/plain" }, body: "x".repeat(7 * 1024 * 1024) });
+    const put = await req(`${s.url}/v1/products/p1`, { method: "PUT", headers: { ...KEYED, "content-type": "text/plain" }, body: "x".repeat(7 * 1024 * 1024) });
     expect(put).toMatchObject({ status: 413, body: { message: expect.stringMatching(/Lambda limit of 6291456 bytes/) } });
     expect(s.events).toHaveLength(0);
   });
 
   test("header values over 10 240 bytes in all: refused before the function; at the limit let through", async () => {
-    const s = await serve(products);
+    const s = await serve(keyed);
     // fetch adds headers of its own (host, accept, user-agent, …): measure them from what the
     // function saw, less the three the gateway adds itself.
     const added = new Set(["X-Forwarded-For", "X-Forwarded-Proto", "X-Amzn-Trace-Id"]);
@@ -233,11 +274,11 @@ describe("gateway gates", () => {
   test("URL length: 10 240 characters for a regional API, 8 192 for an edge-optimized one (as the deployed URL)", async () => {
     const host = "https://0123456789.execute-api.us-east-1.amazonaws.com";
     const url = (total: number) => `/v1/products/${"p".repeat(total - host.length - "/v1/products/".length)}`;
-    expect(products.api.endpointType).toBe("REGIONAL");
-    const regional = await serve(products);
+    expect(keyed.api.endpointType).toBe("REGIONAL");
+    const regional = await serve(keyed);
     expect((await req(`${regional.url}${url(10_240)}`)).status).toBe(200);
     expect(await req(`${regional.url}${url(10_241)}`)).toMatchObject({ status: 414, body: { message: "Request URI too long" } });
-    const edge = await serve({ ...products, api: { ...products.api, endpointType: "EDGE" } });
+    const edge = await serve({ ...keyed, api: { ...keyed.api, endpointType: "EDGE" } });
     expect((await req(`${edge.url}${url(8192)}`)).status).toBe(200);
     expect((await req(`${edge.url}${url(8193)}`)).status).toBe(414);
     expect(regional.events).toHaveLength(1);
@@ -246,10 +287,10 @@ describe("gateway gates", () => {
 
   test("stage throttling: a burst beyond the bucket gets 429 Too Many Requests; --no-throttle lets it through", async () => {
     const burst = async (url: string) => {
-      const statuses = await Promise.all(Array.from({ length: 200 }, () => req(`${url}/v1/products/p1`, json("PUT", {}))));
+      const statuses = await Promise.all(Array.from({ length: 200 }, () => req(`${url}/v1/products/p1`, json("PUT", {}, AUTH))));
       return statuses;
     };
-    const s = await serve(products);
+    const s = await serve(keyed);
     const answers = await burst(s.url);
     const throttled = answers.filter((a) => a.status === 429);
     expect(throttled.length).toBeGreaterThanOrEqual(20);
@@ -259,15 +300,15 @@ describe("gateway gates", () => {
     // Buckets are per method: GET is unaffected.
     expect((await req(`${s.url}/v1/health`)).status).toBe(200);
 
-    const open = await serve(products, undefined, { throttle: false });
+    const open = await serve(keyed, undefined, { throttle: false });
     expect((await burst(open.url)).filter((a) => a.status === 429)).toHaveLength(0);
   });
 
   test("gateway responses of the stack shape the gateway's own errors", async () => {
     const api: ApiDef = {
-      ...products.api,
+      ...keyed.api,
       gatewayResponses: {
-        ...products.api.gatewayResponses,
+        ...keyed.api.gatewayResponses,
         MISSING_AUTHENTICATION_TOKEN: {
           type: "MISSING_AUTHENTICATION_TOKEN",
           statusCode: 404,
@@ -276,19 +317,19 @@ describe("gateway gates", () => {
         },
       },
     };
-    const s = await serve({ ...products, api });
+    const s = await serve({ ...keyed, api });
     const r = await req(`${s.url}/v1/nope`);
     expect(r.status).toBe(404);
     expect(r.body).toEqual({ error: "Missing Authentication Token", id: r.headers.get("x-amzn-requestid") });
     expect(r.headers.get("x-why")).toBe("no route");
     // Others still use the stack's DEFAULT_4XX ({"message":$context.error.messageString}).
-    expect(await req(`${s.url}/v1/products/p1`, json("PUT", {}))).toMatchObject({ status: 403, body: { message: "Forbidden" } });
+    expect(await req(`${s.url}/v1/products/p1`, json("PUT", {}))).toMatchObject({ status: 401, body: { message: "Unauthorized" } });
   });
 });
 
 describe("the REST proxy event and the proxy result", () => {
   test("the function gets an API Gateway REST (v1) event", async () => {
-    const s = await serve(products);
+    const s = await serve(keyed);
     await req(`${s.url}/v1/products/a%20b?x=1&x=2&y=z%21`, { headers: { "X-Custom": "one", "user-agent": "jest" } });
     const e = s.events[0];
     expect(e).toMatchObject({
@@ -335,7 +376,7 @@ describe("the REST proxy event and the proxy result", () => {
       { kind: "ok", coldStart: false, result: { statusCode: 201, isBase64Encoded: true, body: Buffer.from("bin").toString("base64"), multiValueHeaders: { "set-cookie": ["a=1", "b=2"] } } },
     ];
     // API Gateway only decodes base64 for an API with binary media types (see the binary test below).
-    const s = await serve({ ...products, api: { ...products.api, binaryMediaTypes: ["*/*"] } }, () => outcomes.shift()!);
+    const s = await serve({ ...keyed, api: { ...keyed.api, binaryMediaTypes: ["*/*"] } }, () => outcomes.shift()!);
     for (let i = 0; i < 4; i++) expect(await req(`${s.url}/v1/health`)).toMatchObject({ status: 502, body: { message: "Internal server error" } });
     const r = await fetch(`${s.url}/v1/health`);
     expect(r.status).toBe(201);
@@ -347,10 +388,10 @@ describe("the REST proxy event and the proxy result", () => {
   test("a base64 result is decoded only for a binary media type the client's first Accept names; otherwise the client gets the base64 text", async () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47]);
     const result = (): InvokeOutcome => ({ kind: "ok", coldStart: false, result: { statusCode: 200, headers: { "content-type": "image/png" }, isBase64Encoded: true, body: png.toString("base64") } });
-    const plain = await serve(products, result); // the stack has no binary media types
+    const plain = await serve(keyed, result); // the stack has no binary media types
     const asText = await fetch(`${plain.url}/v1/health`, { headers: { accept: "image/png" } });
     expect(await asText.text()).toBe(png.toString("base64"));
-    const binary = await serve({ ...products, api: { ...products.api, binaryMediaTypes: ["image/png"] } }, result);
+    const binary = await serve({ ...keyed, api: { ...keyed.api, binaryMediaTypes: ["image/png"] } }, result);
     const decoded = await fetch(`${binary.url}/v1/health`, { headers: { accept: "image/png" } });
     expect(Buffer.from(await decoded.arrayBuffer())).toEqual(png);
     const notFirst = await fetch(`${binary.url}/v1/health`, { headers: { accept: "application/json, image/png" } });
@@ -376,10 +417,11 @@ describe("local environment and outputs", () => {
     // the twin created the stack's function users in its redis-server
     redisUsers: new Set(sessions.cacheUsers.map((u) => u.userId)),
     apiKeys: Object.fromEntries(sessions.api.apiKeys.map((k) => [k.logicalId, { id: "kid", value: KEY }])),
+    queues: Object.fromEntries(Object.keys(sessions.json.resource?.aws_sqs_queue ?? {}).map((id) => [id, `/tmp/${id}.jsonl`])),
   };
 
   test("the function environment points at the local stand-ins, with fake credentials", () => {
-    const fn = sessions.functions[0];
+    const fn = sessions.functions.find((f) => !isAuthorizer(f))!;
     const { env, notes } = functionEnvironment(sessions, fn, local, { taskRoot: "/tmp/task", nodePath: "/repo/node_modules" });
     expect(env).toMatchObject({
       TABLE_NAME: sessions.tables[0].name,
@@ -390,7 +432,7 @@ describe("local environment and outputs", () => {
       REDIS_CLUSTER_MODE: "false",
       CACHE_BACKEND: "redis",
       RATE_LIMIT_PER_WINDOW: "30",
-      SERVICE_NAME: "session-store",
+      SERVICE_NAME: "session-store-dev",
       AWS_REGION: "us-east-1",
       AWS_LAMBDA_FUNCTION_NAME: fn.name,
       AWS_ACCESS_KEY_ID: "AKIAIOSFODNN7EXAMPLE",
@@ -426,8 +468,8 @@ describe("local environment and outputs", () => {
       redis_port: 6400,
       redis_auth_secret_arn: "",
       dax_endpoint: "",
-      function_name: sessions.functions[0].name,
-      api_key: KEY,
+      function_name: sessions.functions.find((f) => f.logicalId.startsWith("fn_"))!.name,
+      invalidation_failures_queue_url: `/tmp/${Object.keys(sessions.json.resource?.aws_sqs_queue ?? {})[0]}.jsonl`,
     });
     expect(Object.keys(outputs).sort()).toEqual(Object.keys(sessions.outputs).sort());
   });
@@ -540,7 +582,7 @@ describe("request models: every draft-04 keyword family through the gateway", ()
     };
     const notes: string[] = [];
     const s = await serve({ ...products, api }, undefined, { note: (l) => notes.push(l) });
-    const send = (b: unknown) => req(`${s.url}/v1/products/p1`, json("PUT", b, { "x-api-key": KEY }));
+    const send = (b: unknown) => req(`${s.url}/v1/products/p1`, json("PUT", b, KEYED));
     const refused = await send(bad);
     expect([refused.status, refused.body]).toEqual([400, { message: "Invalid request body" }]);
     expect(refused.headers.get("x-amzn-errortype")).toBe("BadRequestException");

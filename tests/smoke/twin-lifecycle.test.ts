@@ -29,7 +29,7 @@ function canBind(port: number): Promise<boolean> {
   });
 }
 
-/** Concurrent POSTs without an API key: the gateway answers them all (403, or 429 when throttled). */
+/** Concurrent POSTs without a token: the gateway answers them all (401, or 429 when throttled). */
 async function burst(url: string, n: number): Promise<Record<number, number>> {
   const statuses = await Promise.all(
     Array.from({ length: n }, (_, i) =>
@@ -78,7 +78,7 @@ describe("twin lifecycle", () => {
       expect(twin.stdout()).toMatch(/^dax: no local equivalent; the functions read DynamoDB directly/m);
       expect(twin.stdout()).toMatch(/^throttling: off \(--no-throttle\)$/m);
       // The dev stage allows a burst of 100: with throttling off, 150 at once are all answered.
-      expect(await burst(twin.url, 150)).toEqual({ 403: 150 });
+      expect(await burst(twin.url, 150)).toEqual({ 401: 150 });
 
       const pids = twin.descendants();
       expect(pids.map(commandOf)).toContain("redis-server");

@@ -1,6 +1,7 @@
 import { Testing } from "cdktf";
 import { buildApp } from "../../stacks/app";
 import { CacheStack } from "../../stacks/base";
+import { EnvironmentStack } from "../../stacks/environment";
 import { loadConfig } from "../../stacks/config";
 import { SessionStoreStack } from "../../stacks/session-store";
 import * as path from "path";
@@ -8,9 +9,11 @@ import { bundleHandler } from "../../modules/function/bundle";
 import { decodeJsonencode } from "../helpers/synth";
 
 const app = buildApp(Testing.app());
-const synthesized = app.node.children
-  .filter((c): c is CacheStack => c instanceof CacheStack)
+app.synth(); // resolves the cross-stack references (network → services) into outputs and remote state
+const everyStack = app.node.children
+  .filter((c): c is EnvironmentStack => c instanceof EnvironmentStack)
   .map((s) => ({ id: s.node.id, json: JSON.parse(Testing.synth(s)) }));
+const synthesized = everyStack.filter(({ id }) => app.node.findChild(id) instanceof CacheStack);
 
 const REQUIRED_TYPES = [
   "aws_vpc", "aws_subnet", "aws_route_table", "aws_vpc_endpoint", "aws_flow_log", "aws_default_security_group",
@@ -27,7 +30,7 @@ function all(json: any, type: string): any[] {
 
 describe("the default app, taken together", () => {
   test.each(REQUIRED_TYPES)("contains %s", (type) => {
-    expect(synthesized.some(({ json }) => all(json, type).length > 0)).toBe(true);
+    expect(everyStack.some(({ json }) => all(json, type).length > 0)).toBe(true);
   });
 });
 
@@ -36,10 +39,15 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
 
   test("declares the outputs the smoke tests read", () => {
     expect(Object.keys(json.output).sort()).toEqual(
-      ["alarm_topic_arn", "api_key", "api_url", "dashboard_name", "dax_endpoint", "function_name", "redis_auth_secret_arn",
-        "redis_endpoint", "redis_port", "table_name"],
+      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "invalidation_failures_queue_url",
+        "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name"],
     );
-    expect(json.output.api_key.sensitive).toBe(true);
+  });
+
+  test("verifies callers with the JWT authorizer, and puts WAF in front of the stage in prod only", () => {
+    expect(all(json, "aws_api_gateway_authorizer").map((a) => a.type)).toEqual(["TOKEN"]);
+    expect(all(json, "aws_api_gateway_method").filter((m) => m.authorization === "CUSTOM")).toHaveLength(2);
+    expect(all(json, "aws_wafv2_web_acl_association")).toHaveLength(prod ? 1 : 0);
   });
 
   test("has no ingress from anywhere and no rule without a description", () => {
@@ -95,16 +103,29 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
     }
   });
 
+  test("invalidates from the table's stream: KEYS_ONLY, partial batch responses, bounded retries, an on-failure queue", () => {
+    const [table] = all(json, "aws_dynamodb_table");
+    expect([table.stream_enabled, table.stream_view_type]).toEqual([true, "KEYS_ONLY"]);
+    const [mapping] = all(json, "aws_lambda_event_source_mapping");
+    expect(mapping).toEqual(expect.objectContaining({
+      function_response_types: ["ReportBatchItemFailures"], bisect_batch_on_function_error: true, maximum_retry_attempts: 10,
+      destination_config: { on_failure: { destination_arn: expect.stringMatching(/^\$\{aws_sqs_queue\./) } },
+    }));
+    expect(mapping.event_source_arn).toMatch(/^\$\{aws_dynamodb_table\.[^.]+\.stream_arn\}$/);
+  });
+
   test("gives every log group a retention", () => {
     for (const g of all(json, "aws_cloudwatch_log_group")) expect(g.retention_in_days).toBe(prod ? 90 : 14);
   });
 
-  test("traces and bounds the Lambda", () => {
+  test("traces and bounds the Lambdas; the service function runs in the VPC, the authorizer (no private resource) outside", () => {
     for (const f of all(json, "aws_lambda_function")) {
       expect(f.tracing_config.mode).toBe("Active");
       expect(f.timeout).toBeGreaterThan(0);
-      expect(f.memory_size).toBe(prod ? 512 : 256);
-      expect(f.vpc_config.subnet_ids.length).toBe(prod ? 3 : 2);
+      const authorizer = f.description.startsWith("JWT authorizer");
+      // The stream invalidator does a few cache round trips per record: 256 MB everywhere.
+      expect(f.memory_size).toBe(authorizer || !prod || /invalidator/.test(f.function_name) ? 256 : 512);
+      expect(f.vpc_config?.subnet_ids.length).toBe(authorizer ? undefined : prod ? 3 : 2);
     }
   });
 
@@ -115,8 +136,12 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
     }
   });
 
-  test("reads no data source (plans offline)", () => {
-    expect(json.data).toBeUndefined();
+  test("reads no data source that calls AWS: only its network stack's outputs, from that stack's state (plans offline)", () => {
+    const env = id.replace(/^.*-(dev|prod)$/, "$1");
+    expect(Object.keys(json.data ?? {})).toEqual(["terraform_remote_state"]);
+    expect(json.data.terraform_remote_state).toEqual({
+      [`cross-stack-reference-input-network-${env}`]: { backend: "local", config: { path: expect.stringMatching(new RegExp(`terraform\\.network-${env}\\.tfstate$`)) } },
+    });
   });
 });
 
@@ -162,7 +187,7 @@ describe("deployed code", () => {
     });
     for (const env of ["dev", "prod"]) {
       const { json } = synthesized.find((s) => s.id === `${kind}-${env}`)!;
-      const fn = Object.values(json.resource.aws_lambda_function)[0] as any;
+      const fn = (json.resource.aws_lambda_function as Record<string, any>)[Object.keys(json.resource.aws_lambda_function).find((k) => k.startsWith("fn_"))!];
       expect(fn.source_code_hash).toBe(expected.sha256Base64);
       expect(fn.filename).toContain(expected.sha256Hex);
     }

@@ -1,6 +1,6 @@
 import { Testing } from "cdktf";
 import { buildApp } from "../../stacks/app";
-import { CacheStack } from "../../stacks/base";
+import { EnvironmentStack } from "../../stacks/environment";
 
 /**
  * One snapshot per stack × environment, as a regression guard: any change to what is
@@ -15,12 +15,18 @@ function scrub(json: string): unknown {
   );
 }
 
-const app = buildApp(Testing.app());
-const stacks = app.node.children.filter((c): c is CacheStack => c instanceof CacheStack);
+// A fixed output folder inside the project, as `cdktf synth` uses, so the relative state paths are the real ones.
+const app = buildApp(Testing.app({ outdir: "cdktf.out" }));
+const stacks = app.node.children.filter((c): c is EnvironmentStack => c instanceof EnvironmentStack);
+// What app.synth() does before writing: resolve cross-stack references into outputs and remote state.
+for (const s of stacks) s.prepareStack();
 
 describe("default app", () => {
-  test("has every stack kind in dev and prod", () => {
+  test("has an account baseline, a network per environment and every service kind in dev and prod", () => {
     expect(stacks.map((s) => s.node.id).sort()).toEqual([
+      "account-baseline-us-east-1",
+      "network-dev",
+      "network-prod",
       "product-catalog-dev",
       "product-catalog-prod",
       "session-store-dev",

@@ -1,15 +1,18 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import {
   AWS_PROVIDER,
   cliConfig,
   conventionalMirrorLocations,
+  fakeOutputValue,
   findProviderMirror,
   isProviderMirror,
   limiter,
   MIRROR_ENV,
+  OVERRIDE_FILE,
   overrideFor,
+  prepareStack,
   terraformEnv,
   terraformPlatform,
 } from "./harness";
@@ -158,5 +161,47 @@ describe("limiter", () => {
     const late = [4, 1].map((ms) => limit(task(ms)));
     expect(await Promise.all([...first, ...late])).toEqual([5, 1, 3, 2, 4, 1]);
     expect(peak).toBe(2);
+  });
+});
+
+describe("prepareStack with cross-stack references", () => {
+  const input = "cross-stack-reference-input-network-dev";
+  const provider = { aws: [{ region: "us-east-1" }] };
+  function synthesized(stacks: Record<string, object>): string {
+    const out = mkdtempSync(path.join(os.tmpdir(), "harness-xstack-"));
+    for (const [name, json] of Object.entries(stacks)) {
+      mkdirSync(path.join(out, "stacks", name), { recursive: true });
+      writeFileSync(path.join(out, "stacks", name, "cdk.tf.json"), JSON.stringify(json));
+    }
+    return out;
+  }
+
+  test("GIVEN a stack reading another's outputs THEN the remote state points at a local state holding every upstream output", () => {
+    const out = synthesized({
+      "network-dev": { provider, output: { "cross-stack-output-aws_subnetnetwork_private-0_A0649C48id": { value: "x" }, "cross-stack-output-aws_vpcnetwork_vpc_4E8F0223id": { value: "y" } } },
+      svc: { provider, data: { terraform_remote_state: { [input]: { backend: "local", config: { path: "../../../terraform.network-dev.tfstate" } } } } },
+    });
+    const prepared = prepareStack(path.join(out, "stacks", "svc"));
+    const remote = prepared.override.data!.terraform_remote_state[input];
+    expect(remote.backend).toBe("local");
+    const state = JSON.parse(readFileSync(remote.config.path, "utf8"));
+    expect(state.version).toBe(4);
+    expect(state.outputs).toEqual({
+      "cross-stack-output-aws_subnetnetwork_private-0_A0649C48id": { value: "subnet-0123456789abcdef0", type: "string" },
+      "cross-stack-output-aws_vpcnetwork_vpc_4E8F0223id": { value: "vpc-0123456789abcdef0", type: "string" },
+    });
+    const written = JSON.parse(readFileSync(path.join(prepared.dir, OVERRIDE_FILE), "utf8"));
+    expect(written.data).toEqual(prepared.override.data);
+  });
+
+  test("GIVEN the upstream stack is not synthesized beside it THEN a clear error", () => {
+    const out = synthesized({ svc: { provider, data: { terraform_remote_state: { [input]: { backend: "local", config: { path: "x" } } } } } });
+    expect(() => prepareStack(path.join(out, "stacks", "svc"))).toThrow(/svc reads the outputs of network-dev, which is not synthesized beside it/);
+  });
+
+  test("fake output values have the shape AWS gives each id", () => {
+    expect(fakeOutputValue("cross-stack-output-aws_vpc_endpointnetwork_dynamodb-endpoint_E22EA307prefix_list_id")).toMatch(/^pl-/);
+    expect(fakeOutputValue("cross-stack-output-aws_vpcnetwork_vpc_4E8F0223id")).toMatch(/^vpc-/);
+    expect(fakeOutputValue("cross-stack-output-aws_security_groupnetwork_endpoint-secretsmanager_sg_group_D8E2074Fid")).toMatch(/^sg-/);
   });
 });

@@ -155,6 +155,19 @@ export function disposeHarnessSession(): void {
 }
 
 /**
+ * Ends the session and deletes `dirs` (a test's synthesized output), unless CACHEFRONT_TF_KEEP is
+ * set: then both are kept for inspection and their paths printed.
+ */
+export function disposeUnlessKept(...dirs: string[]): void {
+  if (process.env.CACHEFRONT_TF_KEEP) {
+    process.stderr.write(`kept (CACHEFRONT_TF_KEEP): ${[...dirs, harnessSession().root].join(" and ")}\n`);
+    return;
+  }
+  disposeHarnessSession();
+  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+}
+
+/**
  * The environment of terraform commands: our CLI config, no prompts, no version check.
  * Variables that would redirect or alter the runs (a user's CLI args, data dir, plugin cache,
  * workspace) are dropped, and so are AWS credential variables, so a plan can never reach a real
@@ -190,6 +203,33 @@ export interface PreparedStack {
 export interface OverrideJson {
   provider: { aws: Array<Record<string, unknown>> };
   terraform: { backend: { local: { path: string } } };
+  /** Remote state the stack reads (cross-stack references), pointed at local stand-ins. */
+  data?: { terraform_remote_state: Record<string, { backend: "local"; config: { path: string } }> };
+}
+
+/**
+ * A plausible value for a cross-stack output of cdktf (`cross-stack-output-<type><logical id><attr>`):
+ * ids in the shape AWS gives them, so a plan sees what it would see after the upstream stack's apply.
+ */
+export function fakeOutputValue(name: string): string {
+  const ids: Array<[RegExp, string]> = [
+    [/^cross-stack-output-aws_vpc_endpoint.*prefix_list_id$/, "pl-0123456789abcdef0"],
+    [/^cross-stack-output-aws_vpc[A-Za-z]/, "vpc-0123456789abcdef0"],
+    [/^cross-stack-output-aws_subnet/, "subnet-0123456789abcdef0"],
+    [/^cross-stack-output-aws_security_group/, "sg-0123456789abcdef0"],
+    [/^cross-stack-output-aws_route_table/, "rtb-0123456789abcdef0"],
+    [/arn$/, "arn:aws:iam::123456789012:role/fake"],
+  ];
+  return ids.find(([re]) => re.test(name))?.[1] ?? `fake-${name.slice(-24)}`;
+}
+
+/**
+ * Terraform state (format 4) holding only `outputs`: what a stack that reads another stack's
+ * outputs through `terraform_remote_state` needs to plan, with no apply of the upstream stack.
+ */
+export function outputsOnlyState(outputNames: readonly string[]): string {
+  const outputs = Object.fromEntries(outputNames.map((n) => [n, { value: fakeOutputValue(n), type: "string" }]));
+  return JSON.stringify({ version: 4, terraform_version: "1.11.4", serial: 1, lineage: "cachefront-harness", outputs, resources: [] }, null, 2) + "\n";
 }
 
 /**
@@ -228,7 +268,23 @@ export function prepareStack(stackDir: string): PreparedStack {
   rmSync(dir, { recursive: true, force: true });
   cpSync(stackDir, dir, { recursive: true });
   const statePath = path.join(dir, "terraform.tfstate");
-  const override = overrideFor(JSON.parse(readFileSync(main, "utf8")), statePath);
+  const stackJson = JSON.parse(readFileSync(main, "utf8"));
+  const override = overrideFor(stackJson, statePath);
+  // Stacks whose outputs this one reads are synthesized beside it: their declared outputs, with
+  // plausible values, stand in for the state their apply would leave.
+  const remote = Object.keys(stackJson.data?.terraform_remote_state ?? {});
+  if (remote.length > 0) {
+    override.data = { terraform_remote_state: {} };
+    for (const input of remote) {
+      const from = /^cross-stack-reference-input-(.+)$/.exec(input)?.[1];
+      const upstream = from && path.join(path.dirname(path.resolve(stackDir)), from, "cdk.tf.json");
+      if (!upstream || !existsSync(upstream)) throw new Error(`${name} reads the outputs of ${from ?? input}, which is not synthesized beside it`);
+      const outputs = Object.keys(JSON.parse(readFileSync(upstream, "utf8")).output ?? {});
+      const file = path.join(dir, `upstream-${from}.tfstate`);
+      writeFileSync(file, outputsOnlyState(outputs));
+      override.data.terraform_remote_state[input] = { backend: "local", config: { path: file } };
+    }
+  }
   writeFileSync(path.join(dir, OVERRIDE_FILE), JSON.stringify(override, null, 2) + "\n");
   return { name, dir, statePath, override };
 }

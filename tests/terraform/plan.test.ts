@@ -8,7 +8,7 @@ import * as os from "os";
 import * as path from "path";
 import {
   AWS_PROVIDER,
-  disposeHarnessSession,
+  disposeUnlessKept,
   expectOk,
   FAKE_ACCESS_KEY,
   harnessSession,
@@ -111,15 +111,13 @@ afterAll(async () => {
   if (table.length > 0) {
     process.stderr.write(`terraform timings (mirror: ${harnessSession().mirror ?? "none, registry init"}):\n${table.join("\n")}\n`);
   }
-  if (process.env.CACHEFRONT_TF_KEEP) {
-    process.stderr.write(`kept (CACHEFRONT_TF_KEEP): ${synthDir} and ${harnessSession().root}\n`);
-    return;
-  }
-  disposeHarnessSession();
-  rmSync(synthDir, { recursive: true, force: true });
+  disposeUnlessKept(synthDir);
 });
 
-test("the default app synthesizes product-catalog and session-store stacks for dev and prod", () => {
+test("the default app synthesizes its account baseline, networks and service stacks", () => {
+  if (!process.env.CACHEFRONT_TF_APP) {
+    expect(stackNames).toEqual(expect.arrayContaining(["account-baseline-us-east-1", "network-dev", "network-prod", "product-catalog-dev", "session-store-prod"]));
+  }
   expect(stackNames.length).toBeGreaterThanOrEqual(4);
   for (const name of stackNames) expect(existsSync(path.join(stackDir(name), "cdk.tf.json"))).toBe(true);
 });

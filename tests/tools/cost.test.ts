@@ -3,7 +3,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { Testing } from "cdktf";
 import { buildApp } from "../../stacks/app";
-import { CacheStack } from "../../stacks/base";
+import { EnvironmentStack } from "../../stacks/environment";
 import { ProductCatalogStack } from "../../stacks/product-catalog";
 import { CACHE_VARIANTS } from "../terraform/apps/cache-variants-app";
 import { classify, FREE_TYPES, PRICED_TYPES, scheduleInvocations, alarmMetrics } from "../../tools/cost/catalog";
@@ -264,6 +264,16 @@ describe("resource type lists", () => {
     expect(c.free).toEqual([{ type, count: 1, reason: FREE_TYPES[type] }]);
   });
 
+  test("a queue is long-polled only by a mapping that reads it, not by one that names it as its on-failure destination", () => {
+    const polls = (mapping: Record<string, unknown>) => est({
+      provider: { aws: [{ region: "us-east-1" }] },
+      resource: { aws_sqs_queue: { q: {} }, aws_lambda_event_source_mapping: { m: mapping } },
+    }).lines.find((l) => l.type === "aws_sqs_queue")!.item;
+    expect(polls({ event_source_arn: "${aws_sqs_queue.q.arn}" })).toMatch(/long polls/);
+    expect(polls({ event_source_arn: "${aws_dynamodb_table.t.stream_arn}", destination_config: { on_failure: { destination_arn: "${aws_sqs_queue.q.arn}" } } }))
+      .not.toMatch(/long polls/);
+  });
+
   test("no type is on both lists, and a type on neither is unknown", () => {
     expect(Object.keys(PRICED_TYPES).filter((t) => t in FREE_TYPES)).toEqual([]);
     expect(classify("aws_rds_cluster")).toBe("unknown");
@@ -348,8 +358,9 @@ describe("command line", () => {
 describe("the real stacks", () => {
   // The project's own synth, in process: every stack × environment of the default app.
   const app = buildApp(Testing.app());
-  const stacks = app.node.children.filter((c): c is CacheStack => c instanceof CacheStack)
-    .map((s) => ({ stack: s.node.id, json: JSON.parse(Testing.synth(s)) }));
+  const all = app.node.children.filter((c): c is EnvironmentStack => c instanceof EnvironmentStack);
+  for (const s of all) s.prepareStack(); // cross-stack references resolved, as synthesis does
+  const stacks = all.map((s) => ({ stack: s.node.id, json: JSON.parse(Testing.synth(s)) }));
   const dir = mkdtempSync(path.join(tmpdir(), "cost-real-"));
   for (const s of stacks) {
     mkdirSync(path.join(dir, "stacks", s.stack), { recursive: true });

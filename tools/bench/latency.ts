@@ -182,11 +182,11 @@ async function overHttp(ctx: BenchContext): Promise<LatencyResult["http"]> {
   const twin = await startTwin(ctx.root, outDir, redis.url);
   let rawServer: Awaited<ReturnType<typeof startReadyChild>> | undefined;
   try {
-    const outputs = JSON.parse(readFileSync(twin.outputsFile, "utf8"))["product-catalog-dev"] as { api_key: string; api_url: string };
+    const outputs = JSON.parse(readFileSync(twin.outputsFile, "utf8"))["product-catalog-dev"] as { sample_token: string; api_url: string };
     const id = "hot-http-1";
     const put = await request(`${outputs.api_url}/products/${id}`, {
       method: "PUT",
-      headers: { "x-api-key": outputs.api_key, "content-type": "application/json" },
+      headers: { authorization: `Bearer ${outputs.sample_token}`, "content-type": "application/json" },
       body: JSON.stringify(sampleProduct(1)),
     });
     if (put.status >= 300) throw new Error(`seeding through the twin: ${put.status} ${put.body}`);

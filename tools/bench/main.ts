@@ -18,6 +18,7 @@ import { runBundles } from "./bundle";
 import type { BenchContext } from "./context";
 import { runFailover } from "./failover";
 import { runHitRatio } from "./hit-ratio";
+import { runInvalidation } from "./invalidation";
 import { runLatency } from "./latency";
 import { machineFacts } from "./machine";
 import { BenchRedis, killAll, ReadyChild, runTimed, startBenchRedis, startReadyChild } from "./procs";
@@ -26,7 +27,7 @@ import { quietRuntime } from "./runtime-env";
 import { runStampede } from "./stampede";
 import { runSynth } from "./synth";
 
-const SCENARIOS = ["synth", "bundle", "latency", "hits", "stampede", "failover", "backends"] as const;
+const SCENARIOS = ["synth", "bundle", "latency", "hits", "stampede", "failover", "backends", "invalidation"] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const TITLES: Record<ScenarioName, string> = {
@@ -37,6 +38,7 @@ const TITLES: Record<ScenarioName, string> = {
   stampede: "stampede: 200 concurrent reads of a cold key, lease vs naive",
   failover: "failover: redis-server killed for 5 s under load through the twin",
   backends: "cache backends: redis, dynamodb, memory",
+  invalidation: "invalidation lag: a write straight to the table → its cache entry gone, stream path alone",
 };
 
 const USAGE = `usage: npm run bench -- [options]      (or: node dist/tools/bench/main.js [options])
@@ -150,6 +152,9 @@ async function main(): Promise<number> {
           break;
         case "backends":
           scenarios.backends = await runBackends(ctx);
+          break;
+        case "invalidation":
+          scenarios.invalidation = await runInvalidation(ctx);
           break;
       }
     } catch (err) {

@@ -8,6 +8,7 @@ import { ZIP_BUDGET_BYTES } from "./bundle";
 import { COLORS, Panel, renderChart } from "./chart";
 import type { FailoverResult } from "./failover";
 import type { HitRatioResult } from "./hit-ratio";
+import type { InvalidationResult } from "./invalidation";
 import type { LatencyResult } from "./latency";
 import type { MachineFacts } from "./machine";
 import type { StampedeResult } from "./stampede";
@@ -22,6 +23,7 @@ export interface Scenarios {
   stampede?: StampedeResult;
   failover?: FailoverResult;
   backends?: BackendsResult;
+  invalidation?: InvalidationResult;
 }
 
 export interface Target {
@@ -54,6 +56,8 @@ export interface BenchResults {
 const SYNTH_MAX_RATIO = 0.35;
 const HIT_P50_MAX_RATIO = 1.25;
 const MIN_HIT_RATIO = 0.97;
+/** The acceptance's bound on how long a change may be served stale, through the stream alone. */
+const MAX_INVALIDATION_LAG_MS = 2_000;
 
 export function targets(s: Scenarios, mode: "full" | "quick" = "full"): Target[] {
   const t: Target[] = [];
@@ -113,6 +117,17 @@ export function targets(s: Scenarios, mode: "full" | "quick" = "full"): Target[]
     note: f ? `of ${f.requests.toLocaleString("en")} requests` : "",
     why: f && f.failed > 0 ? `answers by status (0 = transport error): ${JSON.stringify(f.statusCounts)}.` : undefined,
   });
+  const inv = s.invalidation;
+  const invP99 = inv ? (inv.missing > 0 ? Infinity : inv.streamLagMs.p99) : NaN;
+  t.push({
+    id: "invalidation-lag", scenario: 8, kind: "target", label: "write straight to the table → cache entry gone, stream alone, p99",
+    value: inv ? (inv.missing > 0 ? `${inv.missing} never invalidated` : fmtMs(inv.streamLagMs.p99)) : "not run",
+    threshold: `≤ ${MAX_INVALIDATION_LAG_MS / 1000} s`, pass: inv ? invP99 <= MAX_INVALIDATION_LAG_MS : null,
+    note: inv ? `p50 ${fmtMs(inv.streamLagMs.p50)} over ${inv.samples} writes; Lambda polls every ${inv.pollMs} ms; without the stream: the TTL, ${inv.ttlSeconds.min}–${inv.ttlSeconds.max} s` : "",
+    why: inv && invP99 > MAX_INVALIDATION_LAG_MS
+      ? `${inv.missing} of ${inv.samples} writes were not invalidated within 5 s, p99 ${fmtMs(inv.streamLagMs.p99)}: the invalidator fell behind (a slow machine, or a cache it could not reach).${quickNote}`
+      : undefined,
+  });
   return t;
 }
 
@@ -138,6 +153,7 @@ export interface Row {
 }
 
 const us = (v: number) => `${Math.round(v)} µs`;
+const signedMs = (ms: number) => (ms < 0 ? `−${fmtMs(-ms)}` : fmtMs(ms));
 const pair = (a: string, b: string) => `${a} / ${b}`;
 
 export function rows(s: Scenarios): Row[] {
@@ -189,6 +205,11 @@ export function rows(s: Scenarios): Row[] {
     r.push({ scenario: "6 failover", measure: `failed of ${x.requests.toLocaleString("en")} requests`, ours: String(x.failed), baseline: "", ratio: "" });
     r.push({ scenario: "6 failover", measure: "p50 / p99: before, during the outage", ours: pair(fmtMs(x.latencyMs.during.p50), fmtMs(x.latencyMs.during.p99)), baseline: `${pair(fmtMs(x.latencyMs.before.p50), fmtMs(x.latencyMs.before.p99))} (before)`, ratio: fmtRatio(x.latencyMs.during.p99 / x.latencyMs.before.p99) });
     r.push({ scenario: "6 failover", measure: "after the restart: first HIT; hit ratio ≥ 95 % of before", ours: `${x.firstHitAfterRestartSeconds ?? "none"} s; ${x.recoverySeconds === null ? "not within the run" : `${x.recoverySeconds} s`}`, baseline: `${fmtPct(x.hitRatioBefore)} before`, ratio: "" });
+  }
+  if (s.invalidation) {
+    const x = s.invalidation;
+    r.push({ scenario: "8 invalidation (stream)", measure: `write ack → entry gone, p50 / p99 / max of ${x.samples}`, ours: `${pair(fmtMs(x.streamLagMs.p50), fmtMs(x.streamLagMs.p99))} / ${fmtMs(x.streamLagMs.max)}`, baseline: `TTL ${x.ttlSeconds.min}–${x.ttlSeconds.max} s without the stream`, ratio: "" });
+    r.push({ scenario: "8 invalidation (write path)", measure: `API PUT answered → entry gone, p50 / p99 of ${x.writePath.samples} (negative: before the answer)`, ours: pair(signedMs(x.writePath.lagMs.p50), signedMs(x.writePath.lagMs.p99)), baseline: "", ratio: "" });
   }
   if (s.backends) {
     for (const b of s.backends.backends) {
@@ -350,6 +371,14 @@ export function chart(res: BenchResults): string {
     panels.push({
       kind: "cdf", title: "7 · Cache backends: handler hit at 1 client", xLabel: "ms",
       series: s.backends.backends.map((b, i) => ({ label: `${b.backend} (${b.throughput.requestsPerSecond} req/s at ${b.throughput.concurrency})`, color: COLORS[i], points: b.cdf })),
+    });
+  }
+  if (s.invalidation) {
+    const x = s.invalidation;
+    panels.push({
+      kind: "cdf", title: "8 · Invalidation lag: write straight to the table → entry gone", xLabel: "ms",
+      series: [{ label: `stream alone (${x.samples} writes)`, color: c0, points: x.cdf }],
+      note: `p50 ${fmtMs(x.streamLagMs.p50)}, p99 ${fmtMs(x.streamLagMs.p99)}; Lambda polls every ${x.pollMs} ms`,
     });
   }
   const m = res.machine;

@@ -16,7 +16,7 @@ import type { BoundHandler } from "../../functions/lib/runtime";
 import { createHandler as createProductsHandler } from "../../functions/products/handler";
 import type { ProxyEvent, ProxyResult } from "../../functions/lib/http";
 import type { CacheBackendKind } from "../../functions/lib/cache/types";
-import { CONNECTIONS, environmentOf, routeOf, RUNTIME_SETTINGS } from "../../functions/lib/contract";
+import { CALLER_IDENTITY, CONNECTIONS, environmentOf, routeOf, RUNTIME_SETTINGS } from "../../functions/lib/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { CACHE_TABLE, PRODUCTS_TABLE } from "./dynalite-server";
 
@@ -72,6 +72,7 @@ export function benchConfig(s: HandlerSetup): RuntimeConfig {
       redisTls: false,
       cacheBackend: s.backend ?? "redis",
       cacheTableName: CACHE_TABLE,
+      callerIdentity: CALLER_IDENTITY.lambda,
     }),
     ...(s.env ?? {}),
   });
@@ -129,7 +130,8 @@ export function putEvent(id: string, body: Record<string, unknown>): ProxyEvent 
     headers: { "content-type": "application/json" },
     body: JSON.stringify(body),
     isBase64Encoded: false,
-    requestContext: { requestId: requestId(), stage: "bench" },
+    // Writes need a verified caller: the one a Lambda authorizer would hand over.
+    requestContext: { requestId: requestId(), stage: "bench", authorizer: { principalId: "bench-writer" } },
   };
 }
 

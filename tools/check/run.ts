@@ -9,7 +9,9 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 
 import * as path from "path";
 import {
   CACHEFRONT_RULES,
+  checkDeployTogether,
   checkSynthesizedStack,
+  DeployConflict,
   refineWithPlanJson,
   renderTable,
   StackFile,
@@ -102,6 +104,8 @@ export interface CheckResult {
   readonly cost?: CheckCostSummary;
   /** The cost section's console lines. */
   readonly costLines?: readonly string[];
+  /** Singletons managed twice and unique names used twice across every stack of the app. */
+  readonly deployConflicts?: readonly DeployConflict[];
 }
 
 /** Stack names of a synthesized output folder, from cdktf's manifest (else the `stacks/` folders). */
@@ -196,13 +200,18 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckResult> {
   const names = stacksOf(opts.outdir).filter((n) => !opts.stacks?.length || opts.stacks.includes(n));
   log(`policy: ${CACHEFRONT_RULES.length} rules on ${names.length} stack(s)${opts.terraform ? `; terraform init/validate/plan, ${opts.concurrency} at a time` : ""}`);
 
-  const inputs = names.map((stack) => {
+  const readStack = (stack: string) => {
     const stackDir = path.join(opts.outdir, "stacks", stack);
     const file = path.join(stackDir, "cdk.tf.json");
     const text = readFileSync(file, "utf8");
-    const json = JSON.parse(text);
-    return { stack, stackDir, file, text, json, report: checkSynthesizedStack(json, { stackName: stack, today: opts.today }) };
-  });
+    return { stack, stackDir, file, text, json: JSON.parse(text) as unknown };
+  };
+  // Every stack of the app, checked or not: references across stacks are followed into them.
+  const all = stacksOf(opts.outdir).map(readStack);
+  const otherStacks = Object.fromEntries(all.map((s) => [s.stack, s.json]));
+  const inputs = all
+    .filter((s) => names.includes(s.stack))
+    .map((s) => ({ ...s, report: checkSynthesizedStack(s.json, { stackName: s.stack, today: opts.today, otherStacks }) }));
 
   let checks: StackCheck[];
   if (opts.terraform && inputs.length > 0) {
@@ -228,10 +237,14 @@ export async function runCheck(opts: CheckRunOptions): Promise<CheckResult> {
 
   const policyFails = checks.some((c) => failsCheck(c.report, opts.strict));
   const tfFails = checks.some((c) => !c.terraform.ok);
-  const exitCode = names.length === 0 ? 2 : policyFails || tfFails ? 1 : 0;
+  // Every stack of the app, as they will be deployed side by side into their accounts and regions.
+  const deployConflicts = checkDeployTogether(all.map((s) => ({ name: s.stack, json: s.json })));
+  const exitCode = names.length === 0 ? 2 : policyFails || tfFails || deployConflicts.length > 0 ? 1 : 0;
   // Informational: pricing never fails the check (npm run cost does the full report).
   const cost = checkCostSummary(inputs.map((i) => ({ stack: i.stack, json: i.json })));
-  const result: CheckResult = { ok: exitCode === 0, exitCode, stacks: checks, synthMs, totalMs: Date.now() - start, reportFiles, cost: cost.summary, costLines: cost.lines };
+  const result: CheckResult = {
+    ok: exitCode === 0, exitCode, stacks: checks, synthMs, totalMs: Date.now() - start, reportFiles, cost: cost.summary, costLines: cost.lines, deployConflicts,
+  };
   printResult(result, opts, log);
   writeReports(result, opts, inputs.map((i) => ({ stack: i.stack, uri: rel(i.file), text: i.text })));
   log(`reports: ${rel(reportFiles.json)}, ${rel(reportFiles.sarif)}`);
@@ -270,6 +283,13 @@ function printResult(result: CheckResult, opts: CheckRunOptions, log: (l: string
   const t = totals(reports);
   log("");
   log(`total: ${t.errors} error(s), ${t.warnings} warning(s), ${t.unknown} unknown, ${t.suppressed} suppressed, ${t.passed} passed`);
+  if (result.deployConflicts) {
+    log("");
+    log(result.deployConflicts.length === 0
+      ? "deployed together: no account singleton managed twice, no unique name used twice"
+      : `deployed together: ${result.deployConflicts.length} conflict(s)`);
+    for (const c of result.deployConflicts) log(`  ${c.kind === "singleton" ? "singleton" : "name"}: ${c.message}`);
+  }
   if (result.costLines) {
     log("");
     for (const l of result.costLines) log(l);
@@ -291,6 +311,7 @@ export function jsonReport(result: CheckResult, opts: Pick<CheckRunOptions, "roo
     ...(result.synthError ? { synthError: result.synthError } : {}),
     totals: totals(result.stacks.map((c) => c.report)),
     ...(result.cost ? { cost: result.cost } : {}),
+    ...(result.deployConflicts ? { deployConflicts: result.deployConflicts } : {}),
     stacks: result.stacks.map((c) => ({
       stack: c.stack,
       profile: c.report.profile,

@@ -323,7 +323,8 @@ function priceWebAcl(r: Resource, ctx: PricingContext): readonly CostLine[] {
 }
 
 function priceQueue(r: Resource, ctx: PricingContext): readonly CostLine[] {
-  const polled = ctx.resources.some((x) => x.type === "aws_lambda_event_source_mapping" && references(x.config, r));
+  // Polled only when a mapping reads it; one that names it as its on-failure destination only sends.
+  const polled = ctx.resources.some((x) => x.type === "aws_lambda_event_source_mapping" && references({ event_source_arn: x.config.event_source_arn }, r));
   // Send, receive and delete per message; a Lambda event source mapping also long-polls with
   // five pollers, one 20-second receive each, whether or not messages arrive.
   const idlePolls = polled ? 5 * 3 * 60 * HOURS_PER_MONTH : 0;

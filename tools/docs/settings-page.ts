@@ -3,9 +3,11 @@
  * the runtime reads, its key in `settings`, type, default, range and who sets it. The page is a
  * rendering of `functions/lib/contract` and `functions/<name>/contract.ts`, so it cannot drift.
  */
-import { allowedText, CONNECTIONS, RUNTIME_SETTINGS, routeKey, Setting, SettingsSpec } from "../../functions/lib/contract";
+import { allowedText, CONNECTIONS, INVALIDATOR_SETTINGS, RUNTIME_SETTINGS, routeKey, Setting, SettingsSpec } from "../../functions/lib/contract";
+import { INVALIDATORS } from "../../functions/invalidator/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { SESSIONS } from "../../functions/sessions/contract";
+import { AUTHORIZER } from "../../functions/authorizer/contract";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -45,12 +47,18 @@ export function renderSettingsPage(generatedNote: string): [string, string] {
     ...table(CONNECTIONS, false),
     "",
   ];
-  for (const c of [PRODUCTS, SESSIONS]) {
+  for (const c of [PRODUCTS, SESSIONS, AUTHORIZER]) {
     lines.push(`## \`${c.name}\` (\`${c.entry}\`)`, "", c.description + ".", "");
-    lines.push("| route | access | cached | what it does |", "| --- | --- | --- | --- |");
+    if (c.routes.length > 0) lines.push("| route | access | cached | what it does |", "| --- | --- | --- | --- |");
     for (const r of c.routes) lines.push(`| \`${cell(routeKey(r))}\` | ${r.access} | ${r.cached ? "yes" : "no"} | ${cell(r.summary)} |`);
     lines.push("");
     if (Object.keys(c.settings).length > 0) lines.push(...table(c.settings, true), "");
   }
+  lines.push("## Stream invalidators", "",
+    "Each consumes its table's DynamoDB stream (`StreamInvalidator`) and reads the common settings above, the ones it shares",
+    "with the function whose entries it invalidates copied from that function; besides them:", "");
+  lines.push("| invalidator | entry | invalidates the entries of |", "| --- | --- | --- |");
+  for (const i of INVALIDATORS) lines.push(`| \`${i.name}\` | \`${i.entry}\` | \`${i.fronts.name}\` |`);
+  lines.push("", ...table(INVALIDATOR_SETTINGS, true), "");
   return ["help/reference/runtime-settings.md", lines.join("\n")];
 }

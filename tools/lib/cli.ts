@@ -4,6 +4,8 @@
  *   const args = parseCli(process.argv.slice(2), { port: { type: "string" } }, USAGE);
  *   if (args === "help") return 0;   const port = intFlag("port", args.values.port, 3210, 0, 65_535);
  */
+import { readFileSync } from "fs";
+import * as path from "path";
 import { parseArgs } from "util";
 
 /** A mistake in how the command was called: printed as `error: …` with exit status 2. */
@@ -46,4 +48,15 @@ export function intFlag(name: string, raw: string | undefined, fallback: number,
 export function reportError(err: unknown): number {
   process.stderr.write(`error: ${err instanceof Error ? err.message : String(err)}\n`);
   return err instanceof UsageError ? 2 : 1;
+}
+
+/** The synthesized output folder of the app at `root`: `CDKTF_OUTDIR`, else cdktf.json's `output`, else `cdktf.out`. */
+export function synthOutDir(root: string): string {
+  let outDir = "cdktf.out";
+  try {
+    outDir = (JSON.parse(readFileSync(path.join(root, "cdktf.json"), "utf8")) as { output?: string }).output ?? outDir;
+  } catch {
+    /* the default */
+  }
+  return path.resolve(root, process.env.CDKTF_OUTDIR || outDir);
 }

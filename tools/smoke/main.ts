@@ -21,6 +21,8 @@ const USAGE = `usage: npm run smoke -- --outputs <file> [options]   (or: node di
   --json                          print a JSON report on stdout (the check lines go to stderr)
   --timeout <ms>                  per request (default 10000)
   --max-rate-limit-requests <n>   skip the rate-limit check when it needs more requests (default 200)
+  --token <jwt>                   a token the API accepts (default: the outputs' sample_token, which the twin writes)
+  --other-token <jwt>             another customer's token, for the cross-customer check (default: sample_token_other)
   -h, --help                      this text`;
 
 const KINDS: StackKind[] = ["product-catalog", "session-store"];
@@ -49,6 +51,8 @@ async function main(): Promise<number> {
       json: { type: "boolean" },
       timeout: { type: "string" },
       "max-rate-limit-requests": { type: "string" },
+      token: { type: "string" },
+      "other-token": { type: "string" },
     }, USAGE);
     if (args === "help") return 0;
     v = args.values;
@@ -72,7 +76,10 @@ async function main(): Promise<number> {
     print(`smoke: ${stack} (${kind}) at ${base}`);
     const started = performance.now();
     const run = new Runner(print);
-    await SUITES[kind]({ base, outputs, run, timeoutMs, maxRateLimitRequests, note: print });
+    const fromOutputs = (k: string) => (typeof outputs[k] === "string" && outputs[k] ? (outputs[k] as string) : undefined);
+    const token = v.token ?? fromOutputs("sample_token");
+    const otherToken = v["other-token"] ?? fromOutputs("sample_token_other");
+    await SUITES[kind]({ base, outputs, run, timeoutMs, maxRateLimitRequests, token, otherToken, note: print });
     const passed = run.results.filter((r) => r.outcome === "pass").length;
     const skipped = run.results.filter((r) => r.outcome === "skip").length;
     const durationMs = Math.round(performance.now() - started);

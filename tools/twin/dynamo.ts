@@ -2,7 +2,8 @@
  * The stack's DynamoDB tables in an in-process dynalite (memory only), behind a validating proxy
  * that refuses what DynamoDB refuses and dynalite lets through (see dynamo-limits.ts):
  *   const db = await startDynamo(model.tables);  …  db.endpoint (the proxy)  …  await db.stop();
- * dynalite has no TimeToLive, so the twin deletes expired items itself (see `sweepExpired`).
+ * dynalite has no TimeToLive, so the twin deletes expired items itself (see `sweepExpired`), marking
+ * those deletions so a stream records them as DynamoDB's own (see stream.ts).
  */
 import {
   CreateTableCommand, CreateTableCommandInput, DeleteItemCommand, DynamoDBClient, ScanCommand,
@@ -15,12 +16,26 @@ import { checkDynamoRequest, itemSize, Item, TableKeys, tablesOf, VALIDATION_EXC
 import { FAKE_CREDENTIALS } from "./local";
 import { IndexDef, TableDef } from "./stack";
 
+/**
+ * Sees every write that reaches the tables through the proxy (stream.ts turns them into stream
+ * records). `beforeWrite` runs before the request is forwarded; the function it returns, if any,
+ * runs once dynalite has answered, before the client gets the answer.
+ */
+export interface WriteObserver {
+  beforeWrite(operation: string, request: unknown, headers: IncomingHttpHeaders): Promise<((status: number) => Promise<void>) | undefined>;
+}
+
+/** Header the twin's TTL sweep puts on its deletions: DynamoDB's own deletes, not a client's. */
+export const TTL_DELETION_HEADER = "x-cachefront-twin-ttl-deletion";
+
 /** A dynalite, and the validating proxy in front of it when there is one. */
 export interface DynaliteServer {
   /** Where clients connect: the proxy, or dynalite itself without one. */
   readonly endpoint: string;
   /** dynalite's own endpoint (bypasses the limit checks). */
   readonly upstream: string;
+  /** Routes every write through the proxy past `observer` (none without a proxy). */
+  observeWrites(observer: WriteObserver | undefined): void;
   stop(): Promise<void>;
 }
 
@@ -68,7 +83,7 @@ export async function startDynaliteServer(opts: { readonly validating?: boolean 
   const dynalite = require("dynalite") as (opts: Record<string, unknown>) => Server;
   const server = dynalite({ createTableMs: 0, deleteTableMs: 0, updateTableMs: 0 });
   const upstream = await listen(server);
-  if (!validating) return { endpoint: upstream, upstream, stop: () => close(server) };
+  if (!validating) return { endpoint: upstream, upstream, observeWrites: () => undefined, stop: () => close(server) };
   const proxy = new ValidatingProxy(upstream);
   let endpoint: string;
   try {
@@ -80,6 +95,7 @@ export async function startDynaliteServer(opts: { readonly validating?: boolean 
   return {
     endpoint,
     upstream,
+    observeWrites: (observer) => void (proxy.observer = observer),
     stop: async () => {
       await close(proxy.server);
       proxy.agent.destroy();
@@ -106,6 +122,7 @@ class ValidatingProxy {
   readonly server: Server;
   readonly agent = new Agent({ keepAlive: true });
   private readonly schemas = new Map<string, TableKeys>();
+  observer?: WriteObserver;
 
   constructor(private readonly upstream: string) {
     this.server = createServer((req, res) => {
@@ -140,7 +157,13 @@ class ValidatingProxy {
       const message = checkDynamoRequest(op, parsed, (t) => this.schemas.get(t));
       if (message) return this.refuse(res, message);
     }
-    const upstream = await this.forward(req.method ?? "POST", req.url ?? "/", req.headers, body);
+    const after = op && parsed !== undefined && this.observer ? await this.observer.beforeWrite(op, parsed, req.headers) : undefined;
+    let upstream: Awaited<ReturnType<ValidatingProxy["forward"]>> | undefined;
+    try {
+      upstream = await this.forward(req.method ?? "POST", req.url ?? "/", req.headers, body);
+    } finally {
+      await after?.(upstream?.status ?? 0);
+    }
     // A table dropped or changed through here gets its key schema read again.
     if (op === "DeleteTable" || op === "UpdateTable" || op === "CreateTable") {
       for (const t of tablesOf(op, parsed)) this.schemas.delete(t);
@@ -198,7 +221,11 @@ class ValidatingProxy {
 
 export interface DynamoHandle {
   readonly endpoint: string;
+  /** dynalite itself, behind the proxy (reads here are not writes anyone observes). */
+  readonly upstream: string;
   readonly client: DynamoDBClient;
+  /** See {@link DynaliteServer.observeWrites}. */
+  observeWrites(observer: WriteObserver | undefined): void;
   /** Deletes items whose TTL attribute (epoch seconds) is in the past; returns how many. */
   sweepExpired(nowSeconds?: number): Promise<number>;
   stop(): Promise<void>;
@@ -238,6 +265,12 @@ export async function startDynamo(tables: readonly TableDef[]): Promise<DynamoHa
     maxAttempts: 2,
   });
   for (const t of tables) await client.send(new CreateTableCommand(createTableInput(t)));
+  // The sweep's deletions carry the TTL header, so a stream tells them from a client's.
+  const ttlClient = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: client.config.credentials, maxAttempts: 2 });
+  ttlClient.middlewareStack.add((next) => (args) => {
+    (args.request as { headers: Record<string, string> }).headers[TTL_DELETION_HEADER] = "1";
+    return next(args);
+  }, { step: "build", name: "twinTtlDeletion" });
 
   const sweepExpired = async (nowSeconds = Date.now() / 1000): Promise<number> => {
     let deleted = 0;
@@ -254,7 +287,17 @@ export async function startDynamo(tables: readonly TableDef[]): Promise<DynamoHa
         }));
         for (const item of page.Items ?? []) {
           const Key = { [t.hashKey]: item[t.hashKey], ...(t.rangeKey ? { [t.rangeKey]: item[t.rangeKey] } : {}) };
-          await client.send(new DeleteItemCommand({ TableName: t.name, Key }));
+          // Only if it is still expired: a write since the scan may have extended it (DynamoDB checks too).
+          await ttlClient.send(new DeleteItemCommand({
+            TableName: t.name,
+            Key,
+            ConditionExpression: "#ttl < :now",
+            ExpressionAttributeNames: { "#ttl": t.ttlAttribute },
+            ExpressionAttributeValues: { ":now": { N: String(Math.floor(nowSeconds)) } },
+          })).catch((err: Error) => {
+            if (err.name !== "ConditionalCheckFailedException") throw err;
+            deleted--;
+          });
           deleted++;
         }
         start = page.LastEvaluatedKey;
@@ -265,10 +308,13 @@ export async function startDynamo(tables: readonly TableDef[]): Promise<DynamoHa
 
   return {
     endpoint,
+    upstream: server.upstream,
     client,
+    observeWrites: (observer) => server.observeWrites(observer),
     sweepExpired,
     stop: async () => {
       client.destroy();
+      ttlClient.destroy();
       await server.stop();
     },
   };

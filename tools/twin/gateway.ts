@@ -1,13 +1,14 @@
 /**
  * The API Gateway REST API of the stack on a local HTTP server, with the gates API Gateway
  * applies before the integration runs, in its order: payload size (10 MB), route
- * (403 Missing Authentication Token), stage throttling (429), authorizer, API key (403),
+ * (403 Missing Authentication Token), stage throttling (429), authorization (401/403, see authorizers.ts), API key (403),
  * request parameters and body model (400), Lambda's payload limit (6 MB, 413); then the
  * AWS_PROXY integration with a REST (payload v1) event, and the proxy result back as HTTP.
  * Errors the gateway answers itself go through the stack's gateway responses.
  */
 import { randomBytes, randomUUID } from "crypto";
 import type { IncomingMessage, ServerResponse } from "http";
+import { Authorizers, CallerContext } from "./authorizers";
 import { FunctionPool, InvokeOutcome } from "./functions";
 import { TWIN_ACCOUNT } from "./local";
 import { compileModel, ModelValidator } from "./schema";
@@ -59,6 +60,8 @@ export interface EventInput {
   readonly apiKey?: { id: string; value: string };
   readonly apiId: string;
   readonly now?: Date;
+  /** What the method's authorization verified: `requestContext.authorizer` and identity fields. */
+  readonly caller?: CallerContext;
 }
 
 const MONTHS = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"];
@@ -168,7 +171,9 @@ export function buildEvent(input: EventInput): RestProxyEvent {
         user: null,
         apiKey: input.apiKey?.value ?? null,
         apiKeyId: input.apiKey?.id ?? null,
+        ...input.caller?.identity,
       },
+      ...(input.caller?.authorizer ? { authorizer: input.caller.authorizer } : {}),
       domainName: headerOf("host") ?? "127.0.0.1",
       apiId: input.apiId,
     },
@@ -235,6 +240,15 @@ export const GATEWAY_ERRORS = {
   MISSING_AUTHENTICATION_TOKEN: { status: 403, message: "Missing Authentication Token", errorType: "MissingAuthenticationTokenException" },
   INVALID_API_KEY: { status: 403, message: "Forbidden", errorType: "ForbiddenException" },
   UNAUTHORIZED: { status: 401, message: "Unauthorized", errorType: "UnauthorizedException" },
+  ACCESS_DENIED: { status: 403, message: "User is not authorized to access this resource", errorType: "AccessDeniedException" },
+  AUTHORIZER_CONFIGURATION_ERROR: { status: 500, message: "Internal server error", errorType: "AuthorizerConfigurationException" },
+  INCOMPLETE_SIGNATURE: { status: 403, message: "Incomplete signature", errorType: "IncompleteSignatureException" },
+  INVALID_SIGNATURE: {
+    status: 403,
+    message: "The request signature we calculated does not match the signature you provided. Check your AWS Secret Access Key and signing method. Consult the service documentation for details.",
+    errorType: "InvalidSignatureException",
+  },
+  UNRECOGNIZED_CLIENT: { status: 403, message: "The security token included in the request is invalid.", errorType: "UnrecognizedClientException" },
   THROTTLED: { status: 429, message: "Too Many Requests", errorType: "TooManyRequestsException" },
   QUOTA_EXCEEDED: { status: 429, message: "Limit Exceeded", errorType: "LimitExceededException" },
   BAD_REQUEST_BODY: { status: 400, message: "Invalid request body", errorType: "BadRequestException" },
@@ -269,6 +283,8 @@ export interface GatewayOptions {
   readonly beforeInvoke?: () => Promise<void>;
   /** The stack's region: the deployed invoke URL's host names it, and its length counts. @default "us-east-1" */
   readonly region?: string;
+  /** The authorization step. @default authorizers run from `pools`, without an issuer (Cognito methods then answer 401) */
+  readonly authorizers?: Authorizers;
 }
 
 interface Reply {
@@ -320,9 +336,11 @@ export class Gateway {
   private readonly quotaUse = new Map<string, { window: string; used: number }>();
   /** Compiled request models by model name: compiled once, here, so a broken schema fails the start. */
   private readonly validators = new Map<string, ModelValidator>();
+  private readonly authorizers: Authorizers;
 
   /** @throws ModelCompileError when a method's request model is not valid draft-04. */
   constructor(private readonly opts: GatewayOptions) {
+    this.authorizers = opts.authorizers ?? new Authorizers({ pools: opts.pools, region: opts.region ?? "us-east-1", apiId: "twin", note: opts.note });
     this.tree = new ResourceTree(opts.api.resourcePaths);
     for (const m of opts.api.methods) {
       let byMethod = this.methods.get(m.resourcePath);
@@ -466,7 +484,8 @@ export class Gateway {
     if (!found || !m) return this.gatewayError("MISSING_AUTHENTICATION_TOKEN", requestId, h);
 
     if (this.opts.throttle && !this.bucketFor(m).take()) return this.gatewayError("THROTTLED", requestId, h);
-    if (m.authorization !== "NONE") return this.gatewayError("UNAUTHORIZED", requestId, h);
+    const auth = await this.authorizers.check(m, { method, path, query, headers: h, body, stage: this.opts.api.stageName });
+    if (!auth.ok) return this.gatewayError(auth.error, requestId, h, auth.message);
 
     let apiKey: { id: string; value: string } | undefined;
     const sentKey = h["x-api-key"];
@@ -529,6 +548,7 @@ export class Gateway {
       requestId,
       apiKey,
       apiId: "twin",
+      caller: auth.context,
     });
     if (Buffer.byteLength(JSON.stringify(event)) > LAMBDA_MAX_PAYLOAD) {
       return this.gatewayError("REQUEST_TOO_LARGE", requestId, h, `Request payload exceeds the Lambda limit of ${LAMBDA_MAX_PAYLOAD} bytes`);

@@ -5,6 +5,7 @@
  */
 import * as path from "path";
 import { CONNECTIONS } from "../../functions/lib/contract";
+import { AUTHORIZER } from "../../functions/authorizer/contract";
 import { FunctionDef, REF_RE, StackModel, singleRef } from "./stack";
 
 /** Where the stand-ins listen. */
@@ -21,6 +22,10 @@ export interface LocalEndpoints {
   readonly redisUsers?: ReadonlySet<string>;
   /** API key values by the logical id of their aws_api_gateway_api_key. */
   readonly apiKeys: Record<string, { id: string; value: string }>;
+  /** Where the twin serves its issuer's JWKS; absent: the stack has no authorizer to issue for. */
+  readonly jwksUrl?: string;
+  /** The JSONL file standing in for each on-failure queue, by the logical id of its aws_sqs_queue. */
+  readonly queues?: Record<string, string>;
 }
 
 /** The account id the twin pretends to be (AWS's documentation account). */
@@ -67,6 +72,11 @@ export function resolveRef(model: StackModel, local: LocalEndpoints, type: strin
       if (/endpoint_address$|^cache_nodes$|address$/.test(attr)) return local.redis ? { value: local.redis.host } : { drop: "no local Redis (memory cache backend)" };
       if (attr === "port") return local.redis ? { value: local.redis.port } : { drop: "no local Redis (memory cache backend)" };
       break;
+    case "aws_sqs_queue": {
+      const file = local.queues?.[name];
+      if (file && (attr === "url" || attr === "arn" || attr === "id")) return { value: file };
+      break;
+    }
     case "aws_secretsmanager_secret":
     case "aws_secretsmanager_secret_version":
       return { drop: "the local Redis has no AUTH" };
@@ -152,6 +162,12 @@ export function functionEnvironment(
       continue;
     }
     if (key === C.dynamoDbEndpoint.env) continue; // set below
+    if (key === AUTHORIZER.settings.jwksUrl.env && local.jwksUrl) {
+      // Only the keys move: issuer and audience stay as deployed, so the authorizer checks them unchanged.
+      env[key] = local.jwksUrl;
+      notes.push(`${key}=${local.jwksUrl}: the twin's issuer signs the tokens (npm run token)`);
+      continue;
+    }
     if (redisVars.has(key)) continue; // set below
     const r = resolveValue(model, local, raw);
     if (r && "value" in r) env[key] = String(r.value);

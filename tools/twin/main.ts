@@ -5,10 +5,9 @@
  *   node dist/tools/twin/main.js --help
  * See help/local-twin.md.
  */
-import { readFileSync } from "fs";
 import * as path from "path";
 import { packageRoot } from "../../modules";
-import { intFlag, parseCli, reportError } from "../lib/cli";
+import { intFlag, parseCli, reportError, synthOutDir } from "../lib/cli";
 import { DEFAULT_PORT, DEFAULT_STACK, isStopped, Twin, TwinError, TwinOptions } from "./twin";
 
 const USAGE = `usage: npm start -- [options]      (or: node dist/tools/twin/main.js [options])
@@ -26,6 +25,8 @@ the bundled Lambda handlers in child processes and the REST API on http://127.0.
   --no-synth           never synthesize; use cdktf.out/ as it is
   --quiet              no request log, no function logs
   --verbose            also the functions' metric (EMF) lines
+  --ttl-sweep-seconds <n>  how often expired items are deleted (1-3600, default 60)
+  --no-stream          TEST ONLY: no table stream; writes reach no stream invalidator
   --break-cache        TEST ONLY: empty the cache before every request (every read misses)
   -h, --help           this text`;
 
@@ -43,17 +44,13 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
     quiet: { type: "boolean" },
     verbose: { type: "boolean" },
     "break-cache": { type: "boolean" },
+    "ttl-sweep-seconds": { type: "string" },
+    "no-stream": { type: "boolean" },
   }, USAGE);
   if (parsed === "help") return "help";
   const v = parsed.values;
-  let outDir = "cdktf.out";
-  try {
-    outDir = (JSON.parse(readFileSync(path.join(root, "cdktf.json"), "utf8")) as { output?: string }).output ?? outDir;
-  } catch {
-    /* the default */
-  }
   // CDKTF_OUTDIR overrides the output folder, as it does for synth.
-  outDir = path.resolve(root, process.env.CDKTF_OUTDIR || outDir);
+  const outDir = synthOutDir(root);
   return {
     root,
     stack: v.stack ?? DEFAULT_STACK,
@@ -69,6 +66,8 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
     quiet: !!v.quiet,
     verbose: !!v.verbose,
     breakCache: !!v["break-cache"],
+    ttlSweepSeconds: intFlag("ttl-sweep-seconds", v["ttl-sweep-seconds"], 60, 1, 3_600),
+    stream: !v["no-stream"],
     print,
   };
 }

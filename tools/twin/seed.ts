@@ -5,14 +5,25 @@
  *   session store:   sessions sample-1 … sample-N, two turns each, customer sample-customer-<i>
  */
 import { randomUUID } from "crypto";
-import { fillPath, routeOf, RouteSpec } from "../../functions/lib/contract";
+import { CONNECTIONS, fillPath, routeOf, RouteSpec } from "../../functions/lib/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { SESSIONS } from "../../functions/sessions/contract";
+import { callerContext } from "./authorizers";
 import { FunctionPool } from "./functions";
 import { buildEvent } from "./gateway";
 import { ApiDef } from "./stack";
 
 export const MAX_SEED = 1_000;
+
+/** The customer (verified caller) who owns seeded session `sample-<i>`. */
+export const sampleCustomer = (i: number): string => `sample-customer-${i}`;
+/**
+ * The customers the twin writes sample tokens for (`sample_token`, `sample_token_other`). Not the
+ * seeded sessions' owners: their rate-limit windows start empty, so a smoke run's count is exact.
+ */
+export const SAMPLE_CUSTOMERS = ["twin-customer-1", "twin-customer-2"] as const;
+/** Who writes the sample products. */
+const SEED_CALLER = "twin-seed";
 
 export type StackKind = "product-catalog" | "session-store";
 
@@ -27,6 +38,8 @@ interface SeedRequest {
   readonly route: RouteSpec;
   readonly pathParameters: Record<string, string>;
   readonly body: unknown;
+  /** The verified caller the request is made as (on `caller` routes). */
+  readonly caller: string;
 }
 
 function requests(kind: StackKind, n: number): SeedRequest[] {
@@ -45,10 +58,11 @@ function requests(kind: StackKind, n: number): SeedRequest[] {
           category: categories[i % categories.length],
           description: `Seeded by the local twin (--seed). Try: GET ${fillPath(routeOf(PRODUCTS, "getProduct").path, { productId })} twice.`,
         },
+        caller: SEED_CALLER,
       });
     } else {
       const sessionId = `sample-${i}`;
-      const customerId = `sample-customer-${i}`;
+      const customerId = sampleCustomer(i);
       for (const [role, content] of [
         ["user", `Hello, where is my order #${1000 + i}?`],
         ["assistant", `Order #${1000 + i} left the warehouse yesterday and should arrive tomorrow.`],
@@ -56,7 +70,8 @@ function requests(kind: StackKind, n: number): SeedRequest[] {
         out.push({
           route: routeOf(SESSIONS, "appendTurn"),
           pathParameters: { sessionId },
-          body: { customerId, role, content },
+          body: { role, content },
+          caller: customerId,
         });
       }
     }
@@ -92,6 +107,8 @@ export async function seed(kind: StackKind, n: number, api: ApiDef, pools: Reado
       requestId: randomUUID(),
       apiKey: method.apiKeyRequired ? apiKey : undefined,
       apiId: "twin",
+      // Seeding invokes the function directly, as an authorized request would reach it.
+      caller: r.route.access === "caller" ? callerContext(pool.fn.environment[CONNECTIONS.callerIdentity.env], r.caller) : undefined,
     });
     const outcome = await pool.invoke(event, randomUUID());
     const result = outcome.kind === "ok" ? (outcome.result as { statusCode?: number; body?: string }) : undefined;

@@ -63,12 +63,34 @@ export interface ModelDef {
   readonly schema: Schema;
 }
 
+/** An `aws_api_gateway_authorizer` of the served API. */
+export interface AuthorizerDef {
+  readonly logicalId: string;
+  /** `TOKEN`, `REQUEST` or `COGNITO_USER_POOLS`. */
+  readonly type: string;
+  /** The header the token is read from (`method.request.header.<name>` identity source). */
+  readonly header?: string;
+  /** The TOKEN authorizer's identity validation expression: a token not matching is 401 without an invocation. */
+  readonly validationExpression?: string;
+  /** Seconds a result is cached per token (API Gateway's default: 300). */
+  readonly ttlSeconds: number;
+  /** Logical id of the Lambda function a TOKEN/REQUEST authorizer invokes. */
+  readonly functionLogicalId?: string;
+  /** The user pools of a COGNITO_USER_POOLS authorizer (literal ARNs; references cannot be resolved locally). */
+  readonly providerArns: string[];
+}
+
 export interface MethodDef {
   /** `GET`, `PUT`, … or `ANY`. */
   readonly httpMethod: string;
   /** Full resource path, e.g. `/products/{productId}`. */
   readonly resourcePath: string;
+  /** `NONE`, `AWS_IAM`, `CUSTOM` or `COGNITO_USER_POOLS`. */
   readonly authorization: string;
+  /** The authorizer of a CUSTOM or COGNITO_USER_POOLS method. */
+  readonly authorizer?: AuthorizerDef;
+  /** OAuth scopes of which a Cognito access token must carry one (none: ID tokens). */
+  readonly authorizationScopes: string[];
   readonly apiKeyRequired: boolean;
   /** `method.request.path.id` → required. */
   readonly requestParameters: Record<string, boolean>;
@@ -134,6 +156,8 @@ export interface ApiDef {
    * in a usage plan that covers the stage.
    */
   readonly apiKeys: ApiKeyDef[];
+  /** Authorizers of the API (their methods point at them). */
+  readonly authorizers: AuthorizerDef[];
 }
 
 export interface OutputDef {
@@ -323,6 +347,21 @@ function readApi(of: (type: string) => Resources, json: StackJson, warnings: str
   const integrations = Object.values(of("aws_api_gateway_integration")).filter(belongs);
   const methodsRaw = Object.entries(of("aws_api_gateway_method")).filter(([, m]) => belongs(m));
 
+  const authorizers = new Map<string, AuthorizerDef>();
+  for (const [logicalId, a] of Object.entries(of("aws_api_gateway_authorizer")).filter(([, a]) => belongs(a))) {
+    const header = /^method\.request\.header\.(.+)$/.exec(str(a.identity_source, "method.request.header.Authorization"))?.[1];
+    const fn = /aws_lambda_function\.([A-Za-z0-9_-]+)\./.exec(str(a.authorizer_uri));
+    authorizers.set(logicalId, {
+      logicalId,
+      type: str(a.type, "TOKEN").toUpperCase(),
+      header,
+      validationExpression: a.identity_validation_expression ? str(a.identity_validation_expression) : undefined,
+      ttlSeconds: num(a.authorizer_result_ttl_in_seconds, 300),
+      functionLogicalId: fn?.[1],
+      providerArns: (Array.isArray(a.provider_arns) ? a.provider_arns : []).map((x) => str(x)),
+    });
+  }
+
   const methods: MethodDef[] = methodsRaw.map(([methodId, m]) => {
     const httpMethod = str(m.http_method).toUpperCase();
     const resourcePath = pathOfResourceRef(m.resource_id);
@@ -349,16 +388,21 @@ function readApi(of: (type: string) => Resources, json: StackJson, warnings: str
       return sameResource && sameMethod;
     });
     const fnMatch = integ ? /aws_lambda_function\.([A-Za-z0-9_-]+)\./.exec(str(integ.uri)) : null;
-    const authorization = str(m.authorization, "NONE");
-    if (authorization !== "NONE") {
-      warnings.push(`${httpMethod} ${resourcePath}: authorization ${authorization} is not emulated; the twin answers 401`);
-    }
+    const authorization = str(m.authorization, "NONE").toUpperCase();
+    const authorizer = authorizers.get(refTo(m.authorizer_id, "aws_api_gateway_authorizer") ?? "");
+    const unsupported = authorization === "CUSTOM" ? (!authorizer ? "no authorizer in this stack" : authorizer.type !== "TOKEN" ? `a ${authorizer.type} authorizer`
+      : !authorizer.functionLogicalId ? "an authorizer whose function is not in this stack" : undefined)
+      : authorization === "COGNITO_USER_POOLS" && !authorizer ? "no authorizer in this stack"
+        : !["NONE", "AWS_IAM", "CUSTOM", "COGNITO_USER_POOLS"].includes(authorization) ? `authorization ${authorization}` : undefined;
+    if (unsupported) warnings.push(`${httpMethod} ${resourcePath}: ${unsupported} is not emulated; the twin answers 401`);
     if (!integ) warnings.push(`${httpMethod} ${resourcePath}: no integration; the twin answers 500`);
     else if (str(integ.type) !== "AWS_PROXY") warnings.push(`${httpMethod} ${resourcePath}: integration type ${str(integ.type)} is not emulated; the twin answers 500`);
     return {
       httpMethod,
       resourcePath,
-      authorization,
+      authorization: unsupported ? "UNSUPPORTED" : authorization,
+      authorizer,
+      authorizationScopes: Array.isArray(m.authorization_scopes) ? (m.authorization_scopes as unknown[]).map((x) => str(x)) : [],
       apiKeyRequired: m.api_key_required === true || m.api_key_required === "true",
       requestParameters: (m.request_parameters ?? {}) as Record<string, boolean>,
       validateBody: validator ? validator.validate_request_body === true : false,
@@ -438,5 +482,6 @@ function readApi(of: (type: string) => Resources, json: StackJson, warnings: str
     gatewayResponses,
     throttle: { defaults, perMethod },
     apiKeys,
+    authorizers: [...authorizers.values()],
   };
 }

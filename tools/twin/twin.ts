@@ -10,19 +10,26 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, w
 import { createServer, Server } from "http";
 import { tmpdir } from "os";
 import * as path from "path";
+import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CONNECTIONS } from "../../functions/lib/contract";
+import { Authorizers } from "./authorizers";
 import { DynamoHandle, startDynamo } from "./dynamo";
 import { extractBundle, FunctionPool } from "./functions";
 import { Gateway, servedApiKeys } from "./gateway";
-import { functionEnvironment, LocalEndpoints, localOutputs, shown } from "./local";
+import { issuerConfigOf, issuerFile, JWKS_PATH, LocalIssuer } from "./issuer";
+import { FAKE_CREDENTIALS, functionEnvironment, LocalEndpoints, localOutputs, shown, TWIN_ACCOUNT } from "./local";
 import { command, connectRedisUrl, findRedisServer, LocalRedis, startRedisServer } from "./redis";
-import { MAX_SEED, seed, seededIds, stackKind } from "./seed";
+import { MAX_SEED, SAMPLE_CUSTOMERS, sampleCustomer, seed, seededIds, stackKind } from "./seed";
 import { listStacks, loadStackJson, readStack, StackModel, stackDir } from "./stack";
+import { StreamCapture, TableStream } from "./stream";
+import { readStreamMappings, StreamDelivery, StreamMappingDef } from "./stream-mapping";
 import { staleness, synthesize, withOutDirLock } from "./synth";
 import { ModelCompileError } from "./schema";
 
 export const DEFAULT_PORT = 3210;
 export const DEFAULT_STACK = "product-catalog-dev";
+/** Lifetime of the sample tokens in the outputs file. */
+const SAMPLE_TOKEN_TTL_SECONDS = 24 * 3600;
 
 export interface TwinOptions {
   /** The package root (holds package.json, dist/, cdktf.out/). */
@@ -47,6 +54,10 @@ export interface TwinOptions {
   readonly verbose: boolean;
   /** Test only: every read misses the cache. */
   readonly breakCache: boolean;
+  /** Seconds between two sweeps of expired items (DynamoDB's TTL deletions). */
+  readonly ttlSweepSeconds: number;
+  /** Table streams and their event source mappings; off (test only) means no write reaches an invalidator. */
+  readonly stream: boolean;
   readonly print: (line: string) => void;
 }
 
@@ -64,6 +75,9 @@ export class Twin {
   private sweeper?: NodeJS.Timeout;
   private stopping?: Promise<void>;
   private gateway?: Gateway;
+  private issuer?: LocalIssuer;
+  private streamReader?: DynamoDBClient;
+  private deliveries: StreamDelivery[] = [];
   /** `http://127.0.0.1:<port>` once listening. */
   baseUrl = "";
   model?: StackModel;
@@ -139,11 +153,46 @@ export class Twin {
       }
       if (redisUsers.size > 0) print(`cache users: ${[...redisUsers].join(", ")} (ACL from the stack's access strings; any password stands in for IAM)`);
     }
+    print(`dynamodb: ${dynamo.endpoint} serves the tables above: write to them with the AWS CLI or an SDK (any credentials), e.g. ` +
+      `aws dynamodb scan --endpoint-url ${dynamo.endpoint} --region ${m.region} --table-name ${m.tables[0]?.name ?? "<table>"}`);
+
+    // Table streams: on before anything writes, so every change is a record.
+    const { mappings, warnings: streamWarnings } = readStreamMappings(m);
+    for (const w of streamWarnings) print(`warning: ${w}`);
+    const streams = new Map<string, TableStream>();
+    const queues: Record<string, string> = {};
+    for (const def of mappings) {
+      if (def.onFailure) queues[def.onFailure.logicalId ?? def.onFailure.name] = path.join(path.dirname(this.o.outputsFile), `${def.onFailure.name}.jsonl`);
+    }
+    if (this.o.stream && mappings.length > 0) {
+      this.streamReader = new DynamoDBClient({
+        endpoint: dynamo.upstream, region: m.region, maxAttempts: 2,
+        credentials: { accessKeyId: FAKE_CREDENTIALS.AWS_ACCESS_KEY_ID, secretAccessKey: FAKE_CREDENTIALS.AWS_SECRET_ACCESS_KEY },
+      });
+      const capture = new StreamCapture(this.streamReader);
+      for (const def of mappings) if (!streams.has(def.table.name)) streams.set(def.table.name, capture.stream(def.table, def.viewType, m.region));
+      dynamo.observeWrites(capture);
+    } else if (mappings.length > 0) {
+      print("stream: off (--no-stream, test only): changes to the tables reach no stream invalidator; cached entries stay until their TTL");
+    }
 
     // API keys: the twin generates them, as API Gateway does when the stack sets no value.
     const apiKeys: LocalEndpoints["apiKeys"] = {};
     for (const k of m.api.apiKeys) {
       apiKeys[k.logicalId] = { id: randomBytes(5).toString("hex"), value: k.value ?? randomBytes(30).toString("base64url").replace(/[-_]/g, "x").slice(0, 40) };
+    }
+    // The twin issues the tokens the stack's authorizer verifies: a key pair of its own, served as a JWKS here.
+    const jwksUrl = `${this.baseUrl}${JWKS_PATH}`;
+    const issuerConfig = issuerConfigOf(m, jwksUrl);
+    if (issuerConfig) {
+      this.issuer = await LocalIssuer.create(issuerConfig);
+      this.check();
+      this.issuer.save(issuerFile(this.o.outDir, this.o.stack));
+      print(`auth: the twin issues ${issuerConfig.kind === "cognito" ? "Cognito user pool" : "JWT"} tokens for ${issuerConfig.issuer} ` +
+        `(aud ${issuerConfig.audience}, ${issuerConfig.alg}), keys at ${jwksUrl}; a token: npm run token -- --sub <customer>${this.o.stack === DEFAULT_STACK ? "" : ` --stack ${this.o.stack}`}`);
+    }
+    if (m.api.methods.some((x) => x.authorization === "AWS_IAM")) {
+      print("auth: AWS_IAM methods take SigV4 signed with the twin's credentials (AWS_ACCESS_KEY_ID AKIAIOSFODNN7EXAMPLE, see help/authorization.md); caller IAM policies are not evaluated");
     }
     const local: LocalEndpoints = {
       baseUrl: this.baseUrl,
@@ -151,6 +200,8 @@ export class Twin {
       redis: redis ? { host: redis.host, port: redis.port, tls: redis.tls } : undefined,
       redisUsers,
       apiKeys,
+      jwksUrl: issuerConfig?.kind === "jwt" ? jwksUrl : undefined,
+      queues,
     };
 
     // Functions: one process warm per function, more on demand.
@@ -181,6 +232,23 @@ export class Twin {
       for (const n of notes) print(`  env: ${n}`);
     }
 
+    for (const def of mappings) {
+      const stream = streams.get(def.table.name);
+      const pool = this.pools.get(def.functionLogicalId)!;
+      if (!stream) continue;
+      const destinationFile = def.onFailure ? queues[def.onFailure.logicalId ?? def.onFailure.name] : undefined;
+      const delivery = new StreamDelivery(def, stream, (event, id) => pool.invoke(event, id), {
+        functionArn: `arn:aws:lambda:${m.region}:${TWIN_ACCOUNT}:function:${pool.fn.name}`,
+        destinationFile,
+        note: (l) => !this.o.quiet && print(l),
+      });
+      delivery.start();
+      this.deliveries.push(delivery);
+      print(`stream: ${def.table.name} (${def.viewType}) → ${pool.fn.name}: ${mappingText(def)}; ` +
+        (destinationFile ? `batches given up on → ${shown(destinationFile)}` : "no on-failure destination"));
+      if (!redis) print("  warning: without redis-server each function process has its own memory cache; the invalidator's deletes reach only its own");
+    }
+
     const served = servedApiKeys(m.api, apiKeys);
     const firstKey = Object.values(apiKeys)[0];
     for (const k of m.api.apiKeys) {
@@ -195,6 +263,7 @@ export class Twin {
         usagePlans: served.plans,
         throttle: this.o.throttle,
         region: m.region,
+        authorizers: new Authorizers({ pools: this.pools, issuer: this.issuer, region: m.region, apiId: "twin", note: (l) => print(`  ${l}`) }),
         accessLog: this.o.quiet ? undefined : (l) => print(l),
         note: (l) => print(`  ${l}`),
         beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
@@ -209,7 +278,7 @@ export class Twin {
     if (m.tables.some((t) => t.ttlAttribute)) {
       this.sweeper = setInterval(() => {
         dynamo.sweepExpired().then((n) => n > 0 && !this.o.quiet && print(`ttl: deleted ${n} expired item(s)`), () => undefined);
-      }, 60_000);
+      }, this.o.ttlSweepSeconds * 1000);
       this.sweeper.unref();
     }
 
@@ -225,6 +294,11 @@ export class Twin {
     }
 
     const { outputs, notes } = localOutputs(m, local);
+    if (this.issuer) {
+      // Twin only: tokens of two customers, valid while this twin runs, for curl and the smoke suite.
+      outputs.sample_token = await this.issuer.token(SAMPLE_CUSTOMERS[0], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
+      outputs.sample_token_other = await this.issuer.token(SAMPLE_CUSTOMERS[1], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
+    }
     this.outputs = outputs;
     this.writeOutputs(outputs);
     for (const n of notes) print(`warning: ${n}`);
@@ -239,16 +313,23 @@ export class Twin {
     print(this.o.throttle ? `throttling: ${t.rate} req/s, burst ${t.burst}, per method (--no-throttle turns it off)` : "throttling: off (--no-throttle)");
     if (firstKey) print(`api key: ${firstKey.value} (send it as x-api-key; it is also in the outputs file)`);
     print(`outputs: ${shown(this.o.outputsFile)}`);
+    const stackFlag = this.o.stack === DEFAULT_STACK ? "" : ` --stack ${this.o.stack}`;
+    const bearer = this.issuer ? ` -H "authorization: Bearer $TOKEN"` : "";
+    const keyHeader = firstKey ? ` -H 'x-api-key: ${firstKey.value}'` : "";
     if (kind === "product-catalog") {
       const id = this.o.seed > 0 ? "sample-1" : "p1";
       print("try:");
-      if (this.o.seed === 0) print(`  curl -s -X PUT ${stageUrl}/products/${id} -H 'x-api-key: ${firstKey?.value ?? ""}' -H 'content-type: application/json' -d '{"name":"Pen","price":2.5}'`);
+      if (this.o.seed === 0) {
+        if (this.issuer) print(`  TOKEN=$(npm run -s token -- --sub editor-1${stackFlag})`);
+        print(`  curl -s -X PUT ${stageUrl}/products/${id}${bearer}${keyHeader} -H 'content-type: application/json' -d '{"name":"Pen","price":2.5}'`);
+      }
       print(`  curl -si ${stageUrl}/products/${id}   # twice: X-Cache MISS, then HIT`);
     } else if (kind === "session-store") {
       const id = this.o.seed > 0 ? "sample-1" : "s1";
       print("try:");
-      if (this.o.seed === 0) print(`  curl -s -X POST ${stageUrl}/sessions/${id}/turns -H 'x-api-key: ${firstKey?.value ?? ""}' -H 'content-type: application/json' -d '{"customerId":"c1","role":"user","content":"hi"}'`);
-      print(`  curl -s ${stageUrl}/sessions/${id}`);
+      if (this.issuer) print(`  TOKEN=$(npm run -s token -- --sub ${this.o.seed > 0 ? sampleCustomer(1) : SAMPLE_CUSTOMERS[0]}${stackFlag})`);
+      if (this.o.seed === 0) print(`  curl -s -X POST ${stageUrl}/sessions/${id}/turns${bearer}${keyHeader} -H 'content-type: application/json' -d '{"role":"user","content":"hi"}'`);
+      print(`  curl -s ${stageUrl}/sessions/${id}${bearer}`);
     }
     print(`started in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ctrl-C stops it`);
     this.gateway.ready = true;
@@ -258,6 +339,11 @@ export class Twin {
   private listen(): Promise<void> {
     return new Promise((resolve, reject) => {
       const server = createServer((req, res) => {
+        if (req.url === JWKS_PATH && this.issuer) {
+          res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=300" });
+          res.end(JSON.stringify(this.issuer.jwks()));
+          return;
+        }
         if (!this.gateway) {
           res.writeHead(503, { "content-type": "application/json" });
           res.end(JSON.stringify({ message: "The local twin is starting" }));
@@ -312,9 +398,15 @@ export class Twin {
    */
   async release(): Promise<void> {
     if (this.gateway) this.gateway.ready = false;
+    this.issuer?.forget(issuerFile(this.o.outDir, this.o.stack));
     if (this.sweeper) clearInterval(this.sweeper);
     const server = this.server;
     this.server = undefined;
+    const deliveries = this.deliveries.splice(0);
+    await Promise.allSettled(deliveries.map((d) => d.stop()));
+    this.dynamo?.observeWrites(undefined);
+    this.streamReader?.destroy();
+    this.streamReader = undefined;
     const pools = [...this.pools.values()];
     this.pools.clear();
     const redis = this.redis;
@@ -327,6 +419,21 @@ export class Twin {
     await Promise.allSettled([redis?.stop(), dynamo?.stop(), closed]);
     if (this.codeDir) rmSync(this.codeDir, { recursive: true, force: true });
   }
+}
+
+/** A mapping's settings, as the start lines show them. */
+function mappingText(d: StreamMappingDef): string {
+  const forever = (n: number, unit: string) => (n < 0 ? `until the record expires` : `${n}${unit}`);
+  return [
+    `batch ${d.batchSize}`,
+    `window ${d.batchingWindowSeconds} s`,
+    d.reportBatchItemFailures ? "ReportBatchItemFailures" : "whole-batch failures",
+    d.bisectOnError ? "bisect on error" : "no bisect",
+    `retries ${forever(d.maximumRetryAttempts, "")}`,
+    `record age ${forever(d.maximumRecordAgeSeconds, " s")}`,
+    `${d.parallelizationFactor} batch(es) per shard`,
+    d.enabled ? "" : "DISABLED",
+  ].filter(Boolean).join(", ");
 }
 
 /** True for the error start() throws when stop() interrupted it. */

@@ -27,11 +27,15 @@ export type HttpMethod = "GET" | "PUT" | "POST" | "DELETE" | "PATCH";
 
 /**
  * Who may call a route:
- * - `public`: anyone who can reach the API;
+ * - `public`: anyone who can reach the API (say why in `publicReason`, else the policy pack
+ *   reports the route as unauthorized);
  * - `apiKey`: callers that send an API key of the API's usage plan (`x-api-key`); a key identifies
- *   a calling application for throttling and quotas, it is not proof of who the caller is.
+ *   a calling application for throttling and quotas, it is not proof of who the caller is;
+ * - `caller`: callers the API's authorization verified (a JWT, a Cognito token or a SigV4
+ *   signature); the handler receives the verified identity, never a body field, and `CacheApi`
+ *   refuses to serve the route when it has no authorization configured.
  */
-export type RouteAccess = "public" | "apiKey";
+export type RouteAccess = "public" | "apiKey" | "caller";
 
 /** One HTTP route a function serves. */
 export interface RouteSpec {
@@ -45,6 +49,12 @@ export interface RouteSpec {
   readonly summary: string;
   /** Who may call it. */
   readonly access: RouteAccess;
+  /**
+   * Why anyone may call a `public` route (at least 10 characters), e.g. "catalog data is public".
+   * `CacheApi` records it as the reason of the policy pack's unauthorized-route suppression on the
+   * method, so every report shows it.
+   */
+  readonly publicReason?: string;
   /**
    * Reads go through the cache, so the route counts towards the hit ratio and the circuit-open
    * alarm.
@@ -329,6 +339,9 @@ export function defineContract<const S extends SettingsSpec, const R extends rea
     for (const k of [routeKey(r), r.name]) {
       if (seen.has(k)) throw new Error(`contract ${c.name}: route ${k} twice`);
       seen.add(k);
+    }
+    if (r.publicReason !== undefined && (r.access !== "public" || r.publicReason.trim().length < 10)) {
+      throw new Error(`contract ${c.name}: route ${r.name} publicReason: only on public routes, at least 10 characters`);
     }
   }
   return c;

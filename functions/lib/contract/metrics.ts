@@ -40,6 +40,15 @@ export const METRIC_DEFINITIONS = {
   StampedeWait: { unit: "Milliseconds", description: "time a follower waited for the lease holder to fill the cache" },
   RateLimited: { unit: "Count", description: "a request refused by the per-customer rate limit (sessions)" },
   LockContention: { unit: "Count", description: "a failed attempt to take a session's write lock (sessions)" },
+  Invalidation: { unit: "Count", description: "a cache key invalidated by the stream invalidator because its table item changed (any writer, TTL deletes included)" },
+  InvalidationFailure: {
+    unit: "Count",
+    description: "a stream record the invalidator reported as failed (cache unreachable, or a record it cannot map); Lambda retries it, then sends it to the on-failure queue",
+  },
+  InvalidationLag: {
+    unit: "Milliseconds",
+    description: "per invocation of the stream invalidator, the longest time from a change (its stream record's ApproximateCreationDateTime, whole seconds) to its cache keys being invalidated",
+  },
 } as const satisfies Record<string, { readonly unit: MetricUnit; readonly description: string }>;
 
 /** A metric name. */
@@ -55,7 +64,16 @@ export const METRIC_UNITS: Readonly<Record<MetricName, MetricUnit>> = Object.fro
   Object.entries(METRIC_DEFINITIONS).map(([name, d]) => [name, d.unit]),
 ) as Record<MetricName, MetricUnit>;
 
+/**
+ * `Route` value of the stream invalidator's metrics: it serves no HTTP route, and its metrics share
+ * the `Service` of the function whose entries it invalidates.
+ */
+export const STREAM_ROUTE = "stream";
+
 /** Metrics every handler built on the runtime may emit (cache-aside reads, the breaker, DAX fallback). */
 export const RUNTIME_METRICS: readonly MetricName[] = [
   METRIC.CacheHit, METRIC.L1Hit, METRIC.CacheMiss, METRIC.CacheError, METRIC.CircuitOpen, METRIC.Fallback, METRIC.LoadLatency, METRIC.StampedeWait,
 ];
+
+/** Metrics the stream invalidator emits (besides `CacheError` for a cache it could not reach). */
+export const INVALIDATION_METRICS: readonly MetricName[] = [METRIC.Invalidation, METRIC.InvalidationFailure, METRIC.InvalidationLag, METRIC.CacheError];

@@ -9,19 +9,28 @@ import { boolean, integer, number, RouteSpec, string } from "./language";
 /** `^[^{}]+$`: braces in a key prefix would move the Redis Cluster hash tag (functions/lib/cache/keys.ts). */
 const KEY_PREFIX_PATTERN = "^[^{}\\s]{1,100}$";
 
+/**
+ * Values of `CALLER_IDENTITY_SOURCE`: where API Gateway hands the function the caller its
+ * authorization verified. `lambda`: a Lambda authorizer's `principalId`
+ * (`requestContext.authorizer.principalId`); `iam`: the SigV4 signer's ARN
+ * (`requestContext.identity.userArn`); `cognito:<claim>`: a claim of a Cognito user pool token
+ * (`requestContext.authorizer.claims.<claim>`).
+ */
+export const CALLER_IDENTITY = { lambda: "lambda", iam: "iam", cognitoPrefix: "cognito:" } as const;
+
 /** Tunables of the runtime a stack may set through `CacheAsideFunction`'s `settings`. */
 export const RUNTIME_SETTINGS = {
   serviceName: string("SERVICE_NAME", {
     default: "cachefront",
     pattern: "^[A-Za-z0-9][A-Za-z0-9._:/-]{0,254}$",
     patternText: "1-255 characters of letters, digits, '.', '_', ':', '/', '-', starting with a letter or digit",
-    description: "the metrics' `Service` dimension and the default cache key prefix",
+    description: "the metrics' `Service` dimension and the default cache key prefix (`CacheAsideFunction` sets the stack's id)",
   }),
   metricsNamespace: string("METRICS_NAMESPACE", {
     default: "Cachefront",
     pattern: "^(?!AWS/)[A-Za-z0-9][A-Za-z0-9._/#:-]{0,254}$",
     patternText: "a CloudWatch namespace: 1-255 characters of letters, digits, '.', '_', '/', '#', ':', '-', not starting with \"AWS/\"",
-    description: "CloudWatch namespace of the EMF metrics",
+    description: "CloudWatch namespace of the EMF metrics (`CacheAsideFunction` sets `Cachefront/<service name>`)",
   }),
   keyPrefix: string("CACHE_KEY_PREFIX", {
     derived: "the service name",
@@ -62,6 +71,18 @@ export const RUNTIME_SETTINGS = {
   logLevel: string("LOG_LEVEL", { default: "info", values: ["debug", "info", "warn", "error", "silent"], description: "lowest level of log line written" }),
 } as const;
 
+/**
+ * Settings of the stream invalidator (`defineStreamInvalidator`), on top of the runtime's own: it
+ * reads the cache settings above (key prefix, breaker, command timeout) as the function whose
+ * entries it invalidates does.
+ */
+export const INVALIDATOR_SETTINGS = {
+  cacheWaitMs: integer("INVALIDATION_CACHE_WAIT_MS", {
+    default: 20_000, min: 0, max: 840_000,
+    description: "longest one invocation of the stream invalidator waits for an unreachable cache before it reports the record as failed, so Lambda retries it (bounded by the invocation's remaining time)",
+  }),
+} as const;
+
 /** Endpoints and names the wiring (`useTable`, `useCache`, `useDax`), Lambda or the local twin set. */
 export const CONNECTIONS = {
   region: string("AWS_REGION", { derived: "the fallback region (`defaultRegion`), else us-east-1", description: "region of the clients (Lambda sets it)" }),
@@ -95,6 +116,12 @@ export const CONNECTIONS = {
   memcachedPort: integer("MEMCACHED_PORT", { default: 11_211, min: 1, max: 65_535, description: "port of the Memcached cache" }),
   memcachedTls: boolean("MEMCACHED_TLS", { default: true, description: "connect to Memcached with TLS (in-transit encryption)" }),
   cacheTableName: string("CACHE_TABLE_NAME", { optional: true, description: "table of the `dynamodb` cache backend" }),
+  callerIdentity: string("CALLER_IDENTITY_SOURCE", {
+    optional: true,
+    pattern: `^(${CALLER_IDENTITY.lambda}|${CALLER_IDENTITY.iam}|${CALLER_IDENTITY.cognitoPrefix}[A-Za-z0-9_:.-]{1,128})$`,
+    patternText: "lambda, iam, or cognito:<claim>",
+    description: "where API Gateway puts the verified caller of `caller` routes (set by `CacheApi`'s authorization); unset: those routes answer 401",
+  }),
 } as const;
 
 /** The health route every handler on the runtime serves: reachability of cache and table, never cached. */

@@ -1,6 +1,6 @@
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { App, TerraformOutput, TerraformStack } from "cdktf";
-import { CacheApi, CacheAsideFunction, CacheEngine, CacheTable, DaxCluster, Network, PRODUCTS, PRODUCTS_TABLE, RedisCache } from "@cachefront/cdktf-dynamodb-cache";
+import { Authorization, CacheApi, CacheAsideFunction, CacheEngine, CacheTable, DaxCluster, Network, PRODUCTS, PRODUCTS_TABLE, RedisCache } from "@cachefront/cdktf-dynamodb-cache";
 import { applyPolicy } from "@cachefront/cdktf-dynamodb-cache/policy";
 import { PRICES } from "./contract";
 
@@ -19,7 +19,9 @@ products.useTable(table, { write: true }).useCache(cache).useDax(dax);
 const prices = new CacheAsideFunction(stack, "prices", { network, contract: PRICES, settings: { serviceName: "catalog-eu-prices", priceTtlSeconds: 30 } });
 prices.useTable(table).useCache(cache);
 
-const api = new CacheApi(stack, "api", { functions: [products, prices] }); // every route of both contracts
+// Every route of both contracts; the product writes (access "caller") need a JWT of this issuer, verified by a Lambda authorizer.
+const authorization = Authorization.jwt({ issuer: "https://login.catalog-eu.example.com/", audience: "catalog-eu-api" });
+const api = new CacheApi(stack, "api", { functions: [products, prices], authorization });
 new TerraformOutput(stack, "api_url", { value: api.url });
 if (api.apiKeyValue) new TerraformOutput(stack, "api_key", { value: api.apiKeyValue, sensitive: true });
 app.synth();

@@ -2,7 +2,7 @@
 import type { Pointer } from "../model";
 import { asBool, asNumber, many, TerraformModel, TfResource, valueAt } from "../model";
 import type { RuleOutcome } from "../types";
-import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
+import { byProps, fail, notApplicable, pass, PolicyRule, setBy, unknown } from "../rule";
 import { boolAttr, show, unresolved } from "./util";
 
 const STAGE = ["aws_api_gateway_stage"];
@@ -52,6 +52,7 @@ export const APIGW_ACCESS_LOGS: PolicyRule = {
   rationale: "Access logs are the record of who called the API, when, and with what result; execution logs do not replace them.",
   remediation: "Set access_log_settings { destination_arn = <log group ARN>, format = <JSON format> }.",
   references: { checkov: ["CKV_AWS_76"], cdkNag: ["AwsSolutions-APIG1", "Serverless-APIGWAccessLogging"] },
+  props: { "*": setBy("CacheApi") },
   evaluate(r, { model }) {
     const dest = model.value(r, "access_log_settings.destination_arn");
     if (dest.state === "absent") return fail("access_log_settings.destination_arn", "access_log_settings is not set: no access logs");
@@ -72,6 +73,7 @@ export const APIGW_XRAY: PolicyRule = {
   rationale: "Without X-Ray on the stage, traces start at the function and the time spent in API Gateway is invisible.",
   remediation: "Set xray_tracing_enabled = true.",
   references: { checkov: ["CKV_AWS_73"], securityHub: ["APIGateway.3"], cdkNag: ["Serverless-APIGWXrayEnabled"] },
+  props: { "*": setBy("CacheApi") },
   evaluate(r, { model }) {
     return boolAttr(model, r, "xray_tracing_enabled", true, "non-compliant", "xray_tracing_enabled is not set (off)");
   },
@@ -89,6 +91,7 @@ export const APIGW_METHOD_SETTINGS: PolicyRule = {
   remediation:
     "Add aws_api_gateway_method_settings with method_path \"*/*\", metrics_enabled = true, logging_level = \"ERROR\" or \"INFO\", data_trace_enabled = false.",
   references: { checkov: ["CKV2_AWS_4", "CKV_AWS_276"], securityHub: ["APIGateway.1"], cdkNag: ["AwsSolutions-APIG6"] },
+  props: { logging_level: byProps("CacheApi.loggingLevel"), "*": setBy("CacheApi") },
   evaluate(stage, { model }) {
     const found = allMethodsSettings(model, stage);
     if (!("values" in found)) return found;
@@ -121,6 +124,7 @@ export const APIGW_THROTTLING: PolicyRule = {
     "can push a miss storm through to the table.",
   remediation: "Set throttling_rate_limit and throttling_burst_limit (> 0) in the \"*/*\" method settings of the stage.",
   references: { cdkNag: ["Serverless-APIGWDefaultThrottling"] },
+  props: { throttling_rate_limit: byProps("CacheApi.throttlingRateLimit"), throttling_burst_limit: byProps("CacheApi.throttlingBurstLimit"), "*": setBy("CacheApi") },
   evaluate(stage, { model }) {
     const found = allMethodsSettings(model, stage);
     if (!("values" in found)) return found;
@@ -151,6 +155,7 @@ export const APIGW_REQUEST_VALIDATION: PolicyRule = {
   rationale: "A request validator rejects malformed parameters and bodies at the edge (400) before they cost a Lambda invocation or reach the handler.",
   remediation: "Set request_validator_id to an aws_api_gateway_request_validator validating parameters (and the body when request_models is set).",
   references: { checkov: ["CKV2_AWS_53"], cdkNag: ["AwsSolutions-APIG2"] },
+  props: { "*": setBy("CacheApi, from each route's parameters and body schema") },
   evaluate(m, { model }) {
     const params = model.value(m, "request_parameters");
     const models = model.value(m, "request_models");
@@ -186,8 +191,11 @@ export const APIGW_WRITE_AUTH: PolicyRule = {
   resourceTypes: METHOD,
   rationale: "POST, PUT, PATCH and DELETE change data; without authorization anyone who finds the URL can write.",
   remediation:
-    "Set authorization to AWS_IAM, COGNITO_USER_POOLS or CUSTOM (with authorizer_id), or api_key_required = true with a usage plan and key on the stage.",
+    "With CacheApi: declare the route `access: \"caller\"` and set `authorization: Authorization.jwt({ issuer, audience })`, " +
+    "`Authorization.cognito(userPoolArn)` or `Authorization.iam()`. In Terraform: authorization AWS_IAM, COGNITO_USER_POOLS or CUSTOM " +
+    "(with authorizer_id); api_key_required = true with a usage plan and key satisfies this rule, but not CF-APIGW-7 (a key is not an identity).",
   references: { checkov: ["CKV_AWS_59", "CKV2_AWS_70"], cdkNag: ["AwsSolutions-APIG4", "AwsSolutions-COG4"] },
+  props: { "*": byProps(["CacheApi.authorization", "ApiRoute.apiKeyRequired"], "a contract route's access: \"caller\" (or \"apiKey\")") },
   evaluate(m, { model }) {
     const verb = model.value(m, "http_method");
     if (verb.state === "unknown") return unresolved("http_method", verb.expression);

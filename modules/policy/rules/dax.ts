@@ -1,6 +1,6 @@
 /** DynamoDB Accelerator (DAX) cluster rules. */
 import { readPolicyDocument } from "../documents";
-import { fail, pass, PolicyRule, unknown } from "../rule";
+import { byProps, fail, pass, PolicyRule, setBy, unknown } from "../rule";
 import { boolAttr, numberAttr, show, unresolved } from "./util";
 
 const DAX = ["aws_dax_cluster"];
@@ -14,6 +14,7 @@ export const DAX_SSE: PolicyRule = {
   rationale: "DAX keeps table items in memory and on node storage; without server-side encryption they sit there in clear (the default).",
   remediation: "Set server_side_encryption { enabled = true } (forces a new cluster when changed).",
   references: { checkov: ["CKV_AWS_47"], securityHub: ["DynamoDB.3"], cdkNag: ["AwsSolutions-DDB4"] },
+  props: { "*": setBy("DaxCluster") },
   evaluate(r, { model }) {
     return boolAttr(model, r, "server_side_encryption.enabled", true, "non-compliant",
       "server_side_encryption is not set (DAX does not encrypt at rest by default)");
@@ -28,6 +29,7 @@ export const DAX_TLS: PolicyRule = {
   rationale: "The plaintext endpoint (port 8111) carries items and credentials-signed requests unencrypted inside the VPC.",
   remediation: "Set cluster_endpoint_encryption_type = \"TLS\" and connect with daxs:// on port 9111.",
   references: { checkov: ["CKV_AWS_239"], securityHub: ["DynamoDB.7"] },
+  props: { "*": setBy("DaxCluster") },
   evaluate(r, { model }) {
     const v = model.value(r, "cluster_endpoint_encryption_type");
     if (v.state === "absent") return fail("cluster_endpoint_encryption_type", "cluster_endpoint_encryption_type is not set (NONE: plaintext endpoint)");
@@ -45,6 +47,7 @@ export const DAX_REPLICATION: PolicyRule = {
   rationale: "AWS recommends three nodes, one per AZ, for production: fewer nodes lose the cache (and its write-through path) with an AZ.",
   remediation: "Set replication_factor to 3 or more in prod.",
   references: {},
+  props: { "*": byProps("DaxCluster.replicationFactor") },
   evaluate(r, { model }) {
     return numberAttr(model, r, "replication_factor", "replication_factor is not set",
       (n) => (n >= 3 ? undefined : "prod needs at least 3 nodes (one per AZ)"));
@@ -61,6 +64,7 @@ export const DAX_ROLE_TRUST: PolicyRule = {
     "access too.",
   remediation: "Make the role's assume_role_policy allow sts:AssumeRole to the service principal dax.amazonaws.com only.",
   references: { checkov: ["CKV_AWS_60"] },
+  props: { "*": setBy("DaxCluster") },
   evaluate(r, { model }) {
     const p = model.follow(r, "iam_role_arn");
     if (p.kind === "absent") return fail("iam_role_arn", "iam_role_arn is not set");

@@ -1,7 +1,7 @@
 /** ElastiCache rules: Redis OSS / Valkey replication groups, Serverless caches, users, Memcached clusters. */
 import { asBool, asNumber, isExpression, many, one, TerraformModel, TfResource, valueAt } from "../model";
 import type { RuleOutcome } from "../types";
-import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
+import { byProps, fail, notApplicable, pass, PolicyRule, setBy, unknown } from "../rule";
 import { boolAttr, numberAttr, show, unresolved } from "./util";
 
 const RG = ["aws_elasticache_replication_group"];
@@ -14,6 +14,7 @@ export const EC_AT_REST: PolicyRule = {
   rationale: "Cached items are copies of table data; snapshots and swap of an unencrypted group hold them in clear.",
   remediation: "Set at_rest_encryption_enabled = true (it cannot be changed later: the group is replaced).",
   references: { checkov: ["CKV_AWS_29"], securityHub: ["ElastiCache.4"], cdkNag: ["AwsSolutions-AEC3"] },
+  props: { "*": setBy("RedisCache") },
   evaluate(r, { model }) {
     return boolAttr(model, r, "at_rest_encryption_enabled", true, "non-compliant", "at_rest_encryption_enabled is not set (off unless true)");
   },
@@ -27,6 +28,7 @@ export const EC_IN_TRANSIT: PolicyRule = {
   rationale: "Without TLS the AUTH token and every cached value cross the VPC in clear; `preferred` mode still accepts plaintext clients.",
   remediation: "Set transit_encryption_enabled = true and transit_encryption_mode = \"required\" (or leave the mode unset).",
   references: { checkov: ["CKV_AWS_30"], securityHub: ["ElastiCache.5"], cdkNag: ["AwsSolutions-AEC3"] },
+  props: { "*": setBy("RedisCache") },
   evaluate(r, { model }) {
     const enabled = boolAttr(model, r, "transit_encryption_enabled", true, "non-compliant",
       "transit_encryption_enabled is not set (off unless true)");
@@ -52,6 +54,7 @@ export const EC_AUTH: PolicyRule = {
     "Set auth_token from a generated secret (a Secrets Manager secret version, random_password) or user_group_ids, " +
     "with transit_encryption_enabled = true.",
   references: { checkov: ["CKV_AWS_31"], securityHub: ["ElastiCache.6"], cdkNag: ["AwsSolutions-AEC6"] },
+  props: { "*": setBy("RedisCache, which generates the AUTH token into Secrets Manager") },
   evaluate(r, { model }) {
     const auth = authentication(r, model);
     if (auth.status !== "pass") return auth;
@@ -110,6 +113,7 @@ export const EC_FAILOVER: PolicyRule = {
     "automatic failover with multi-AZ does.",
   remediation: "Set automatic_failover_enabled = true and multi_az_enabled = true (RedisCache does whenever replicasPerShard >= 1).",
   references: { checkov: ["CKV2_AWS_50"], securityHub: ["ElastiCache.3"], cdkNag: ["AwsSolutions-AEC4"] },
+  props: { num_cache_clusters: byProps("RedisCache.replicasPerShard"), "*": byProps("RedisCache.multiAz") },
   evaluate(r, { model }) {
     const n = replicas(r.values as Record<string, unknown>);
     if (n === "unknown") return unknown("num_cache_clusters", "the number of nodes is an expression");
@@ -131,6 +135,7 @@ export const EC_SNAPSHOTS: PolicyRule = {
   rationale: "With retention 0 there are no automatic backups: a bad flush or a lost group cannot be restored, only refilled cold.",
   remediation: "Set snapshot_retention_limit to 1 or more (7 in prod).",
   references: { securityHub: ["ElastiCache.1"], checkov: ["CKV_AWS_134"], cdkNag: ["NIST.800.53.R5-ElastiCacheRedisClusterAutomaticBackup"] },
+  props: { "*": byProps("RedisCache.snapshotRetentionLimit") },
   evaluate(r, { model }) {
     return numberAttr(model, r, "snapshot_retention_limit", "snapshot_retention_limit is not set (0: no automatic snapshots)",
       (n) => (n >= 1 ? undefined : "at least 1 day is required"));
@@ -145,6 +150,7 @@ export const EC_SUBNET_GROUP: PolicyRule = {
   rationale: "Without a subnet group ElastiCache uses `default`, which spans the default VPC's (public) subnets.",
   remediation: "Create an aws_elasticache_subnet_group over private subnets and set subnet_group_name to it.",
   references: { securityHub: ["ElastiCache.7"], checkov: ["CKV_AWS_323"], cdkNag: ["AwsSolutions-AEC1"] },
+  props: { "*": setBy("RedisCache, over its network's private subnets") },
   evaluate(r, { model }) {
     const p = model.follow(r, "subnet_group_name");
     if (p.kind === "absent") return fail("subnet_group_name", "subnet_group_name is not set, so the group lands in the `default` subnet group");
@@ -164,6 +170,7 @@ export const EC_MINOR_UPGRADES: PolicyRule = {
   rationale: "Minor versions carry security fixes; turning automatic upgrades off leaves known vulnerabilities running.",
   remediation: "Remove auto_minor_version_upgrade or set it to true.",
   references: { securityHub: ["ElastiCache.2"], checkov: ["CKV_AWS_322"] },
+  props: { "*": setBy("RedisCache") },
   evaluate(r, { model }) {
     return boolAttr(model, r, "auto_minor_version_upgrade", true, "compliant", "");
   },
@@ -179,6 +186,7 @@ export const EC_MAXMEMORY_POLICY: PolicyRule = {
     "and then refuses writes. A cache in front of a table should say which keys may go.",
   remediation: "Use an aws_elasticache_parameter_group with a maxmemory-policy parameter (e.g. allkeys-lru) and set parameter_group_name to it.",
   references: {},
+  props: { "*": setBy("RedisCache, whose maxmemoryPolicy chooses the policy") },
   evaluate(r, { model }) {
     const p = model.follow(r, "parameter_group_name");
     if (p.kind === "absent") return fail("parameter_group_name", "parameter_group_name is not set: the engine's default group does not choose an eviction policy");
@@ -207,6 +215,7 @@ export const EC_LOG_DELIVERY: PolicyRule = {
   rationale: "The slow log and engine log are the only view of slow commands, failovers and evictions from outside the nodes.",
   remediation: "Add log_delivery_configuration blocks (slow-log and engine-log) to CloudWatch Logs or Kinesis Firehose.",
   references: {},
+  props: { "*": setBy("RedisCache") },
   evaluate(r, { model }) {
     const v = model.value(r, "log_delivery_configuration");
     if (v.state === "absent" || (v.state === "known" && many(v.value).length === 0)) {

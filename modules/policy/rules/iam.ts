@@ -2,7 +2,7 @@
 import { DocumentView, readPolicyDocument, serviceOf, StatementView } from "../documents";
 import { many, TerraformModel, TfResource } from "../model";
 import type { RuleOutcome } from "../types";
-import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
+import { fail, notApplicable, pass, PolicyRule, setBy, setByWiring, unknown } from "../rule";
 import { show } from "./util";
 
 /** Services whose actions must name ARNs, never `*`: data of every table, cluster, secret or key would be reachable. */
@@ -55,6 +55,7 @@ export const IAM_NO_STAR_ACTION: PolicyRule = {
     securityHub: ["IAM.1", "IAM.21"],
     cdkNag: ["AwsSolutions-IAM5", "NIST.800.53.R5-IAMPolicyNoStatementsWithAdminAccess"],
   },
+  props: { "*": setByWiring("useTable, useCache, useDax and the grant methods list each action") },
   evaluate(r, { model }) {
     return eachAllow(model, r, (s, at) => {
       if (s.notActions) return fail(`${at}.NotAction`, "Allow with NotAction grants every action not listed");
@@ -82,6 +83,7 @@ export const IAM_SCOPED_RESOURCES: PolicyRule = {
     "one the function was wired to.",
   remediation: "Replace \"*\" with the ARNs of the tables, clusters, secrets or keys used (plus /index/* for table indexes).",
   references: { checkov: ["CKV_AWS_355", "CKV_AWS_356"], cdkNag: ["AwsSolutions-IAM5"] },
+  props: { "*": setByWiring("useTable, useCache, useDax and the grant methods name each ARN") },
   evaluate(r, { model }) {
     return eachAllow(model, r, (s, at) => {
       const scoped = s.actions.filter((a) => !isWildcardAction(a) && SCOPED_SERVICES.includes(serviceOf(a)));
@@ -122,6 +124,7 @@ export const IAM_NO_BROAD_MANAGED_POLICIES: PolicyRule = {
   rationale: "AWS managed *FullAccess and administrator policies grant whole services (or everything) to a role that needs a few actions on a few ARNs.",
   remediation: "Detach the managed policy and grant the specific actions on specific ARNs with an inline policy (table.grantReadData(fn), …).",
   references: { checkov: ["CKV_AWS_274", "CKV_AWS_275", "CKV2_AWS_56"], cdkNag: ["AwsSolutions-IAM4"] },
+  props: { "*": setBy("the constructs' roles, which carry inline policies only") },
   evaluate(r, { model }) {
     const attr = r.type === "aws_iam_role" ? "managed_policy_arns" : r.type === "aws_iam_role_policy_attachments_exclusive" ? "policy_arns" : "policy_arn";
     const v = model.value(r, attr);

@@ -1,9 +1,11 @@
 /** Every rule of the cachefront pack, in report order. */
 import type { PolicyRule } from "../rule";
 import { API_GATEWAY_RULES } from "./api-gateway";
+import { API_GATEWAY_AUTH_RULES } from "./api-gateway-auth";
 import { DAX_RULES } from "./dax";
 import { DYNAMODB_RULES } from "./dynamodb";
 import { ELASTICACHE_RULES } from "./elasticache";
+import { EVENT_SOURCE_RULES } from "./event-source";
 import { IAM_RULES } from "./iam";
 import { LAMBDA_RULES } from "./lambda";
 import { LOGS_RULES, SECRETS_RULES } from "./logs-secrets";
@@ -20,8 +22,10 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ...DAX_RULES,
   ...DYNAMODB_RULES,
   ...LAMBDA_RULES,
+  ...EVENT_SOURCE_RULES,
   ...IAM_RULES,
   ...API_GATEWAY_RULES,
+  ...API_GATEWAY_AUTH_RULES,
   ...LOGS_RULES,
   ...SECRETS_RULES,
 ];

@@ -1,7 +1,7 @@
 /** Lambda function and permission rules. */
 import { isExpression, TerraformModel, TfResource } from "../model";
 import type { RuleOutcome } from "../types";
-import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
+import { byProps, fail, notApplicable, pass, PolicyRule, setBy, unknown } from "../rule";
 import { numberAttr, show, unresolved } from "./util";
 
 const FN = ["aws_lambda_function"];
@@ -14,6 +14,7 @@ export const LAMBDA_TRACING: PolicyRule = {
   rationale: "A cache-aside request crosses API Gateway, Lambda, the cache and the table; only active tracing shows where its time went.",
   remediation: "Set tracing_config { mode = \"Active\" } and allow xray:PutTraceSegments in the role.",
   references: { checkov: ["CKV_AWS_50"], cdkNag: ["Serverless-LambdaTracing"] },
+  props: { "*": setBy("CacheAsideFunction") },
   evaluate(r, { model }) {
     const v = model.value(r, "tracing_config.mode");
     if (v.state === "absent") return fail("tracing_config.mode", "tracing_config is not set (PassThrough: no traces of its own)");
@@ -32,6 +33,7 @@ export const LAMBDA_LIMITS: PolicyRule = {
     "also means too little CPU. Choosing both is part of the design.",
   remediation: "Set timeout (1-900 s, below API Gateway's 29 s when behind it) and memory_size (128-10240 MB).",
   references: { cdkNag: ["Serverless-LambdaDefaultMemorySize", "Serverless-LambdaDefaultTimeout"] },
+  props: { timeout: byProps("CacheAsideFunction.timeoutSeconds"), memory_size: byProps("CacheAsideFunction.memorySize") },
   evaluate(r, { model }) {
     const out: RuleOutcome[] = [
       numberAttr(model, r, "timeout", "timeout is not set (Lambda's default of 3 s)", (n) =>
@@ -97,6 +99,7 @@ export const LAMBDA_RUNTIME: PolicyRule = {
   rationale: "A deprecated runtime gets no security patches, and Lambda later blocks creating and updating functions on it.",
   remediation: "Move to a runtime still in standard support (e.g. nodejs22.x or newer) and redeploy.",
   references: { checkov: ["CKV_AWS_363"], securityHub: ["Lambda.2"], cdkNag: ["AwsSolutions-L1", "Serverless-LambdaLatestVersion"] },
+  props: { "*": byProps("CacheAsideFunction.runtime") },
   evaluate(r, { model, today }) {
     const pkg = model.value(r, "package_type");
     if (pkg.state === "known" && pkg.value === "Image") return notApplicable();
@@ -135,6 +138,7 @@ export const LAMBDA_VPC: PolicyRule = {
     "when that AZ does.",
   remediation: "Set vpc_config with private subnets in two or more availability zones and a security group.",
   references: { checkov: ["CKV_AWS_117"], securityHub: ["Lambda.5"], cdkNag: ["NIST.800.53.R5-LambdaInsideVPC"] },
+  props: { "*": byProps("CacheAsideFunction.network") },
   evaluate(r, { model }) {
     const deps = vpcDependencies(model, r);
     const subnets = model.followAll(r, "vpc_config.subnet_ids");
@@ -189,6 +193,7 @@ export const LAMBDA_NO_SECRETS_IN_ENV: PolicyRule = {
     "state and appear in plans; secrets belong in Secrets Manager, fetched at runtime by ARN.",
   remediation: "Store the value in Secrets Manager and pass only its ARN (a variable ending in _ARN); read it at runtime.",
   references: { checkov: ["CKV_AWS_45"] },
+  props: { "*": byProps("CacheAsideFunction.environment") },
   evaluate(r, { model }) {
     const vars = model.value(r, "environment.variables");
     if (vars.state === "absent") return notApplicable();
@@ -235,6 +240,7 @@ export const LAMBDA_LOG_RETENTION: PolicyRule = {
   remediation:
     "Create the function's aws_cloudwatch_log_group (name /aws/lambda/<function_name>, or the one in logging_config) with retention_in_days.",
   references: {},
+  props: { retention_in_days: byProps("CacheAsideFunction.logRetentionDays"), "*": setBy("CacheAsideFunction, which creates the log group") },
   evaluate(r, { model }) {
     const configured = model.follow(r, "logging_config.log_group");
     let group: TfResource | undefined;
@@ -272,6 +278,7 @@ export const LAMBDA_NOT_PUBLIC: PolicyRule = {
   rationale: "A permission for principal `*` (or a function URL with auth NONE) lets any AWS account or anyone on the internet invoke the function.",
   remediation: "Name the calling service or account as principal (with source_arn), and use AWS_IAM auth for function URLs.",
   references: { checkov: ["CKV_AWS_301", "CKV_AWS_258"], securityHub: ["Lambda.1"], cdkNag: ["NIST.800.53.R5-LambdaFunctionPublicAccessProhibited"] },
+  props: { "*": setBy("CacheApi, whose permission names API Gateway (the constructs create no function URL)") },
   evaluate(r, { model }) {
     if (r.type === "aws_lambda_function_url") {
       const auth = model.value(r, "authorization_type");
@@ -296,6 +303,7 @@ export const LAMBDA_SOURCE_ARN: PolicyRule = {
     "service invoke the function on behalf of any account's resources: the confused-deputy problem.",
   remediation: "Set source_arn to the calling resource, e.g. \"${aws_api_gateway_rest_api.api.execution_arn}/*/*\".",
   references: { checkov: ["CKV_AWS_364"] },
+  props: { "*": setBy("CacheApi, whose permission names the API's execution ARN") },
   evaluate(r, { model }) {
     const principal = model.value(r, "principal");
     if (principal.state === "unknown") return unresolved("principal", principal.expression);

@@ -1,6 +1,6 @@
 /** CloudWatch Logs retention and Secrets Manager rules. */
 import { asNumber, valueAt } from "../model";
-import { fail, pass, PolicyRule, unknown } from "../rule";
+import { byProps, fail, pass, PolicyRule, unknown } from "../rule";
 import { show, unresolved } from "./util";
 
 export const LOGS_RETENTION: PolicyRule = {
@@ -12,6 +12,7 @@ export const LOGS_RETENTION: PolicyRule = {
   rationale: "Without retention_in_days, CloudWatch keeps events forever: the bill grows without bound and logged data outlives any retention promise.",
   remediation: "Set retention_in_days to one of CloudWatch's values (e.g. 14 in dev, 90 or more in prod).",
   references: { checkov: ["CKV_AWS_66"], cdkNag: ["Serverless-CloudWatchLogGroupRetentionPeriod", "NIST.800.53.R5-CloudWatchLogGroupRetentionPeriod"] },
+  props: { "*": byProps(["CacheAsideFunction.logRetentionDays", "CacheApi.logRetentionDays", "RedisCache.logRetentionDays", "Network.flowLogRetentionDays"], "of the construct that owns the log group") },
   evaluate(r, { model }) {
     const v = model.value(r, "retention_in_days");
     if (v.state === "absent") return fail("retention_in_days", "retention_in_days is not set (events never expire)");
@@ -32,6 +33,7 @@ export const SECRETS_CMK: PolicyRule = {
     "second, separately audited permission (kms:Decrypt) and can be disabled in an incident. Optional: a warning, not an error.",
   remediation: "Set kms_key_id to a customer-managed KMS key (RedisCache takes kmsKeyArn) and grant kms:Decrypt to readers.",
   references: { checkov: ["CKV_AWS_149"], cdkNag: ["NIST.800.53.R5-SecretsManagerUsingKMSKey"] },
+  props: { "*": byProps("RedisCache.kmsKeyArn") },
   evaluate(r, { model }) {
     const v = model.value(r, "kms_key_id");
     if (v.state === "absent") return fail("kms_key_id", "kms_key_id is not set (the AWS-managed key aws/secretsmanager)");
@@ -51,6 +53,7 @@ export const SECRETS_ROTATION: PolicyRule = {
   remediation:
     "Add an aws_secretsmanager_secret_rotation for the secret (rotation_lambda_arn and rotation_rules), or suppress this rule on the construct with the reason rotation is not possible yet.",
   references: { checkov: ["CKV2_AWS_57"], securityHub: ["SecretsManager.1"], cdkNag: ["AwsSolutions-SMG4", "NIST.800.53.R5-SecretsManagerRotationEnabled"] },
+  props: { "*": { none: "rotation needs a Lambda rotator, which RedisCache does not have yet; it suppresses this rule on its AUTH secret with that reason" } },
   evaluate(r, { model }) {
     let undecided = false;
     for (const rot of model.ofType("aws_secretsmanager_secret_rotation")) {

@@ -1,7 +1,7 @@
 /** Security group rules: no ingress from anywhere, descriptions everywhere, no all-ports ingress. */
 import { asNumber, isExpression, many, TerraformModel, TfResource } from "../model";
 import type { RuleOutcome } from "../types";
-import { fail, notApplicable, pass, PolicyRule, unknown } from "../rule";
+import { fail, notApplicable, pass, PolicyRule, setBy, setByWiring, unknown } from "../rule";
 import { show } from "./util";
 
 /** One ingress or egress permission, wherever it is written. */
@@ -57,6 +57,7 @@ export const SG_NO_OPEN_INGRESS: PolicyRule = {
     securityHub: ["EC2.18", "EC2.19"],
     cdkNag: ["AwsSolutions-EC23"],
   },
+  props: { "*": setByWiring("fn.useTable, fn.useCache, fn.useDax open groups to a peer's group, never to a CIDR") },
   evaluate(r, { model }) {
     const perms = permissionsOf(r, model);
     if (perms === "unknown") return unknown("ingress", "the rules are an expression");
@@ -93,6 +94,7 @@ export const SG_DESCRIPTIONS: PolicyRule = {
     "a forgotten one.",
   remediation: "Give the group and each rule a description saying what it protects or allows and why.",
   references: { checkov: ["CKV_AWS_23"], cdkNag: ["AwsSolutions-EC27"] },
+  props: { "*": setBy("SecurityGroup and Connections") },
   evaluate(r, { model }) {
     const out: RuleOutcome[] = [];
     const check = (at: string, v: unknown, what: string) => {
@@ -120,6 +122,7 @@ export const SG_NO_ALL_PORTS_INGRESS: PolicyRule = {
   rationale: "A service listens on one port; opening every port (or every protocol) admits anything else that runs there.",
   remediation: "Allow the one port the service listens on (from_port = to_port = the port) with protocol tcp.",
   references: { checkov: ["CKV_AWS_277"], securityHub: ["EC2.19"] },
+  props: { "*": setByWiring("fn.useCache, fn.useDax open the one port the service listens on") },
   evaluate(r, { model }) {
     const perms = permissionsOf(r, model);
     if (perms === "unknown") return unknown("ingress", "the rules are an expression");

@@ -1,7 +1,7 @@
 /** VPC rules: flow logs, a closed default security group, no public IPs by default, no default VPC. */
 import { asBool, many, TerraformModel, TfResource } from "../model";
 import type { RuleOutcome } from "../types";
-import { fail, pass, PolicyRule, unknown } from "../rule";
+import { fail, pass, PolicyRule, setBy, unknown } from "../rule";
 import { boolAttr } from "./util";
 
 /** Resource types that write security group rules into a group named by `security_group_id`. */
@@ -32,6 +32,7 @@ export const VPC_FLOW_LOGS: PolicyRule = {
     "without them an incident cannot be reconstructed.",
   remediation: "Add an aws_flow_log with vpc_id set to this VPC and a log destination (the Network construct does this).",
   references: { checkov: ["CKV2_AWS_11"], securityHub: ["EC2.6"], cdkNag: ["AwsSolutions-VPC7", "NIST.800.53.R5-VPCFlowLogsEnabled"] },
+  props: { "*": setBy("Network") },
   evaluate(vpc, { model }) {
     const { found, unknown: undecided } = pointingAt(model, "aws_flow_log", "vpc_id", vpc);
     if (found.length > 0) return pass();
@@ -52,6 +53,7 @@ export const VPC_DEFAULT_SG_CLOSED: PolicyRule = {
     "Adopt the default group with an aws_default_security_group (vpc_id = the VPC) that has no ingress or egress, " +
     "and attach no rule resources to it.",
   references: { checkov: ["CKV2_AWS_12"], securityHub: ["EC2.2"], cdkNag: ["NIST.800.53.R5-VPCDefaultSecurityGroupClosed"] },
+  props: { "*": setBy("Network") },
   evaluate(r, { model }) {
     if (r.type === "aws_default_security_group") {
       const out: RuleOutcome[] = [];
@@ -101,6 +103,7 @@ export const VPC_NO_PUBLIC_IP: PolicyRule = {
     "whether or not the workload should be reachable.",
   remediation: "Set map_public_ip_on_launch = false (the default for aws_subnet; aws_default_subnet defaults to true).",
   references: { checkov: ["CKV_AWS_130"], securityHub: ["EC2.15"], cdkNag: ["NIST.800.53.R5-VPCSubnetAutoAssignPublicIpDisabled"] },
+  props: { "*": setBy("Network") },
   evaluate(r, { model }) {
     return boolAttr(model, r, "map_public_ip_on_launch", false,
       r.type === "aws_subnet" ? "compliant" : "non-compliant",
@@ -118,6 +121,7 @@ export const VPC_NO_DEFAULT_VPC: PolicyRule = {
     "configuration builds and controls.",
   remediation: "Create a VPC (the Network construct) and pass its ids instead of adopting or looking up the default VPC.",
   references: { checkov: ["CKV_AWS_148"] },
+  props: { "*": setBy("Network, which builds its own VPC") },
   evaluate(r, { model }) {
     if (r.type === "aws_default_vpc") return fail("(resource)", "aws_default_vpc adopts the account's default VPC");
     if (r.type === "aws_default_subnet") return fail("(resource)", "aws_default_subnet adopts a subnet of the default VPC");

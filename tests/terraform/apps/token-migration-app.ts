@@ -32,7 +32,7 @@ class ExistingNetwork extends Construct implements INetwork {
   addInterfaceEndpoint(service: string): IConnectable {
     let e = this.endpoints.get(service);
     if (!e) {
-      e = { connections: new Connections(SecurityGroup.fromSecurityGroupId(this, `endpoint-${service}`, "sg-0eeeeeeeeeeeeeee1"), 443, `${service} endpoint`) };
+      e = { connections: new Connections(SecurityGroup.fromId(this, `endpoint-${service}`, "sg-0eeeeeeeeeeeeeee1"), 443, `${service} endpoint`) };
       this.endpoints.set(service, e);
     }
     return e;
