@@ -6,7 +6,7 @@
  */
 import { App, TerraformStack, Testing } from "cdktf";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
-import { CacheAsideFunction, CacheTable, Network, NetworkAttributes, PRODUCTS, PRODUCTS_TABLE, RedisCache } from "../../modules";
+import { CacheAsideFunction, CacheAuth, CacheTable, Network, NetworkAttributes, PRODUCTS, PRODUCTS_TABLE, RedisCache } from "../../modules";
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
 import { PropsValidationError } from "../../modules/core/validation";
 import { Connections, SecurityGroup } from "../../modules/security-group";
@@ -21,10 +21,13 @@ const EXISTING: NetworkAttributes = {
   interfaceEndpoints: { secretsmanager: { securityGroupId: "sg-0eeeeeeeeeeeeeeee" } },
 };
 
-/** A product function, its table and a cache, all on `network`. */
+/**
+ * A product function, its table and a cache, all on `network`. The cache uses token auth, so the
+ * function reads a secret and needs the Secrets Manager endpoint (IAM auth, the default, needs none).
+ */
 function service(scope: TerraformStack, network: ReturnType<typeof Network.fromAttributes>) {
   const table = new CacheTable(scope, "products", PRODUCTS_TABLE);
-  const cache = new RedisCache(scope, "cache", { network });
+  const cache = new RedisCache(scope, "cache", { network, auth: CacheAuth.token() });
   const fn = new CacheAsideFunction(scope, "fn", { network, contract: PRODUCTS });
   fn.useTable(table, { write: true }).useCache(cache);
   return { table, cache, fn };

@@ -87,10 +87,13 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
       expect(rg.multi_az_enabled).toBe(prod);
     }
     expect(all(json, "aws_secretsmanager_secret")).toEqual([]);
+    // the disabled default user, and one IAM user per wired function: the service's and its stream invalidator's
     const users = all(json, "aws_elasticache_user");
-    expect(users.map((u) => [u.user_name === "default", u.authentication_mode.type]).sort()).toEqual([[false, "iam"], [true, "no-password-required"]]);
-    const fn = all(json, "aws_lambda_function")[0];
-    expect(fn.environment.variables.REDIS_USER).toBe(users.find((u) => u.user_name !== "default").user_id);
+    expect(users.map((u) => [u.user_name === "default", u.authentication_mode.type]).sort())
+      .toEqual([[false, "iam"], [false, "iam"], [true, "no-password-required"]]);
+    const wired = all(json, "aws_lambda_function").filter((f) => f.environment?.variables?.REDIS_USER);
+    expect(wired).toHaveLength(2);
+    for (const f of wired) expect(users.map((u) => u.user_id)).toContain(f.environment.variables.REDIS_USER);
   });
 
   test("protects and backs up the table", () => {

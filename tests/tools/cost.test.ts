@@ -424,6 +424,6 @@ describe("the cache variants (tests/terraform/apps/cache-variants-app.ts)", () =
     expect(c.complete).toBe(true);
     const redis = c.breakEven.find((b) => b.cache === "redis")!;
     expect(redis.lines.filter((a) => /^aws_(secretsmanager_secret|vpc_endpoint|lambda_function)\./.test(a)).map((a) => a.split(".")[0]).sort())
-      .toEqual(["aws_secretsmanager_secret", "aws_vpc_endpoint", "aws_vpc_endpoint"]);
+      .toEqual(["aws_secretsmanager_secret", "aws_secretsmanager_secret", "aws_vpc_endpoint", "aws_vpc_endpoint"]); // the function's and the invalidator's
   });
 });

@@ -54,7 +54,7 @@ export const EC_AUTH: PolicyRule = {
     "Set auth_token from a generated secret (a Secrets Manager secret version, random_password) or user_group_ids, " +
     "with transit_encryption_enabled = true.",
   references: { checkov: ["CKV_AWS_31"], securityHub: ["ElastiCache.6"], cdkNag: ["AwsSolutions-AEC6"] },
-  props: { "*": setBy("RedisCache, which generates the AUTH token into Secrets Manager") },
+  props: { "*": byProps("RedisCache.auth", "a user group by default (CacheAuth.iam()); CacheAuth.token() generates the AUTH token into Secrets Manager") },
   evaluate(r, { model }) {
     const auth = authentication(r, model);
     if (auth.status !== "pass") return auth;
@@ -248,6 +248,7 @@ export const EC_RBAC: PolicyRule = {
     "Attach a user group (user_group_ids, or user_group_id on Serverless) with a user per client: RedisCache's default " +
     "CacheAuth.iam(), or CacheAuth.password(); help/caching.md#migrating-from-the-auth-token moves a token cache over.",
   references: { securityHub: ["ElastiCache.6"], cdkNag: ["AwsSolutions-AEC6"] },
+  props: { "*": byProps(["RedisCache.auth", "ServerlessCache.auth"], "CacheAuth.iam() or .password() attach the group; every wired function gets a user in it") },
   evaluate(r, { model }) {
     const path = r.type === "aws_elasticache_serverless_cache" ? "user_group_id" : "user_group_ids";
     const groups = model.value(r, path);
@@ -288,6 +289,7 @@ export const EC_USER_PASSWORD_ROTATION: PolicyRule = {
     "Generate the password into a Secrets Manager secret (CacheAuth.password() does) with an aws_secretsmanager_secret_rotation " +
     "(rotation_rules) whose function uses ElastiCache's two-password overlap; or use IAM authentication (CacheAuth.iam()).",
   references: { securityHub: ["SecretsManager.1"], cdkNag: ["AwsSolutions-SMG4"] },
+  props: { "*": byProps("RedisCache.auth", "CacheAuth.password({ rotationDays }) generates each password into its own secret and rotates it") },
   evaluate(r, { model }) {
     const type = model.value(r, "authentication_mode.type");
     const legacyPasswords = model.value(r, "passwords");
@@ -326,6 +328,7 @@ export const EC_SERVERLESS_LIMITS: PolicyRule = {
     "until someone notices. Usage limits make that a throttle instead.",
   remediation: "Set cache_usage_limits with data_storage { maximum, unit = \"GB\" } and ecpu_per_second { maximum } (ServerlessCache always does).",
   references: {},
+  props: { "*": byProps(["ServerlessCache.maxDataStorageGb", "ServerlessCache.maxEcpuPerSecond"]) },
   evaluate(r, { model }) {
     const limits = model.value(r, "cache_usage_limits");
     if (limits.state === "unknown") return unresolved("cache_usage_limits", limits.expression);
@@ -348,6 +351,7 @@ export const EC_MEMCACHED_TLS: PolicyRule = {
   rationale: "Memcached has no authentication on ElastiCache: without TLS every cached value crosses the VPC in clear, readable by anything on the path.",
   remediation: "Set transit_encryption_enabled = true (engine_version 1.6.12 or later; MemcachedCache always does).",
   references: { checkov: ["CKV_AWS_30"], securityHub: ["ElastiCache.5"] },
+  props: { "*": setBy("MemcachedCache") },
   evaluate(r, { model }) {
     const engine = model.value(r, "engine");
     if (engine.state === "unknown") return unresolved("engine", engine.expression);
