@@ -33,9 +33,10 @@ test("the function logs in as its own user, whose rules are the synthesized acce
   expect(fnUser.authentication_mode.type).toBe("iam");
 
   // WHEN a product is written and read twice through the API
-  const key = twin.outputs().api_key as string;
+  // writes need a verified caller: the twin's issuer signs a sample token (outputs.sample_token)
+  const token = twin.outputs().sample_token as string;
   const put = await fetch(`${twin.url}/v1/products/acl-1`, {
-    method: "PUT", headers: { "x-api-key": key, "content-type": "application/json" }, body: JSON.stringify({ name: "Pen", price: 2.5 }),
+    method: "PUT", headers: { authorization: `Bearer ${token}`, "content-type": "application/json" }, body: JSON.stringify({ name: "Pen", price: 2.5 }),
   });
   expect(put.status).toBe(201);
   await (await fetch(`${twin.url}/v1/products/acl-1`)).arrayBuffer();
@@ -49,18 +50,18 @@ test("the function logs in as its own user, whose rules are the synthesized acce
   expect(keys).toBe(fnUser.access_string.split(" ").find((t: string) => t.startsWith("~")));
 
   // AND that user, addressing another service's keys, is refused by the twin's Redis
-  await admin.set("session-store:{s1}", "someone else's");
+  await admin.set("session-store-dev:{s1}", "someone else's");
   const asFn = new Redis({ host: admin.options.host, port: admin.options.port, username: fnUser.user_name, password: "any-token-stands-in-for-iam", lazyConnect: true });
   try {
     await asFn.connect();
-    await expect(asFn.get("session-store:{s1}")).rejects.toThrow(/NOPERM/);
-    await expect(asFn.del("session-store:{s1}")).rejects.toThrow(/NOPERM/);
+    await expect(asFn.get("session-store-dev:{s1}")).rejects.toThrow(/NOPERM/);
+    await expect(asFn.del("session-store-dev:{s1}")).rejects.toThrow(/NOPERM/);
     await expect(asFn.call("FLUSHALL")).rejects.toThrow(/NOPERM/);
     // while its own keys (the cached product) are readable to it
-    const own = await admin.keys("product-catalog:{*");
+    const own = await admin.keys(fnUser.access_string.split(" ").find((t: string) => t.startsWith("~")).slice(1));
     expect(own.length).toBeGreaterThan(0);
     await expect(asFn.get(own[0])).resolves.toEqual(expect.any(String));
-    await expect(admin.get("session-store:{s1}")).resolves.toBe("someone else's");
+    await expect(admin.get("session-store-dev:{s1}")).resolves.toBe("someone else's");
   } finally {
     asFn.disconnect();
   }

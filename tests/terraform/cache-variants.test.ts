@@ -32,12 +32,17 @@ afterAll(async () => {
   rmSync(outdir, { recursive: true, force: true });
 });
 
+/** Types of the resources `name`'s plan creates (it must only create). */
 async function created(name: string): Promise<string[]> {
+  return (await createdResources(name)).map((c) => c.type);
+}
+
+async function createdResources(name: string): Promise<Array<{ address: string; type: string }>> {
   const run = await plans[name];
   if (run.error) throw run.error;
   const managed = (run.plan?.resource_changes ?? []).filter((c) => c.mode === "managed");
   expect(managed.filter((c) => c.change.actions.join(",") !== "create").map((c) => c.address)).toEqual([]);
-  return managed.map((c) => c.type);
+  return managed;
 }
 
 test("the variants synthesize (policy pack included)", () => {
@@ -46,10 +51,11 @@ test("the variants synthesize (policy pack included)", () => {
   expect(names).toEqual(["product-catalog-memcached-prod", "product-catalog-password-dev", "product-catalog-serverless-prod"]);
 });
 
-test("Valkey Serverless: the serverless cache, its user group and the function's IAM user; no nodes", async () => {
+test("Valkey Serverless: the serverless cache, its user group and the functions' IAM users; no nodes", async () => {
   const types = await created("product-catalog-serverless-prod");
   expect(types).toContain("aws_elasticache_serverless_cache");
-  expect(types.filter((t) => t === "aws_elasticache_user")).toHaveLength(2);
+  // the disabled default user, the function's and its stream invalidator's
+  expect(types.filter((t) => t === "aws_elasticache_user")).toHaveLength(3);
   expect(types).toContain("aws_elasticache_user_group");
   expect(types).not.toContain("aws_elasticache_replication_group");
   expect(types).not.toContain("aws_secretsmanager_secret");
@@ -64,9 +70,12 @@ test("Memcached: a memcached cluster with its parameter group; no users, no secr
 });
 
 test("password users: the user's secret, its rotation, and the rotation function Secrets Manager may invoke", async () => {
-  const types = await created("product-catalog-password-dev");
+  const resources = await createdResources("product-catalog-password-dev");
+  const types = resources.map((r) => r.type);
   for (const t of ["aws_secretsmanager_secret", "aws_secretsmanager_secret_version", "aws_secretsmanager_secret_rotation", "aws_lambda_permission"]) {
     expect(types).toContain(t);
   }
-  expect(types.filter((t) => t === "aws_lambda_function")).toHaveLength(2);
+  // one rotation function for the cache, rotating both wired functions' passwords
+  expect(resources.filter((r) => r.type === "aws_lambda_function" && r.address.includes("rotator"))).toHaveLength(1);
+  expect(types.filter((t) => t === "aws_secretsmanager_secret_rotation")).toHaveLength(2);
 });
