@@ -411,11 +411,16 @@ export interface OfflinePlan {
 }
 
 /**
- * init → validate → plan (→ show) of a synthesized stack folder, offline; never rejects. `init`
+ * init → validate (unless `options.validate` is false) → plan → show of a synthesized stack folder, offline; never rejects. `init`
  * serializes inits (the plugin cache is not safe for concurrent writers); `state`, when given, is
  * written as the stack's local state first (a plan of a change rather than of a creation).
  */
-export async function planOffline(stackDir: string, init: <R>(fn: () => Promise<R>) => Promise<R>, state?: object): Promise<OfflinePlan> {
+export async function planOffline(
+  stackDir: string,
+  init: <R>(fn: () => Promise<R>) => Promise<R>,
+  state?: object,
+  options: { readonly validate?: boolean } = {},
+): Promise<OfflinePlan> {
   const steps: TerraformResult[] = [];
   const step = async (run: () => Promise<TerraformResult>) => {
     const r = await run();
@@ -432,7 +437,8 @@ export async function planOffline(stackDir: string, init: <R>(fn: () => Promise<
     }
     // After init: init "migrates" a state already at the backend's path onto itself and truncates it.
     if (state) writeFileSync(prepared.statePath, JSON.stringify(state));
-    await step(tf(["validate"]));
+    // plan validates too; a separate validate only makes its diagnostics clearer.
+    if (options.validate ?? true) await step(tf(["validate"]));
     await step(tf(["plan", "-input=false", "-lock=false", "-refresh=false", "-out=tfplan"]));
     const shown = await step(tf(["show", "-json", "tfplan"]));
     return { steps, plan: JSON.parse(shown.stdout) as PlanJson };
