@@ -1,6 +1,8 @@
 import { App } from "cdktf";
 import type { Profile } from "../modules";
+import { packageInfo } from "../modules/core/package-info";
 import { loadConfig } from "./config";
+import { DeliveryPipelineStack, stacksOfEnvironment } from "./pipeline";
 import { ProductCatalogStack } from "./product-catalog";
 import { SessionStoreStack } from "./session-store";
 
@@ -15,7 +17,7 @@ export const STACK_KINDS = {
  */
 export const ENVIRONMENT_NAMES: readonly Profile[] = ["dev", "prod"];
 
-/** Builds every stack kind × environment into `app` (`<kind>-<env>`). */
+/** Builds every stack kind × environment into `app` (`<kind>-<env>`), and the delivery pipeline that deploys them. */
 export function buildApp(app: App): App {
   for (const env of ENVIRONMENT_NAMES) {
     const config = loadConfig(env);
@@ -23,5 +25,11 @@ export function buildApp(app: App): App {
       new StackClass(app, `${kind}-${env}`, { config });
     }
   }
+  // One per account, in the prod environment's region, deploying the stacks above dev → prod.
+  new DeliveryPipelineStack(app, "delivery-pipeline", {
+    config: loadConfig("prod"),
+    repository: packageInfo().githubRepository,
+    environments: ENVIRONMENT_NAMES.map((env) => ({ name: env, stacks: stacksOfEnvironment(app, env) })),
+  });
   return app;
 }

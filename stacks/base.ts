@@ -30,6 +30,34 @@ export interface ServiceParts {
 }
 
 /**
+ * What every stack of this app sets up first, from its environment: the profile every construct
+ * below reads, the policy pack, the AWS provider (region and default tags from config, nothing
+ * else: credentials come from the environment) and S3 remote state when configured.
+ */
+export function configureStack(stack: TerraformStack, config: EnvironmentConfig): void {
+  stack.node.setContext(PROFILE_CONTEXT_KEY, config.name);
+  applyPolicy(stack); // the cachefront policy pack: errors fail synthesis of this stack (help/policy.md)
+  const id = stack.node.id;
+  new AwsProvider(stack, "aws", {
+    region: config.region,
+    defaultTags: [{ tags: { ...config.tags, Stack: id, ManagedBy: "cdktf" } }],
+  });
+  const rs = config.remoteState;
+  if (rs) {
+    // S3-native locking (use_lockfile): the DynamoDB lock table is deprecated since Terraform 1.11.
+    new S3Backend(stack, {
+      bucket: rs.bucket,
+      key: `${rs.keyPrefix.replace(/\/?$/, "/")}${id}.tfstate`,
+      region: rs.region,
+      encrypt: true,
+      kmsKeyId: rs.kmsKeyId,
+    });
+    // cdktf 0.21's S3Backend has no typed field for it yet.
+    stack.addOverride("terraform.backend.s3.use_lockfile", true);
+  }
+}
+
+/**
  * What every stack shares: the AWS provider (region and default tags from config, nothing
  * else: credentials come from the environment), remote state when configured, the profile
  * every construct below reads, the network, and the plumbing of a cache-aside service (its
@@ -45,27 +73,7 @@ export abstract class CacheStack extends TerraformStack {
   constructor(scope: Construct, id: string, props: CacheStackProps) {
     super(scope, id);
     this.config = validateConfig(props.config);
-    this.node.setContext(PROFILE_CONTEXT_KEY, this.config.name);
-    applyPolicy(this); // the cachefront policy pack: errors fail synthesis of this stack (help/policy.md)
-
-    new AwsProvider(this, "aws", {
-      region: this.config.region,
-      defaultTags: [{ tags: { ...this.config.tags, Stack: id, ManagedBy: "cdktf" } }],
-    });
-
-    const rs = this.config.remoteState;
-    if (rs) {
-      // S3-native locking (use_lockfile): the DynamoDB lock table is deprecated since Terraform 1.11.
-      new S3Backend(this, {
-        bucket: rs.bucket,
-        key: `${rs.keyPrefix.replace(/\/?$/, "/")}${id}.tfstate`,
-        region: rs.region,
-        encrypt: true,
-        kmsKeyId: rs.kmsKeyId,
-      });
-      // cdktf 0.21's S3Backend has no typed field for it yet.
-      this.addOverride("terraform.backend.s3.use_lockfile", true);
-    }
+    configureStack(this, this.config);
 
     this.network = new Network(this, "network", {
       availabilityZones: this.config.availabilityZones,

@@ -10,7 +10,8 @@
  *    with the offline terraform harness.
  *
  * The app can only reach the package through its name and `exports` subpaths, so a file missing
- * from `files`, a wrong export target or a broken .d.ts fails here, not in a user's app.
+ * from `files`, a wrong export target or a broken .d.ts fails here, not in a user's app. The guide
+ * (README.md, help/) is read inside the unpacked tarball too: a link to a file that is not shipped fails.
  */
 import { spawnSync } from "child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
@@ -19,6 +20,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { disposeHarnessSession, expectOk, harnessSession, prepareStack, runTerraform } from "../terraform/harness";
 import { readZip } from "../../tools/twin/unzip";
+import { brokenLinks, markdownFiles } from "../helpers/markdown-links";
 
 jest.setTimeout(180_000);
 
@@ -93,12 +95,19 @@ afterAll(() => {
 const packed = () => new Set(pack.files.map((f) => f.path));
 
 describe("the npm tarball", () => {
-  test("holds the compiled modules, stacks and runtime with .d.ts, the handlers' TypeScript, README and CHANGELOG, and nothing else", () => {
+  test("holds the compiled modules, stacks and runtime with .d.ts, the handlers' TypeScript, the guide and LICENSE, and nothing else", () => {
     const files = packed();
     for (const f of [
       "package.json",
       "README.md",
+      "LICENSE",
       "help/CHANGELOG.md",
+      "help/README.md",
+      "help/using-the-package.md",
+      "help/reference/README.md",
+      "help/examples/consumer/main.ts",
+      "help/examples/ci/github-actions.yml",
+      "tools/bench/results/latest.svg",
       "dist/package/modules/index.js",
       "dist/package/modules/index.d.ts",
       "dist/package/modules/policy/index.js",
@@ -121,7 +130,8 @@ describe("the npm tarball", () => {
         !/^dist\/package\/(modules|stacks|functions\/lib)\/.+\.(js|d\.ts)$/.test(f) &&
         !/^dist\/package\/functions\/[a-z-]+\/contract\.(js|d\.ts)$/.test(f) &&
         !/^functions\/.+\.ts$/.test(f) &&
-        !["package.json", "README.md", "help/CHANGELOG.md", "LICENSE"].includes(f),
+        !/^help\/(.+\.md|examples\/.+)$/.test(f) &&
+        !["package.json", "README.md", "LICENSE", "tools/bench/results/latest.svg"].includes(f),
     );
     expect(unexpected).toEqual([]);
     // Every source file of modules/ and stacks/ is compiled into the tarball.
@@ -132,6 +142,38 @@ describe("the npm tarball", () => {
       }
     }
     expect(pack.size).toBeLessThan(1024 * 1024);
+  });
+
+  test("the guide travels with it: every relative link of README.md and help/ finds its file and heading inside the tarball", () => {
+    const pages = markdownFiles(pkgDir, ["README.md", "help"]);
+    expect(pages.length).toBeGreaterThan(15);
+    expect(pages).toEqual(expect.arrayContaining(["README.md", "help/README.md", "help/pipeline.md", "help/air-gapped.md", "help/examples/consumer/README.md"]));
+    expect(brokenLinks(pkgDir, pages)).toEqual([]);
+  });
+
+  test("links into the package's repository name this version's tag, so they show the docs and code of what is installed", () => {
+    const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+    const repo = pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    const stale: string[] = [];
+    for (const page of markdownFiles(pkgDir, ["README.md", "help"])) {
+      for (const m of readFileSync(path.join(pkgDir, page), "utf8").matchAll(new RegExp(`${repo}/(?:blob|tree)/([^/)\\s]+)`, "g"))) {
+        if (m[1] !== `v${pkg.version}`) stale.push(`${page}: ${m[0]}`);
+      }
+    }
+    expect(stale).toEqual([]);
+  });
+
+  test("package.json says where it comes from; LICENSE is the Apache 2.0 text it declares", () => {
+    const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+    expect(pkg.license).toBe("Apache-2.0");
+    expect(pkg.repository).toEqual({ type: "git", url: expect.stringMatching(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/) });
+    const web = pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    expect(pkg.homepage.startsWith(`${web}/`)).toBe(true);
+    expect(pkg.bugs).toEqual({ url: `${web}/issues` });
+    const license = readFileSync(path.join(pkgDir, "LICENSE"), "utf8");
+    expect(license).toContain("Apache License");
+    expect(license).toContain("Version 2.0, January 2004");
+    expect(license).toContain("END OF TERMS AND CONDITIONS");
   });
 
   test("package.json: semver version, exports and typesVersions pointing at packed files, peers for cdktf/constructs/provider", () => {

@@ -63,33 +63,41 @@ describe("policy-only run of the default app", () => {
     const o = options({});
     const result = await runCheck(o);
     expect(result.exitCode).toBe(0);
-    expect(result.stacks.map((s) => s.stack)).toEqual(["product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod"]);
+    const services = ["product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod"];
+    expect(result.stacks.map((s) => s.stack)).toEqual(["delivery-pipeline", ...services]);
 
     const table = o.lines.find((l) => l.startsWith("rule "))!;
     expect(table.split(/\s+/).slice(1)).toEqual(result.stacks.map((s) => s.stack));
-    expect(o.lines.find((l) => l.startsWith("CF-SM-2 "))!.split(/\s+/).slice(1)).toEqual(["suppressed", "suppressed", "suppressed", "suppressed"]);
-    expect(o.lines.find((l) => l.startsWith("CF-APIGW-6 "))!.split(/\s+/).slice(1)).toEqual(["pass", "pass", "pass", "pass"]);
-    expect(o.lines.some((l) => /^total: 0 error\(s\), 4 warning\(s\), 0 unknown, 4 suppressed/.test(l))).toBe(true);
+    expect(o.lines.find((l) => l.startsWith("CF-SM-2 "))!.split(/\s+/).slice(1)).toEqual(["-", "suppressed", "suppressed", "suppressed", "suppressed"]);
+    expect(o.lines.find((l) => l.startsWith("CF-APIGW-6 "))!.split(/\s+/).slice(1)).toEqual(["-", "pass", "pass", "pass", "pass"]);
+    expect(o.lines.find((l) => l.startsWith("CF-S3-1 "))!.split(/\s+/).slice(1)).toEqual(["pass", "-", "-", "-", "-"]);
+    // The pipeline's two deploy policies: CF-IAM-2 once each, CF-IAM-5 on two statements each.
+    expect(o.lines.some((l) => /^total: 0 error\(s\), 4 warning\(s\), 0 unknown, 10 suppressed/.test(l))).toBe(true);
 
     const json = readJson(path.join(o.reportDir, "check-report.json"));
-    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 4, unknown: 0, suppressed: 4 } });
+    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 4, unknown: 0, suppressed: 10 } });
     // The cost section: a monthly figure per stack, every billable type known (help/cost.md).
     expect(json.cost.stacks.map((s: any) => [s.stack, s.complete, s.monthlyUsd > 0])).toEqual(result.stacks.map((s) => [s.stack, true, true]));
     expect(o.lines).toContain("  unknown billable types: none");
-    for (const s of json.stacks) {
+    for (const s of json.stacks.filter((x: any) => services.includes(x.stack))) {
       expect(s.file).toBe(path.relative(ROOT, path.join(o.outdir, "stacks", s.stack, "cdk.tf.json")));
       expect(s.rules["CF-SM-2"]).toBe("suppressed");
       expect(s.suppressions).toEqual([expect.objectContaining({ ruleId: "CF-SM-2", path: `${s.stack}/cache/auth-secret`, matched: 1 })]);
       expect(s.suppressions[0].reason.length).toBeGreaterThanOrEqual(10);
     }
+    const pipeline = json.stacks.find((x: any) => x.stack === "delivery-pipeline");
+    expect(pipeline.suppressions.map((u: any) => [u.ruleId, u.path.replace(/^delivery-pipeline\/pipeline\//, ""), u.matched])).toEqual([
+      ["CF-IAM-2", "deploy-dev-role/policy-deploy", 1], ["CF-IAM-5", "deploy-dev-role/policy-deploy", 2],
+      ["CF-IAM-2", "deploy-prod-role/policy-deploy", 1], ["CF-IAM-5", "deploy-prod-role/policy-deploy", 2],
+    ]);
     expect(json.rules.length).toBeGreaterThanOrEqual(40);
 
     const sarif = readJson(path.join(o.reportDir, "check-report.sarif"));
     expect(sarif.version).toBe("2.1.0");
     const results = sarif.runs[0].results;
-    expect(results.filter((r: any) => r.suppressions).length).toBe(4);
+    expect(results.filter((r: any) => r.suppressions).length).toBe(10);
     expect(results.filter((r: any) => !r.suppressions).map((r: any) => [r.ruleId, r.level])).toEqual(Array(4).fill(["CF-SM-1", "warning"]));
-    for (const r of results) {
+    for (const r of results.filter((x: any) => x.ruleId.startsWith("CF-SM-"))) {
       const uri = r.locations[0].physicalLocation.artifactLocation.uri;
       const lines = readFileSync(path.join(ROOT, uri), "utf8").split("\n");
       expect(lines[r.locations[0].physicalLocation.region.startLine - 1].trim()).toBe('"cache_auth-secret_17C4D2DF": {');

@@ -7,6 +7,7 @@ import { ELASTICACHE_RULES } from "./elasticache";
 import { IAM_RULES } from "./iam";
 import { LAMBDA_RULES } from "./lambda";
 import { LOGS_RULES, SECRETS_RULES } from "./logs-secrets";
+import { S3_RULES } from "./s3";
 import { SECURITY_GROUP_RULES } from "./security-group";
 import { VPC_RULES } from "./vpc";
 
@@ -24,6 +25,7 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ...API_GATEWAY_RULES,
   ...LOGS_RULES,
   ...SECRETS_RULES,
+  ...S3_RULES,
 ];
 
 export { LAMBDA_RUNTIME_DEPRECATION, VPC_BOUND_TYPES } from "./lambda";
