@@ -199,6 +199,19 @@ describe("DeliveryPipeline", () => {
     }
   });
 
+  // The rules see the real resources: loosen one through an escape hatch and the pack reports it.
+  test.each([
+    ["CF-S3-3", (b: Built) => b.pipeline.state.node.findChild("public-access-block"), "block_public_policy", false],
+    ["CF-S3-1", (b: Built) => b.pipeline.artifacts.node.findChild("encryption"), "rule.0.apply_server_side_encryption_by_default.sse_algorithm", "AES256"],
+    ["CF-IAM-4", (b: Built) => b.pipeline.deployRoles.get("dev")!.resource, "assume_role_policy",
+      JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" }] })],
+  ] as const)("GIVEN %s broken on the pipeline's own resource THEN the policy pack reports it as an error", (rule, target, attribute, value) => {
+    const b = build();
+    (target(b) as unknown as { addOverride(p: string, v: unknown): void }).addOverride(attribute, value);
+    const report = new PolicyPack({ onReport: () => undefined }).evaluate(b.stack);
+    expect(report.findings.filter((f) => f.status === "fail" && f.severity === "error").map((f) => f.ruleId)).toEqual([rule]);
+  });
+
   test("GIVEN a resource added to a deployed stack after the pipeline THEN the deploy policy includes its service (computed at synth)", () => {
     const b = build();
     new CacheTable(b.dev, "late", { partitionKey: { name: "id", type: "S" } });

@@ -156,8 +156,8 @@ describe("the npm tarball", () => {
     const repo = pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
     const stale: string[] = [];
     for (const page of markdownFiles(pkgDir, ["README.md", "help"])) {
-      for (const m of readFileSync(path.join(pkgDir, page), "utf8").matchAll(new RegExp(`${repo}/(?:blob|tree)/([^/)\\s]+)`, "g"))) {
-        if (m[1] !== `v${pkg.version}`) stale.push(`${page}: ${m[0]}`);
+      for (const m of readFileSync(path.join(pkgDir, page), "utf8").matchAll(new RegExp(`\\]\\(${repo}/(?:blob|tree)/([^/)\\s]+)`, "g"))) {
+        if (m[1] !== `v${pkg.version}`) stale.push(`${page}: ${m[0].slice(2)}`);
       }
     }
     expect(stale).toEqual([]);

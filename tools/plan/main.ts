@@ -9,7 +9,7 @@
 import * as path from "path";
 import { packageRoot } from "../../modules";
 import {
-  disposeHarnessSession, expectOk, findProviderMirror, harnessSession, mirrorInstallation, noMirrorHint, prepareStack, runTerraform,
+  conventionalMirrorLocations, disposeHarnessSession, expectOk, findProviderMirror, harnessSession, mirrorInstallation, noMirrorHint, prepareStack, runTerraform,
 } from "../../tests/terraform/harness";
 import { stacksOf, synthesize } from "../check/run";
 import { parseCli, reportError, UsageError } from "../lib/cli";
@@ -38,8 +38,11 @@ export interface PlanOptions {
 }
 
 /** The Terraform CLI configuration `--print-cli-config` prints, or why there is none. */
-export function cliConfigForMirror(env: NodeJS.ProcessEnv = process.env): { ok: true; text: string } | { ok: false; reason: string } {
-  const mirror = findProviderMirror(env);
+export function cliConfigForMirror(
+  env: NodeJS.ProcessEnv = process.env,
+  candidates: readonly string[] = conventionalMirrorLocations(),
+): { ok: true; text: string } | { ok: false; reason: string } {
+  const mirror = findProviderMirror(env, candidates);
   if (!mirror) return { ok: false, reason: noMirrorHint(env) };
   return {
     ok: true,
