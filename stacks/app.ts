@@ -1,6 +1,6 @@
 import { App } from "cdktf";
+import { packageInfo } from "../modules";
 import type { Profile } from "../modules";
-import { packageInfo } from "../modules/core/package-info";
 import { loadConfig } from "./config";
 import { DeliveryPipelineStack, stacksOfEnvironment } from "./pipeline";
 import { ProductCatalogStack } from "./product-catalog";
