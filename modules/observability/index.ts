@@ -30,6 +30,7 @@ import { alarmCatalog, kebab, MAX_ALARM_METRICS } from "./alarms";
 import { dashboardBody } from "./dashboard";
 import { escapeForHcl } from "./hcl";
 import { invalidationAlarms } from "./invalidation";
+import { alarmDescription, defaultRunbookUrl } from "./runbook";
 import { alarmQueries } from "./metric";
 import {
   ALARM_KEYS, AlarmKey, CacheAlarmsProps, resolveAlarmSettings, ResolvedAlarmSettings, TrafficGatedAlarmSettings, validateCacheAlarms,
@@ -37,6 +38,7 @@ import {
 
 export * from "./settings";
 export type { AlarmDefinition } from "./alarms";
+export { ALARM_FIRST_CHECKS } from "./runbook";
 
 /** Props of {@link CacheObservability}. */
 export interface CacheObservabilityProps {
@@ -95,6 +97,12 @@ export interface CacheObservabilityProps {
    * @default the region of the stack's (unaliased) AwsProvider
    */
   readonly region?: string;
+  /**
+   * Page the alarm descriptions link to, followed by `#<alarm>`: an absolute URL an on-call engineer
+   * can open from the notification.
+   * @default help/operations.md of this package's version on its repository (`…/blob/v<version>/help/operations.md`)
+   */
+  readonly runbookUrl?: string;
   /**
    * Deployment profile.
    * @default the enclosing stack's profile, else `prod`
@@ -180,6 +188,7 @@ export class CacheObservability extends Construct {
     v.check(region !== undefined, "region", region, "a region: pass it, or give the stack an AwsProvider with a region");
     if (region !== undefined) v.matches("region", region, REGION_RE, "an AWS region name such as \"us-east-1\"");
     v.matches("dashboardName", dashboardName, DASHBOARD_NAME_RE, "1-255 characters of letters, digits, '-' and '_'");
+    v.matches("runbookUrl", props.runbookUrl, /^https?:\/\/[^\s#]+$/, "an absolute http(s) URL without a fragment (the alarm's #anchor is appended)");
     validateCacheAlarms(v, "alarms", alarmsProps);
     v.throwIfAny();
 
@@ -244,6 +253,7 @@ export class CacheObservability extends Construct {
 
     // --- alarms
     const alarms = new Map<string, CloudwatchMetricAlarm>();
+    const runbookUrl = props.runbookUrl ?? defaultRunbookUrl();
     if (this.alarmsEnabled) {
       const invalidation = props.invalidator
         ? invalidationAlarms(props.invalidator, { namespace, serviceName }, this.alarmSettings)
@@ -265,7 +275,7 @@ export class CacheObservability extends Construct {
         if (!st.enabled) continue;
         const common = {
           alarmName: `${base}-${kebab(a.key)}`,
-          alarmDescription: `${a.summary} Runbook: help/operations.md#${a.setting.toLowerCase()}`,
+          alarmDescription: alarmDescription(a.summary, a.setting, runbookUrl),
           comparisonOperator: a.comparison,
           threshold: st.threshold,
           evaluationPeriods: st.evaluationPeriods,

@@ -5,6 +5,7 @@
  */
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as net from "net";
+import { readdirSync, readFileSync } from "fs";
 
 export interface ServerProcessHandle {
   readonly port: number;
@@ -140,11 +141,32 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
       spec.onStop?.();
     },
     kill: () => killProc("SIGKILL"),
-    pause: () => void proc?.kill("SIGSTOP"),
+    pause: () => {
+      if (!proc?.pid) return;
+      proc.kill("SIGSTOP");
+      // kill() returns once the signal is queued; on a busy machine a thread may still answer a
+      // request before it stops. Return only when every thread is stopped (state "T").
+      waitStopped(proc.pid);
+    },
     resume: () => void proc?.kill("SIGCONT"),
     restart: async () => {
       await killProc("SIGKILL");
       await launch();
     },
   };
+}
+
+/** Waits (up to 2 s) until every thread of `pid` is stopped; Linux /proc only, else returns at once. */
+function waitStopped(pid: number): void {
+  const until = Date.now() + 2_000;
+  const state = (file: string) => /\) (\S)/.exec(readFileSync(file, "utf8"))?.[1];
+  while (Date.now() < until) {
+    try {
+      const threads = readdirSync(`/proc/${pid}/task`);
+      if (threads.every((t) => state(`/proc/${pid}/task/${t}/stat`) === "T")) return;
+    } catch {
+      return; // no /proc (not Linux) or the process is gone
+    }
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
+  }
 }

@@ -182,7 +182,7 @@ describe("CacheObservability", () => {
         expect(a.alarm_actions).toEqual([topic]);
         expect(a.ok_actions).toEqual([topic]);
         expect(a.actions_enabled).toBe(true);
-        expect(a.alarm_description).toMatch(/Runbook: help\/operations\.md#[a-z0-9]+$/);
+        expect(a.alarm_description).toMatch(/ Runbook: https:\/\/\S+\/help\/operations\.md#[a-z0-9]+$/); // tests/modules/runbook.test.ts
       }
     });
 
