@@ -29,6 +29,7 @@ import type { CacheTable } from "../table";
 import { alarmCatalog, kebab, MAX_ALARM_METRICS } from "./alarms";
 import { dashboardBody } from "./dashboard";
 import { escapeForHcl } from "./hcl";
+import { coverageAlarms, uncovered } from "./coverage";
 import { invalidationAlarms } from "./invalidation";
 import { alarmDescription, defaultRunbookUrl } from "./runbook";
 import { alarmQueries } from "./metric";
@@ -87,6 +88,13 @@ export interface CacheObservabilityProps {
    * @default on in prod, off in dev; every alarm at DEFAULT_ALARM_SETTINGS; no email
    */
   readonly alarms?: CacheAlarmsProps;
+  /**
+   * Also watch every other Lambda function and DynamoDB table of the stack (an authorizer, a second
+   * table): errors and throttles, with the service's alarm settings, on the same topic and dashboard.
+   * They are found when this construct is created, so create it last (the ready-made stacks do).
+   * @default true
+   */
+  readonly watchRestOfStack?: boolean;
   /**
    * Dashboard name (1–255 of letters, digits, `-`, `_`).
    * @default derived from the construct path
@@ -152,6 +160,8 @@ export class CacheObservability extends Construct {
   public readonly cacheRoutes: readonly string[];
   /** Region of the dashboard's graphs. */
   public readonly region: string;
+  /** The other functions and tables of the stack it watches (construct paths below the stack). */
+  public readonly restOfStack: readonly string[];
 
   constructor(scope: Construct, id: string, props: CacheObservabilityProps) {
     super(scope, id);
@@ -251,6 +261,11 @@ export class CacheObservability extends Construct {
       });
     }
 
+    // --- the rest of the stack: functions and tables the service's own alarms do not cover
+    const covered = [fn, props.table, ...(props.invalidator ? [props.invalidator] : [])];
+    const rest = props.watchRestOfStack ?? true ? uncovered(this, covered) : { functions: [], tables: [] };
+    this.restOfStack = [...rest.functions, ...rest.tables].map((r) => r.label);
+
     // --- alarms
     const alarms = new Map<string, CloudwatchMetricAlarm>();
     const runbookUrl = props.runbookUrl ?? defaultRunbookUrl();
@@ -269,7 +284,7 @@ export class CacheObservability extends Construct {
         tableName: props.table.tableName,
         functionName: fn.functionName,
         api: { apiName: props.api.apiName, stageName: props.api.stageName },
-      }), ...invalidation];
+      }), ...invalidation, ...coverageAlarms(rest, this.alarmSettings)];
       for (const a of definitions) {
         const st = this.alarmSettings[a.setting];
         if (!st.enabled) continue;
@@ -330,6 +345,7 @@ export class CacheObservability extends Construct {
           redisCpuPercent: this.alarmSettings.redisCpu.threshold,
           redisMemoryPercent: this.alarmSettings.redisMemory.threshold,
         },
+        rest,
         alarmArns: [...alarms.values()].map((a) => a.arn),
       }))),
     });
