@@ -8,8 +8,8 @@ import { DynamodbTable } from "@cdktf/provider-aws/lib/dynamodb-table";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { TerraformStack } from "cdktf";
 import { IConstruct } from "constructs";
-import type { AlarmDefinition } from "./alarms";
-import { filledSum, GridLayout, metricLine, MetricSpec } from "./metric";
+import { AlarmDefinition, lambdaAlarms, tableThrottleAlarm } from "./alarms";
+import { GridLayout, metricLine, MetricSpec } from "./metric";
 import type { AlarmKey, ResolvedAlarmSettings } from "./settings";
 
 /** A function or table of the stack, as its alarms and graphs name it. */
@@ -47,47 +47,10 @@ export function coverageAlarms(
   rest: { functions: readonly CoveredResource[]; tables: readonly CoveredResource[] },
   st: Readonly<Record<AlarmKey, ResolvedAlarmSettings>>,
 ): AlarmDefinition[] {
-  const defs: AlarmDefinition[] = [];
-  for (const f of rest.functions) {
-    const lambda = (metricName: string): MetricSpec => ({ namespace: "AWS/Lambda", metricName, dimensions: { FunctionName: f.name }, stat: "Sum" });
-    defs.push({
-      key: keyOf(f, "lambdaErrorRate"),
-      setting: "lambdaErrorRate",
-      summary: `Lambda error rate of ${f.label} above ${st.lambdaErrorRate.threshold} % (unhandled errors and timeouts).`,
-      comparison: "GreaterThanThreshold",
-      queries: [
-        { id: "errors", metric: lambda("Errors") },
-        { id: "invocations", metric: lambda("Invocations") },
-        {
-          id: "rate",
-          expression: `IF(invocations >= ${st.lambdaErrorRate.minRequests}, 100 * FILL(errors, 0) / invocations, 0)`,
-          label: "Error rate % (0 when traffic is too low to judge)",
-        },
-      ],
-    });
-    defs.push({
-      key: keyOf(f, "lambdaThrottles"),
-      setting: "lambdaThrottles",
-      summary: `Lambda invocations of ${f.label} throttled: its reserved concurrency or the account's limit reached.`,
-      comparison: "GreaterThanThreshold",
-      metric: lambda("Throttles"),
-    });
-  }
-  for (const t of rest.tables) {
-    const table = (metricName: string): MetricSpec => ({ namespace: "AWS/DynamoDB", metricName, dimensions: { TableName: t.name }, stat: "Sum" });
-    defs.push({
-      key: keyOf(t, "dynamoDbThrottles"),
-      setting: "dynamoDbThrottles",
-      summary: `DynamoDB throttles reads or writes of ${t.label}: a hot partition key, or provisioned capacity too low.`,
-      comparison: "GreaterThanThreshold",
-      queries: [
-        { id: "rt", metric: table("ReadThrottleEvents") },
-        { id: "wt", metric: table("WriteThrottleEvents") },
-        { id: "throttles", expression: filledSum(["rt", "wt"]), label: "Throttle events" },
-      ],
-    });
-  }
-  return defs;
+  return [
+    ...rest.functions.flatMap((f) => lambdaAlarms(f.name, `Lambda ${f.label}`, keyOf(f, ""), st)),
+    ...rest.tables.map((t) => tableThrottleAlarm(t.name, t.label, keyOf(t, "dynamoDbThrottles"))),
+  ];
 }
 
 /** A section of one row per function (invocations, errors, throttles; duration) and table (throttles). */
