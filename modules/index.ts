@@ -1,7 +1,7 @@
 /**
  * The package's root entry point, `@cachefront/cdktf-dynamodb-cache`: the constructs of
  * `modules/` (account baseline, network, security groups, IAM, logs, table, Redis/Valkey, DAX, function, API,
- * observability) and the contracts of the handlers the package ships (`PRODUCTS`, `SESSIONS`).
+ * observability, stream invalidation, delivery pipeline) and the contracts of the handlers the package ships (`PRODUCTS`, `SESSIONS`).
  *
  *   import { CacheTable, Network, RedisCache, CacheEngine, PRODUCTS } from "@cachefront/cdktf-dynamodb-cache";
  *   import { applyPolicy } from "@cachefront/cdktf-dynamodb-cache/policy";
@@ -25,8 +25,11 @@ export * from "./authorization";
 export * from "./waf";
 export * from "./observability";
 export * from "./invalidation";
+export * from "./pipeline";
 export type { Bundle } from "./function/bundle";
 export { packageRoot } from "./core/project-root";
+export { helpPageUrl, packageInfo } from "./core/package-info";
+export type { PackageInfo } from "./core/package-info";
 export { PROFILE_CONTEXT_KEY, profileOf } from "./core/profile";
 export type { Profile } from "./core/profile";
 export { LOG_RETENTION_DAYS, PropsValidationError, PropsValidator } from "./core/validation";

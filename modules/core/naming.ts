@@ -17,16 +17,20 @@ export function physicalNameOfPath(nodePath: string, maxLength: number, prefix?:
   // The stack (first part) plus the two innermost parts: readable in the console, and names of
   // account-wide resources (IAM roles) say which stack owns them.
   const picked = parts.length > 3 ? [parts[0], ...parts.slice(-2)] : parts;
-  const readable = [prefix, ...picked]
-    .filter((p): p is string => !!p)
-    .join("-")
-    .toLowerCase()
-    .replace(/[^a-z0-9]+/g, "-")
-    .replace(/^-+|-+$/g, "");
+  const readable = nameStem([prefix, ...picked].filter((p): p is string => !!p).join("-"));
   const room = Math.max(1, maxLength - hash.length - 1);
   let head = readable.slice(0, room).replace(/-+$/g, "");
   if (!/^[a-z]/.test(head)) head = `c${head}`.slice(0, room);
   return `${head}-${hash}`;
+}
+
+/**
+ * `text` as physical names spell it: lowercased, runs of other characters folded to `-`, no `-` at
+ * either end. Names derived from a stack start with `nameStem(<stack id>)-` (as long as the stack id
+ * leaves room for the rest), which is what lets a deploy role be scoped to one stack's IAM roles.
+ */
+export function nameStem(text: string): string {
+  return text.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "");
 }
 
 /**

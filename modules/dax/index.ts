@@ -11,6 +11,7 @@ import { CACHE_ID_RE, physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { MAINTENANCE_WINDOW_RE, PropsValidator } from "../core/validation";
 import { IGrantable, Role } from "../iam";
+import { TABLE_ARN_RE } from "../table";
 import type { INetwork } from "../network";
 import { Connections, IConnectable, SecurityGroup } from "../security-group";
 
@@ -103,7 +104,6 @@ export const DAX_TLS_PORT = 9111;
 /** Upper bound of the DAX TTL parameters: 30 days in ms. */
 export const DAX_MAX_TTL_MILLIS = 2_592_000_000;
 const DAX_NODE_TYPE_RE = /^dax\.[a-z0-9]+\.[a-z0-9]+$/;
-const TABLE_ARN_RE = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/;
 
 /** Actions the DAX service role needs on the fronted tables (read-through and write-through). */
 const DAX_ROLE_DYNAMODB_ACTIONS = [

@@ -7,6 +7,7 @@ import { IamRolePolicy } from "@cdktf/provider-aws/lib/iam-role-policy";
 import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { physicalName } from "../core/naming";
+import { SCOPED_SERVICES } from "../policy/rules/iam";
 
 /** One IAM policy statement (always Allow: deny statements are not what wiring expresses). */
 export interface PolicyStatement {
@@ -20,9 +21,10 @@ export interface PolicyStatement {
 
 /**
  * Services whose actions must always be scoped to ARNs: a `*` resource here would let a
- * function read every table, cluster or secret in the account.
+ * function read every table, cluster, secret, key or bucket in the account. The policy pack's
+ * CF-IAM-2 list, so a grant refused here is the finding the pack would report.
  */
-export const ScopedServices = ["dynamodb", "dax", "secretsmanager", "kms", "elasticache"] as const;
+export const ScopedServices: readonly string[] = SCOPED_SERVICES;
 
 /** Something that can be granted permissions, e.g. a function. */
 export interface IGrantable {
@@ -113,7 +115,7 @@ export class Role extends Construct implements IPrincipal, IGrantable {
 function assertScoped(scope: Construct, name: string, statements: readonly PolicyStatement[]): void {
   for (const s of statements) {
     // IAM matches action names case-insensitively, so "DynamoDB:GetItem" is dynamodb too.
-    const scoped = s.actions.filter((a) => (ScopedServices as readonly string[]).includes(a.split(":")[0].toLowerCase()));
+    const scoped = s.actions.filter((a) => ScopedServices.includes(a.split(":")[0].toLowerCase()));
     if (s.actions.includes("*")) {
       throw new Error(`${scope.node.path}: policy "${name}" grants action "*"; list the actions the caller needs`);
     }

@@ -156,46 +156,9 @@ export function alarmCatalog(input: AlarmCatalogInput): AlarmDefinition[] {
     });
   }
 
-  // --- DynamoDB
-  const table = (metricName: string): MetricSpec =>
-    ({ namespace: "AWS/DynamoDB", metricName, dimensions: { TableName: input.tableName }, stat: "Sum" });
-  defs.push({
-    key: "dynamoDbThrottles",
-    setting: "dynamoDbThrottles",
-    summary: "DynamoDB throttles reads or writes of the table: a hot partition key, or provisioned capacity too low.",
-    comparison: "GreaterThanThreshold",
-    queries: [
-      { id: "rt", metric: table("ReadThrottleEvents") },
-      { id: "wt", metric: table("WriteThrottleEvents") },
-      { id: "throttles", expression: filledSum(["rt", "wt"]), label: "Throttle events" },
-    ],
-  });
-
-  // --- Lambda
-  const lambda = (metricName: string): MetricSpec =>
-    ({ namespace: "AWS/Lambda", metricName, dimensions: { FunctionName: input.functionName }, stat: "Sum" });
-  defs.push({
-    key: "lambdaErrorRate",
-    setting: "lambdaErrorRate",
-    summary: `Lambda error rate above ${st.lambdaErrorRate.threshold} % (unhandled errors and timeouts, not 4xx/503 answers).`,
-    comparison: "GreaterThanThreshold",
-    queries: [
-      { id: "errors", metric: lambda("Errors") },
-      { id: "invocations", metric: lambda("Invocations") },
-      {
-        id: "rate",
-        expression: `IF(invocations >= ${st.lambdaErrorRate.minRequests}, 100 * FILL(errors, 0) / invocations, 0)`,
-        label: "Error rate % (0 when traffic is too low to judge)",
-      },
-    ],
-  });
-  defs.push({
-    key: "lambdaThrottles",
-    setting: "lambdaThrottles",
-    summary: "Lambda invocations throttled: reserved concurrency or the account's concurrency limit reached; API callers get 5xx.",
-    comparison: "GreaterThanThreshold",
-    metric: lambda("Throttles"),
-  });
+  // --- DynamoDB and Lambda
+  defs.push(tableThrottleAlarm(input.tableName, "the table", "dynamoDbThrottles"));
+  defs.push(...lambdaAlarms(input.functionName, "Lambda", "", st));
 
   // --- API Gateway
   const api = (metricName: string, stat: string): MetricSpec => ({
@@ -243,4 +206,49 @@ function chunk<T>(items: readonly T[], size: number): T[][] {
   const out: T[][] = [];
   for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
   return out;
+}
+
+/** Read and write throttles of a table (`what` names it in the summary), as alarm `key`. */
+export function tableThrottleAlarm(tableName: string, what: string, key: string): AlarmDefinition {
+  const table = (metricName: string): MetricSpec => ({ namespace: "AWS/DynamoDB", metricName, dimensions: { TableName: tableName }, stat: "Sum" });
+  return {
+    key,
+    setting: "dynamoDbThrottles",
+    summary: `DynamoDB throttles reads or writes of ${what}: a hot partition key, or provisioned capacity too low.`,
+    comparison: "GreaterThanThreshold",
+    queries: [
+      { id: "rt", metric: table("ReadThrottleEvents") },
+      { id: "wt", metric: table("WriteThrottleEvents") },
+      { id: "throttles", expression: filledSum(["rt", "wt"]), label: "Throttle events" },
+    ],
+  };
+}
+
+/** A function's error-rate and throttle alarms (`what` names it in the summaries; keys get `keyPrefix`). */
+export function lambdaAlarms(functionName: string, what: string, keyPrefix: string, st: Readonly<Record<AlarmKey, ResolvedAlarmSettings>>): AlarmDefinition[] {
+  const lambda = (metricName: string): MetricSpec => ({ namespace: "AWS/Lambda", metricName, dimensions: { FunctionName: functionName }, stat: "Sum" });
+  return [
+    {
+      key: `${keyPrefix}lambdaErrorRate`,
+      setting: "lambdaErrorRate",
+      summary: `${what} error rate above ${st.lambdaErrorRate.threshold} % (unhandled errors and timeouts, not 4xx/503 answers).`,
+      comparison: "GreaterThanThreshold",
+      queries: [
+        { id: "errors", metric: lambda("Errors") },
+        { id: "invocations", metric: lambda("Invocations") },
+        {
+          id: "rate",
+          expression: `IF(invocations >= ${st.lambdaErrorRate.minRequests}, 100 * FILL(errors, 0) / invocations, 0)`,
+          label: "Error rate % (0 when traffic is too low to judge)",
+        },
+      ],
+    },
+    {
+      key: `${keyPrefix}lambdaThrottles`,
+      setting: "lambdaThrottles",
+      summary: `${what} invocations throttled: reserved concurrency or the account's concurrency limit reached; callers get 5xx.`,
+      comparison: "GreaterThanThreshold",
+      metric: lambda("Throttles"),
+    },
+  ];
 }

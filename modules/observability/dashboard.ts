@@ -3,6 +3,7 @@
  * be Terraform tokens; the construct wraps it in `Fn.jsonencode`).
  */
 import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/contract";
+import { CoveredResource, coverageWidgets } from "./coverage";
 import { invalidationWidgets, InvalidationWatch } from "./invalidation";
 import { expressionLine, filledSum, GridLayout, metricLine, MetricSpec, searchExpression } from "./metric";
 
@@ -35,6 +36,8 @@ export interface DashboardInput {
     readonly redisCpuPercent: number;
     readonly redisMemoryPercent: number;
   };
+  /** The stack's other functions and tables; absent or empty: none. */
+  readonly rest?: { readonly functions: readonly CoveredResource[]; readonly tables: readonly CoveredResource[] };
   /** ARNs of the alarms, for a status widget; empty without alarms. */
   readonly alarmArns: readonly string[];
 }
@@ -167,6 +170,8 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
   if (input.invalidation) {
     invalidationWidgets(grid, graph, input.invalidation, input.runtime, input.invalidation.iteratorAgeAlarmMs);
   }
+
+  if (input.rest) coverageWidgets(grid, graph, input.rest);
 
   if (input.alarmArns.length > 0) {
     grid.heading("## Alarms");

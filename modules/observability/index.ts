@@ -29,7 +29,9 @@ import type { CacheTable } from "../table";
 import { alarmCatalog, kebab, MAX_ALARM_METRICS } from "./alarms";
 import { dashboardBody } from "./dashboard";
 import { escapeForHcl } from "./hcl";
+import { coverageAlarms, uncovered } from "./coverage";
 import { invalidationAlarms } from "./invalidation";
+import { alarmDescription, defaultRunbookUrl } from "./runbook";
 import { alarmQueries } from "./metric";
 import {
   ALARM_KEYS, AlarmKey, CacheAlarmsProps, resolveAlarmSettings, ResolvedAlarmSettings, TrafficGatedAlarmSettings, validateCacheAlarms,
@@ -37,6 +39,7 @@ import {
 
 export * from "./settings";
 export type { AlarmDefinition } from "./alarms";
+export { ALARM_FIRST_CHECKS } from "./runbook";
 
 /** Props of {@link CacheObservability}. */
 export interface CacheObservabilityProps {
@@ -86,6 +89,13 @@ export interface CacheObservabilityProps {
    */
   readonly alarms?: CacheAlarmsProps;
   /**
+   * Also watch every other Lambda function and DynamoDB table of the stack (an authorizer, a second
+   * table): errors and throttles, with the service's alarm settings, on the same topic and dashboard.
+   * They are found when this construct is created, so create it last (the ready-made stacks do).
+   * @default true
+   */
+  readonly watchRestOfStack?: boolean;
+  /**
    * Dashboard name (1–255 of letters, digits, `-`, `_`).
    * @default derived from the construct path
    */
@@ -95,6 +105,12 @@ export interface CacheObservabilityProps {
    * @default the region of the stack's (unaliased) AwsProvider
    */
   readonly region?: string;
+  /**
+   * Page the alarm descriptions link to, followed by `#<alarm>`: an absolute URL an on-call engineer
+   * can open from the notification.
+   * @default help/operations.md of this package's version on its repository (`…/blob/v<version>/help/operations.md`)
+   */
+  readonly runbookUrl?: string;
   /**
    * Deployment profile.
    * @default the enclosing stack's profile, else `prod`
@@ -144,6 +160,8 @@ export class CacheObservability extends Construct {
   public readonly cacheRoutes: readonly string[];
   /** Region of the dashboard's graphs. */
   public readonly region: string;
+  /** The other functions and tables of the stack it watches (construct paths below the stack). */
+  public readonly restOfStack: readonly string[];
 
   constructor(scope: Construct, id: string, props: CacheObservabilityProps) {
     super(scope, id);
@@ -180,6 +198,7 @@ export class CacheObservability extends Construct {
     v.check(region !== undefined, "region", region, "a region: pass it, or give the stack an AwsProvider with a region");
     if (region !== undefined) v.matches("region", region, REGION_RE, "an AWS region name such as \"us-east-1\"");
     v.matches("dashboardName", dashboardName, DASHBOARD_NAME_RE, "1-255 characters of letters, digits, '-' and '_'");
+    v.matches("runbookUrl", props.runbookUrl, /^https?:\/\/[^\s#]+$/, "an absolute http(s) URL without a fragment (the alarm's #anchor is appended)");
     validateCacheAlarms(v, "alarms", alarmsProps);
     v.throwIfAny();
 
@@ -242,8 +261,14 @@ export class CacheObservability extends Construct {
       });
     }
 
+    // --- the rest of the stack: functions and tables the service's own alarms do not cover
+    const covered = [fn, props.table, ...(props.invalidator ? [props.invalidator] : [])];
+    const rest = props.watchRestOfStack ?? true ? uncovered(this, covered) : { functions: [], tables: [] };
+    this.restOfStack = [...rest.functions, ...rest.tables].map((r) => r.label);
+
     // --- alarms
     const alarms = new Map<string, CloudwatchMetricAlarm>();
+    const runbookUrl = props.runbookUrl ?? defaultRunbookUrl();
     if (this.alarmsEnabled) {
       const invalidation = props.invalidator
         ? invalidationAlarms(props.invalidator, { namespace, serviceName }, this.alarmSettings)
@@ -259,13 +284,13 @@ export class CacheObservability extends Construct {
         tableName: props.table.tableName,
         functionName: fn.functionName,
         api: { apiName: props.api.apiName, stageName: props.api.stageName },
-      }), ...invalidation];
+      }), ...invalidation, ...coverageAlarms(rest, this.alarmSettings)];
       for (const a of definitions) {
         const st = this.alarmSettings[a.setting];
         if (!st.enabled) continue;
         const common = {
           alarmName: `${base}-${kebab(a.key)}`,
-          alarmDescription: `${a.summary} Runbook: help/operations.md#${a.setting.toLowerCase()}`,
+          alarmDescription: alarmDescription(a.summary, a.setting, runbookUrl),
           comparisonOperator: a.comparison,
           threshold: st.threshold,
           evaluationPeriods: st.evaluationPeriods,
@@ -320,6 +345,7 @@ export class CacheObservability extends Construct {
           redisCpuPercent: this.alarmSettings.redisCpu.threshold,
           redisMemoryPercent: this.alarmSettings.redisMemory.threshold,
         },
+        rest,
         alarmArns: [...alarms.values()].map((a) => a.arn),
       }))),
     });

@@ -21,6 +21,8 @@ export interface StatementView {
   readonly principals: Readonly<Record<string, readonly string[]>>;
   /** True when the statement has a `Condition`. */
   readonly hasCondition: boolean;
+  /** The condition as operator → key → values (`{ Bool: { "aws:SecureTransport": ["false"] } }`); empty without one. */
+  readonly conditions: Readonly<Record<string, Readonly<Record<string, readonly string[]>>>>;
 }
 
 /** A parsed document, or why it could not be read. */
@@ -90,6 +92,8 @@ function statementOf(s: unknown): StatementView {
     notResources: o.NotResource !== undefined ? list(o.NotResource) : undefined,
     principals,
     hasCondition: o.Condition !== undefined,
+    conditions: Object.fromEntries(Object.entries((o.Condition && typeof o.Condition === "object" ? o.Condition : {}) as Record<string, unknown>).map(([op, keys]) =>
+      [op, Object.fromEntries(Object.entries((keys && typeof keys === "object" ? keys : {}) as Record<string, unknown>).map(([k, v]) => [k, list(v)]))])),
   };
 }
 
@@ -117,6 +121,11 @@ function fromPolicyDocumentData(data: TfResource): DocumentView {
       notResources: s.not_resources !== undefined ? list(s.not_resources) : undefined,
       principals,
       hasCondition: s.condition !== undefined,
+      conditions: many(s.condition).reduce<Record<string, Record<string, string[]>>>((acc, raw) => {
+        const c = (raw ?? {}) as { test?: string; variable?: string; values?: unknown };
+        if (c.test && c.variable) acc[c.test] = { ...acc[c.test], [c.variable]: list(c.values) };
+        return acc;
+      }, {}),
     } as StatementView;
   });
   return { ok: true, statements };

@@ -50,32 +50,12 @@ abstract class SecurityGroupBase extends Construct implements ISecurityGroup {
 
   /** Ingress on `port` from another group. Idempotent per (peer, port). */
   addIngressFromGroup(peer: ISecurityGroup, port: number, description: string): void {
-    const key = `in|${peer.node.path}|${port}`;
-    if (this.ruleKeys.has(key)) return;
-    this.ruleKeys.add(key);
-    new VpcSecurityGroupIngressRule(this, `in-${shortHash(key)}`, {
-      securityGroupId: this.securityGroupId,
-      referencedSecurityGroupId: peer.securityGroupId,
-      ipProtocol: "tcp",
-      fromPort: port,
-      toPort: port,
-      description,
-    });
+    this.rule("in", { referencedSecurityGroupId: peer.securityGroupId }, `in|${peer.node.path}|${port}`, port, description);
   }
 
   /** Egress on `port` to another group. Idempotent per (peer, port). */
   addEgressToGroup(peer: ISecurityGroup, port: number, description: string): void {
-    const key = `out|${peer.node.path}|${port}`;
-    if (this.ruleKeys.has(key)) return;
-    this.ruleKeys.add(key);
-    new VpcSecurityGroupEgressRule(this, `out-${shortHash(key)}`, {
-      securityGroupId: this.securityGroupId,
-      referencedSecurityGroupId: peer.securityGroupId,
-      ipProtocol: "tcp",
-      fromPort: port,
-      toPort: port,
-      description,
-    });
+    this.rule("out", { referencedSecurityGroupId: peer.securityGroupId }, `out|${peer.node.path}|${port}`, port, description);
   }
 
   /**
@@ -85,17 +65,16 @@ abstract class SecurityGroupBase extends Construct implements ISecurityGroup {
   addEgressToPrefixList(prefixListId: string, port: number, description: string): void {
     // Keyed by what the rule is for, not by the prefix list id: that is a token whose text depends on
     // how many tokens were made before it, and a logical id must not move when unrelated code changes.
-    const key = `pl|${description}|${port}`;
+    this.rule("out", { prefixListId }, `pl|${description}|${port}`, port, description);
+  }
+
+  /** One TCP rule on `port`, once per `key` (its logical id derives from the key). */
+  private rule(direction: "in" | "out", peer: { referencedSecurityGroupId?: string; prefixListId?: string }, key: string, port: number, description: string): void {
     if (this.ruleKeys.has(key)) return;
     this.ruleKeys.add(key);
-    new VpcSecurityGroupEgressRule(this, `out-${shortHash(key)}`, {
-      securityGroupId: this.securityGroupId,
-      prefixListId,
-      ipProtocol: "tcp",
-      fromPort: port,
-      toPort: port,
-      description,
-    });
+    const config = { securityGroupId: this.securityGroupId, ...peer, ipProtocol: "tcp", fromPort: port, toPort: port, description };
+    if (direction === "in") new VpcSecurityGroupIngressRule(this, `in-${shortHash(key)}`, config);
+    else new VpcSecurityGroupEgressRule(this, `out-${shortHash(key)}`, config);
   }
 }
 

@@ -5,6 +5,7 @@
  *   table.grantReadData(fn);
  */
 import { DynamodbTable, DynamodbTableGlobalSecondaryIndex } from "@cdktf/provider-aws/lib/dynamodb-table";
+import { Token } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import type { IndexSpec, KeyAttribute, TableSpec } from "../../functions/lib/contract";
 import { IGrantable, PolicyStatement } from "../iam";
@@ -178,10 +179,60 @@ export interface CacheTableProps extends TableSpec {
 const NAME_RE = /^[a-zA-Z0-9_.-]{3,255}$/;
 
 /**
+ * What every table wiring can use shares: the grants (data, stream), by ARN. A table this stack
+ * creates ({@link CacheTable}) and one it imports ({@link CacheTable.fromAttributes}) grant alike.
+ */
+abstract class TableBase extends Construct {
+  abstract readonly tableArn: string;
+  abstract readonly streamArn: string;
+  protected abstract readonly kmsKeyArn?: string;
+
+  /** Read the stream (the actions Lambda's event source mapping uses), and decrypt it with a customer-managed key. */
+  grantStreamRead(grantee: IGrantable): void {
+    const statements: PolicyStatement[] = [
+      { actions: [...STREAM_READ_ACTIONS], resources: [this.streamArn] },
+      { actions: [...STREAM_LIST_ACTIONS], resources: [`${this.tableArn}/stream/*`] },
+    ];
+    if (this.kmsKeyArn) statements.push({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
+    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-stream-read`, statements);
+  }
+
+  /** ARNs a grant covers: the table and all its indexes. */
+  get grantArns(): string[] {
+    return [this.tableArn, `${this.tableArn}/index/*`];
+  }
+
+  /** Read items and query the table and its indexes. */
+  grantReadData(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-read`, this.statements(false));
+  }
+
+  /** Read and write items (no table management). */
+  grantReadWriteData(grantee: IGrantable): void {
+    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-read-write`, this.statements(true));
+  }
+
+  protected statements(write: boolean): PolicyStatement[] {
+    const out: PolicyStatement[] = [
+      { actions: write ? [...READ_DATA_ACTIONS, ...WRITE_DATA_ACTIONS] : [...READ_DATA_ACTIONS], resources: this.grantArns },
+    ];
+    if (this.kmsKeyArn) {
+      out.push({ actions: write ? [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS] : [...KEY_READ_ACTIONS], resources: [this.kmsKeyArn] });
+    }
+    return out;
+  }
+
+  /** Unique per table (derived from the full construct path), so two tables never share a grant name. */
+  protected policyPrefix(): string {
+    return `table-${physicalName(this, 80)}`;
+  }
+}
+
+/**
  * A DynamoDB table for data that is cached in front: encrypted, PITR on, TTL on, deletion
  * protection in prod, on-demand by default; permissions only through its grant methods.
  */
-export class CacheTable extends Construct implements IStreamTable {
+export class CacheTable extends TableBase implements IStreamTable {
   /** The Terraform `aws_dynamodb_table` resource. */
   public readonly resource: DynamodbTable;
   /** @attribute The table's name. */
@@ -200,7 +251,20 @@ export class CacheTable extends Construct implements IStreamTable {
   public readonly globalSecondaryIndexes: readonly GlobalSecondaryIndex[];
   /** Names of the global secondary indexes, in the order given. */
   public readonly indexNames: readonly string[];
-  private readonly kmsKeyArn?: string;
+  protected readonly kmsKeyArn?: string;
+
+  /**
+   * A table that already exists (another stack's or team's): wiring grants on its ARN and checks its
+   * layout against the contract, and nothing of the table is created or changed. A stream consumer
+   * (`StreamInvalidator`) needs the stream on already: its owner turns it on and gives `streamArn`.
+   *
+   *   const orders = CacheTable.fromAttributes(this, "orders", {
+   *     tableName: "orders", tableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders", ...PRODUCTS_TABLE,
+   *   });
+   */
+  static fromAttributes(scope: Construct, id: string, attrs: TableAttributes): IStreamTable {
+    return new ImportedTable(scope, id, attrs);
+  }
 
   constructor(scope: Construct, id: string, props: CacheTableProps) {
     super(scope, id);
@@ -367,45 +431,6 @@ export class CacheTable extends Construct implements IStreamTable {
     return this.streamArn;
   }
 
-  /** Read the stream (the actions Lambda's event source mapping uses), and decrypt it with a customer-managed key. */
-  grantStreamRead(grantee: IGrantable): void {
-    const statements: PolicyStatement[] = [
-      { actions: [...STREAM_READ_ACTIONS], resources: [this.streamArn] },
-      { actions: [...STREAM_LIST_ACTIONS], resources: [`${this.tableArn}/stream/*`] },
-    ];
-    if (this.kmsKeyArn) statements.push({ actions: ["kms:Decrypt"], resources: [this.kmsKeyArn] });
-    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-stream-read`, statements);
-  }
-
-  /** ARNs a grant covers: the table and all its indexes. */
-  get grantArns(): string[] {
-    return [this.tableArn, `${this.tableArn}/index/*`];
-  }
-
-  /** Read items and query the table and its indexes. */
-  grantReadData(grantee: IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-read`, this.statements(false));
-  }
-
-  /** Read and write items (no table management). */
-  grantReadWriteData(grantee: IGrantable): void {
-    grantee.grantPrincipal.addToPrincipalPolicy(`${this.policyPrefix()}-read-write`, this.statements(true));
-  }
-
-  private statements(write: boolean): PolicyStatement[] {
-    const out: PolicyStatement[] = [
-      { actions: write ? [...READ_DATA_ACTIONS, ...WRITE_DATA_ACTIONS] : [...READ_DATA_ACTIONS], resources: this.grantArns },
-    ];
-    if (this.kmsKeyArn) {
-      out.push({ actions: write ? [...KEY_READ_ACTIONS, ...KEY_WRITE_ACTIONS] : [...KEY_READ_ACTIONS], resources: [this.kmsKeyArn] });
-    }
-    return out;
-  }
-
-  /** Unique per table (derived from the full construct path), so two tables never share a grant name. */
-  private policyPrefix(): string {
-    return `table-${physicalName(this, 80)}`;
-  }
 }
 
 /** The floor, ceiling and target of the table (no `index`) or of an index, after defaults. */
@@ -417,4 +442,66 @@ function scalingOf(cap: ProvisionedCapacity, index?: IndexCapacity): Scaling {
     write: { min: write, max: index?.maxWriteCapacity ?? cap.maxWriteCapacity ?? write * 10 },
     targetUtilizationPercent: index?.targetUtilizationPercent ?? cap.targetUtilizationPercent ?? 70,
   };
+}
+
+/** What {@link CacheTable.fromAttributes} needs to know of a table that exists. */
+export interface TableAttributes extends TableSpec {
+  /** The table's name. */
+  readonly tableName: string;
+  /** The table's ARN, e.g. `arn:aws:dynamodb:eu-west-1:123456789012:table/orders`. */
+  readonly tableArn: string;
+  /** Its customer-managed KMS key, which grants then cover too. @default none (an AWS-owned or AWS-managed key) */
+  readonly kmsKeyArn?: string;
+  /** Its stream's ARN, when the stream is on. @default none: a stream consumer is a synth error */
+  readonly streamArn?: string;
+}
+
+/** A DynamoDB table ARN (partition, region, account, name). */
+export const TABLE_ARN_RE = /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]{3,255}$/;
+
+/** A table this stack does not own; see {@link CacheTable.fromAttributes}. */
+class ImportedTable extends TableBase implements IStreamTable {
+  public readonly tableName: string;
+  public readonly tableArn: string;
+  public readonly streamArn: string;
+  public readonly partitionKey: KeyAttribute;
+  public readonly sortKey?: KeyAttribute;
+  public readonly timeToLiveAttribute?: string;
+  public readonly globalSecondaryIndexes: readonly GlobalSecondaryIndex[];
+  protected readonly kmsKeyArn?: string;
+
+  constructor(scope: Construct, id: string, private readonly attrs: TableAttributes) {
+    super(scope, id);
+    const literal = (v: string, re: RegExp) => Token.isUnresolved(v) || re.test(v);
+    const v = PropsValidator.for(this);
+    v.check(literal(attrs.tableName, NAME_RE), "tableName", attrs.tableName, "3-255 characters of a-z, A-Z, 0-9, '_', '-', '.'");
+    v.check(literal(attrs.tableArn, TABLE_ARN_RE), "tableArn", attrs.tableArn,
+      "a DynamoDB table ARN, e.g. \"arn:aws:dynamodb:eu-west-1:123456789012:table/orders\"");
+    if (!Token.isUnresolved(attrs.tableArn) && !Token.isUnresolved(attrs.tableName) && TABLE_ARN_RE.test(attrs.tableArn)) {
+      v.check(attrs.tableArn.endsWith(`:table/${attrs.tableName}`), "tableArn", attrs.tableArn, `the ARN of table ${attrs.tableName}`);
+    }
+    if (attrs.kmsKeyArn !== undefined) v.kmsKeyArn("kmsKeyArn", attrs.kmsKeyArn);
+    if (attrs.streamArn !== undefined) {
+      v.check(Token.isUnresolved(attrs.streamArn) || /^arn:aws[a-z-]*:dynamodb:[a-z0-9-]+:\d{12}:table\/[A-Za-z0-9_.-]+\/stream\/.+$/.test(attrs.streamArn),
+        "streamArn", attrs.streamArn, "the table's stream ARN, e.g. \"arn:aws:dynamodb:eu-west-1:123456789012:table/orders/stream/2026-01-01T00:00:00.000\"");
+    }
+    v.throwIfAny();
+    this.tableName = attrs.tableName;
+    this.tableArn = attrs.tableArn;
+    this.streamArn = attrs.streamArn ?? "";
+    this.partitionKey = attrs.partitionKey;
+    this.sortKey = attrs.sortKey;
+    this.timeToLiveAttribute = attrs.timeToLiveAttribute;
+    this.globalSecondaryIndexes = attrs.globalSecondaryIndexes ?? [];
+    this.kmsKeyArn = attrs.kmsKeyArn;
+  }
+
+  /** The stream is the owner's to turn on: this returns its ARN, or fails synthesis saying so. */
+  enableStream(): string {
+    PropsValidator.for(this)
+      .check(this.attrs.streamArn !== undefined, "streamArn", undefined,
+        "the ARN of the table's stream: a stream consumer reads it, and only the table's owner can turn it on (any view type carries the keys)")
+      .throwIfAny();
+    return this.streamArn;
+  }
 }

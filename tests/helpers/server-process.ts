@@ -3,9 +3,9 @@
  * port, probed until it answers, killed (an outage) and restarted on the same port, and never
  * left behind by a crashed jest worker.
  */
-import { readFileSync } from "fs";
 import { ChildProcess, spawn, spawnSync } from "child_process";
 import * as net from "net";
+import { readdirSync, readFileSync } from "fs";
 
 export interface ServerProcessHandle {
   readonly port: number;
@@ -144,9 +144,9 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
     pause: () => {
       if (!proc?.pid) return;
       proc.kill("SIGSTOP");
-      // The signal is only sent here; on a busy machine a request written right after could still be
-      // answered before every thread has stopped. Wait (at most 1 s) until the kernel shows the process stopped.
-      waitStopped(proc.pid, 1_000);
+      // kill() returns once the signal is queued; on a busy machine a thread may still answer a
+      // request before it stops. Return only when every thread is stopped (state "T").
+      waitStopped(proc.pid);
     },
     resume: () => void proc?.kill("SIGCONT"),
     restart: async () => {
@@ -156,19 +156,17 @@ export async function startServerProcess(spec: ServerProcessSpec): Promise<Serve
   };
 }
 
-/** Blocks until /proc says `pid` is stopped (state T), or `timeoutMs` passed (or there is no /proc). */
-function waitStopped(pid: number, timeoutMs: number): void {
-  const deadline = Date.now() + timeoutMs;
-  const tick = new Int32Array(new SharedArrayBuffer(4));
-  while (Date.now() < deadline) {
-    let stat: string;
+/** Waits (up to 2 s) until every thread of `pid` is stopped; Linux /proc only, else returns at once. */
+function waitStopped(pid: number): void {
+  const until = Date.now() + 2_000;
+  const state = (file: string) => /\) (\S)/.exec(readFileSync(file, "utf8"))?.[1];
+  while (Date.now() < until) {
     try {
-      stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      const threads = readdirSync(`/proc/${pid}/task`);
+      if (threads.every((t) => state(`/proc/${pid}/task/${t}/stat`) === "T")) return;
     } catch {
-      return;
+      return; // no /proc (not Linux) or the process is gone
     }
-    // "pid (comm) S …": the state follows the command name's closing parenthesis.
-    if (/^[Tt]$/.test(stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3))) return;
-    Atomics.wait(tick, 0, 0, 1);
+    Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 1);
   }
 }

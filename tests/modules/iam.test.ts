@@ -1,5 +1,6 @@
 import { Construct } from "constructs";
 import { PolicyStatement, Role, ScopedServices } from "../../modules/iam";
+import { SCOPED_SERVICES } from "../../modules/policy";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, testStack } from "../helpers/synth";
 
 const TABLE_ARN = "arn:aws:dynamodb:us-east-1:123456789012:table/Products";
@@ -135,7 +136,8 @@ describe("Role scoping rules", () => {
     expect(r.policyNames).toEqual([]);
   });
 
-  test("the scoped service list covers the data planes this module set touches", () => {
-    expect([...ScopedServices].sort()).toEqual(["dax", "dynamodb", "elasticache", "kms", "secretsmanager"]);
+  test("the scoped service list covers the data planes this module set touches, and is the policy pack's", () => {
+    expect([...ScopedServices].sort()).toEqual(["dax", "dynamodb", "elasticache", "kms", "s3", "secretsmanager"]);
+    expect(ScopedServices).toBe(SCOPED_SERVICES);
   });
 });

@@ -10,7 +10,7 @@ import { CacheAsideFunction, CacheAuth, CacheTable, Network, NetworkAttributes, 
 import { PROFILE_CONTEXT_KEY } from "../../modules/core/profile";
 import { PropsValidationError } from "../../modules/core/validation";
 import { Connections, SecurityGroup } from "../../modules/security-group";
-import { resourcesOf, synthJson, SynthJson, testStack } from "../helpers/synth";
+import { resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
 
 const EXISTING: NetworkAttributes = {
   vpcId: "vpc-0123456789abcdef0",
@@ -177,5 +177,52 @@ describe("SecurityGroup.fromId", () => {
   test.each(["sg-123", "0123456789abcdef0", "sg-0123456789ABCDEF0"])("refuses the malformed id %s, naming it", (id) => {
     const { stack } = testStack("prod");
     expect(() => SecurityGroup.fromId(stack, "x", id)).toThrow(new RegExp(`test/x.*securityGroupId.*${id}`, "s"));
+  });
+});
+
+describe("CacheTable.fromAttributes (a table another team owns)", () => {
+  const ORDERS = { ...PRODUCTS_TABLE, tableName: "orders", tableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/orders" };
+  const wire = (stack: TerraformStack, table: ReturnType<typeof CacheTable.fromAttributes>) => {
+    const network = Network.fromAttributes(stack, "network", EXISTING);
+    const fn = new CacheAsideFunction(stack, "fn", { network, contract: PRODUCTS });
+    fn.useTable(table, { write: true });
+    return fn;
+  };
+
+  test("wiring grants on its ARN (and its key), writes its name, and creates no table", () => {
+    const json = synthJson((stack) => {
+      wire(stack as TerraformStack, CacheTable.fromAttributes(stack, "orders", { ...ORDERS, kmsKeyArn: "arn:aws:kms:eu-west-1:123456789012:key/0b7c5d2e-1111-2222-3333-444455556666" }));
+    });
+    expect(types(json)).not.toContain("aws_dynamodb_table");
+    const [, fn] = resourcesOf(json, "aws_lambda_function")[0];
+    expect(fn.environment.variables.TABLE_NAME).toBe("orders");
+    const grant = rolePolicies(json).find((p) => /read-write$/.test(p.name))!;
+    expect(grant.doc.Statement[0].Resource).toEqual([ORDERS.tableArn, `${ORDERS.tableArn}/index/*`]);
+    expect(grant.doc.Statement[1]).toMatchObject({ Resource: ["arn:aws:kms:eu-west-1:123456789012:key/0b7c5d2e-1111-2222-3333-444455556666"] });
+  });
+
+  test("its layout is checked against the contract like an owned table's", () => {
+    const { stack } = testStack("prod");
+    const table = CacheTable.fromAttributes(stack, "orders", { ...ORDERS, partitionKey: { name: "orderId", type: "S" } });
+    expect(() => wire(stack, table)).toThrow(/partitionKey|productId/);
+  });
+
+  test("a stream consumer needs the owner's stream: without streamArn, enableStream is a synth error naming it", () => {
+    const { stack } = testStack("prod");
+    const table = CacheTable.fromAttributes(stack, "orders", ORDERS);
+    expect(() => table.enableStream()).toThrow(/test\/orders.*streamArn.*only the table's owner can turn it on/s);
+    const streamArn = `${ORDERS.tableArn}/stream/2026-01-01T00:00:00.000`;
+    expect(CacheTable.fromAttributes(stack, "orders2", { ...ORDERS, streamArn }).enableStream()).toBe(streamArn);
+  });
+
+  test.each<[string, Record<string, string>, RegExp]>([
+    ["a malformed ARN", { tableArn: "orders" }, /tableArn.*orders/],
+    ["the ARN of another table", { tableArn: "arn:aws:dynamodb:eu-west-1:123456789012:table/payments" }, /tableArn.*the ARN of table orders/],
+    ["a bad name", { tableName: "o" }, /tableName/],
+    ["a malformed stream ARN", { streamArn: "stream" }, /streamArn.*stream/],
+  ])("refuses %s, naming the construct path and field", (_, change, message) => {
+    const { stack } = testStack("prod");
+    expect(() => CacheTable.fromAttributes(stack, "orders", { ...ORDERS, ...change })).toThrow(PropsValidationError);
+    expect(() => CacheTable.fromAttributes(stack, "orders-b", { ...ORDERS, ...change })).toThrow(message);
   });
 });

@@ -4,6 +4,7 @@
  * validation error per rule.
  */
 import { TerraformStack, Testing } from "cdktf";
+import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { Construct } from "constructs";
 import * as path from "path";
 import { METRIC } from "../../functions/lib/contract";
@@ -182,7 +183,7 @@ describe("CacheObservability", () => {
         expect(a.alarm_actions).toEqual([topic]);
         expect(a.ok_actions).toEqual([topic]);
         expect(a.actions_enabled).toBe(true);
-        expect(a.alarm_description).toMatch(/Runbook: help\/operations\.md#[a-z0-9]+$/);
+        expect(a.alarm_description).toMatch(/ Runbook: https:\/\/\S+\/help\/operations\.md#[a-z0-9]+$/); // tests/modules/runbook.test.ts
       }
     });
 
@@ -600,3 +601,39 @@ describe("CacheObservability", () => {
   });
 });
 
+
+describe("the rest of the stack", () => {
+  function withExtras(props: Partial<CacheObservabilityProps> = {}) {
+    const { stack } = testStack("prod");
+    // a function and a table the service's own alarms do not know: a worker and an audit table
+    new LambdaFunction(stack, "worker", {
+      functionName: "worker", role: "arn:aws:iam::123456789012:role/worker", runtime: "nodejs22.x", handler: "index.handler", filename: "worker.zip",
+    });
+    new CacheTable(stack, "audit", { partitionKey: { name: "id", type: "S" } });
+    const built = build(stack, { props });
+    return { json: JSON.parse(Testing.synth(stack)) as SynthJson, built };
+  }
+  const names = (json: SynthJson) => resourcesOf(json, "aws_cloudwatch_metric_alarm").map(([, a]) => a.alarm_name as string);
+
+  test("every other function gets error-rate and throttle alarms, every other table throttle alarms, on the service's topic", () => {
+    const { json, built } = withExtras();
+    expect(built.obs.restOfStack).toEqual(["worker", "audit"]);
+    const extra = resourcesOf(json, "aws_cloudwatch_metric_alarm").map(([, a]) => a).filter((a) => /-(worker|audit)-/.test(a.alarm_name));
+    expect(extra.map((a) => a.alarm_name.replace(/^.*-(worker|audit)-/, "$1-")).sort()).toEqual(["audit-dynamo-db-throttles", "worker-lambda-error-rate", "worker-lambda-throttles"]);
+    for (const a of extra) expect(a.alarm_actions).toEqual([expect.stringMatching(/^\$\{aws_sns_topic\.observability_topic_/)]);
+    const errors = extra.find((a) => a.alarm_name.endsWith("worker-lambda-error-rate"));
+    expect(errors.metric_query.find((q: any) => q.id === "errors").metric.dimensions).toEqual({ FunctionName: "${aws_lambda_function.worker.function_name}" });
+    // the service's own function, table and invalidator are not watched twice
+    expect(names(json).filter((n) => n.endsWith("lambda-error-rate"))).toHaveLength(2);
+    const body = JSON.stringify(onlyResource(json, "aws_cloudwatch_dashboard").dashboard_body);
+    expect(body).toContain("## The rest of the stack");
+    expect(body).toContain("worker: invocations, errors, throttles");
+    expect(body).toContain("audit: throttled reads and writes");
+  });
+
+  test("watchRestOfStack: false watches the service only", () => {
+    const { json, built } = withExtras({ watchRestOfStack: false });
+    expect(built.obs.restOfStack).toEqual([]);
+    expect(names(json).some((n) => /-(worker|audit)-/.test(n))).toBe(false);
+  });
+});

@@ -10,7 +10,8 @@
  *    with the offline terraform harness.
  *
  * The app can only reach the package through its name and `exports` subpaths, so a file missing
- * from `files`, a wrong export target or a broken .d.ts fails here, not in a user's app.
+ * from `files`, a wrong export target or a broken .d.ts fails here, not in a user's app. The guide
+ * (README.md, help/) is read inside the unpacked tarball too: a link to a file that is not shipped fails.
  */
 import { spawnSync } from "child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "fs";
@@ -19,6 +20,7 @@ import { tmpdir } from "os";
 import * as path from "path";
 import { disposeHarnessSession, expectOk, harnessSession, prepareStack, runTerraform } from "../terraform/harness";
 import { readZip } from "../../tools/twin/unzip";
+import { brokenLinks, markdownFiles } from "../helpers/markdown-links";
 
 jest.setTimeout(180_000);
 
@@ -93,12 +95,19 @@ afterAll(() => {
 const packed = () => new Set(pack.files.map((f) => f.path));
 
 describe("the npm tarball", () => {
-  test("holds the compiled modules, stacks and runtime with .d.ts, the handlers' TypeScript, README and CHANGELOG, and nothing else", () => {
+  test("holds the compiled modules, stacks and runtime with .d.ts, the handlers' TypeScript, the guide and LICENSE, and nothing else", () => {
     const files = packed();
     for (const f of [
       "package.json",
       "README.md",
+      "LICENSE",
       "help/CHANGELOG.md",
+      "help/README.md",
+      "help/using-the-package.md",
+      "help/reference/README.md",
+      "help/examples/consumer/main.ts",
+      "help/examples/ci/github-actions.yml",
+      "tools/bench/results/latest.svg",
       "dist/package/modules/index.js",
       "dist/package/modules/index.d.ts",
       "dist/package/modules/policy/index.js",
@@ -121,7 +130,8 @@ describe("the npm tarball", () => {
         !/^dist\/package\/(modules|stacks|functions\/lib)\/.+\.(js|d\.ts)$/.test(f) &&
         !/^dist\/package\/functions\/[a-z-]+\/contract\.(js|d\.ts)$/.test(f) &&
         !/^functions\/.+\.ts$/.test(f) &&
-        !["package.json", "README.md", "help/CHANGELOG.md", "LICENSE"].includes(f),
+        !/^help\/(.+\.md|examples\/.+)$/.test(f) &&
+        !["package.json", "README.md", "LICENSE", "tools/bench/results/latest.svg"].includes(f),
     );
     expect(unexpected).toEqual([]);
     // Every source file of modules/ and stacks/ is compiled into the tarball.
@@ -132,6 +142,38 @@ describe("the npm tarball", () => {
       }
     }
     expect(pack.size).toBeLessThan(1024 * 1024);
+  });
+
+  test("the guide travels with it: every relative link of README.md and help/ finds its file and heading inside the tarball", () => {
+    const pages = markdownFiles(pkgDir, ["README.md", "help"]);
+    expect(pages.length).toBeGreaterThan(15);
+    expect(pages).toEqual(expect.arrayContaining(["README.md", "help/README.md", "help/pipeline.md", "help/air-gapped.md", "help/examples/consumer/README.md"]));
+    expect(brokenLinks(pkgDir, pages)).toEqual([]);
+  });
+
+  test("links into the package's repository name this version's tag, so they show the docs and code of what is installed", () => {
+    const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+    const repo = pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    const stale: string[] = [];
+    for (const page of markdownFiles(pkgDir, ["README.md", "help"])) {
+      for (const m of readFileSync(path.join(pkgDir, page), "utf8").matchAll(new RegExp(`\\]\\(${repo}/(?:blob|tree)/([^/)\\s]+)`, "g"))) {
+        if (m[1] !== `v${pkg.version}`) stale.push(`${page}: ${m[0].slice(2)}`);
+      }
+    }
+    expect(stale).toEqual([]);
+  });
+
+  test("package.json says where it comes from; LICENSE is the Apache 2.0 text it declares", () => {
+    const pkg = JSON.parse(readFileSync(path.join(pkgDir, "package.json"), "utf8"));
+    expect(pkg.license).toBe("Apache-2.0");
+    expect(pkg.repository).toEqual({ type: "git", url: expect.stringMatching(/^git\+https:\/\/github\.com\/[\w.-]+\/[\w.-]+\.git$/) });
+    const web = pkg.repository.url.replace(/^git\+/, "").replace(/\.git$/, "");
+    expect(pkg.homepage.startsWith(`${web}/`)).toBe(true);
+    expect(pkg.bugs).toEqual({ url: `${web}/issues` });
+    const license = readFileSync(path.join(pkgDir, "LICENSE"), "utf8");
+    expect(license).toContain("Apache License");
+    expect(license).toContain("Version 2.0, January 2004");
+    expect(license).toContain("END OF TERMS AND CONDITIONS");
   });
 
   test("package.json: semver version, exports and typesVersions pointing at packed files, peers for cdktf/constructs/provider", () => {
@@ -220,6 +262,46 @@ describe("the ready-made stacks from the package", () => {
       expect(Object.keys(json.resource.aws_lambda_function ?? {}).map((id) => id.split("_")[0]).sort()).toEqual(["api", "fn", "invalidator"]);
       expect(json.provider.aws[0].region).toBe(stack === "shop-prod" ? "eu-west-1" : "us-east-1");
     }
+  });
+});
+
+describe("a service on a platform it does not own (help/platform.md)", () => {
+  const stackName = "team-orders";
+  const outdir = () => path.join(work, "platform-out");
+
+  test("synthesizes on Network.fromAttributes with no VPC, subnet or route of its own, and plans offline", async () => {
+    const script = [
+      `const { App, TerraformStack } = require("cdktf");`,
+      `const { AwsProvider } = require("@cdktf/provider-aws/lib/provider");`,
+      `const { Authorization, CacheApi, CacheAsideFunction, CacheTable, Network, PRODUCTS, PRODUCTS_TABLE, RedisCache } = require("${PKG_NAME}");`,
+      `const { applyPolicy } = require("${PKG_NAME}/policy");`,
+      `const app = new App({ outdir: ${JSON.stringify(outdir())} });`,
+      `const stack = new TerraformStack(app, ${JSON.stringify(stackName)});`,
+      `new AwsProvider(stack, "aws", { region: "eu-west-1" });`,
+      `applyPolicy(stack);`,
+      // ids of a VPC the platform team already runs
+      `const network = Network.fromAttributes(stack, "network", { vpcId: "vpc-0123456789abcdef0", region: "eu-west-1",`,
+      `  availabilityZones: ["eu-west-1a", "eu-west-1b"], privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],`,
+      `  dynamoDbPrefixListId: "pl-6da54004", interfaceEndpoints: { secretsmanager: { securityGroupId: "sg-0eeeeeeeeeeeeeeee" } } });`,
+      `const table = new CacheTable(stack, "orders", PRODUCTS_TABLE);`,
+      `const cache = new RedisCache(stack, "cache", { network });`,
+      `const fn = new CacheAsideFunction(stack, "fn", { network, contract: PRODUCTS });`,
+      `fn.useTable(table, { write: true }).useCache(cache);`,
+      `new CacheApi(stack, "api", { functions: [fn], authorization: Authorization.iam() });`,
+      `app.synth();`,
+    ].join("\n");
+    timed("synth platform consumer", () => run(process.execPath, ["-e", script], app, { ...process.env, CACHEFRONT_POLICY: "enforce" }));
+    const json = JSON.parse(readFileSync(path.join(outdir(), "stacks", stackName, "cdk.tf.json"), "utf8"));
+    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table", "aws_vpc_endpoint", "aws_flow_log"]) expect(Object.keys(json.resource)).not.toContain(type);
+
+    const stack = prepareStack(path.join(outdir(), "stacks", stackName));
+    expectOk(await runTerraform(["init", "-input=false"], stack.dir), stack.name);
+    const plan = expectOk(await runTerraform(["plan", "-input=false", "-lock=false", "-refresh=false", "-out=tfplan"], stack.dir), stack.name);
+    expect(plan.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy\./);
+    const shown = JSON.parse(expectOk(await runTerraform(["show", "-json", "tfplan"], stack.dir), stack.name).stdout);
+    const planned = new Set((shown.resource_changes as Array<{ type: string }>).map((c) => c.type));
+    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table"]) expect(planned).not.toContain(type);
+    expect(planned).toContain("aws_lambda_function");
   });
 });
 

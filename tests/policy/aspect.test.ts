@@ -284,7 +284,7 @@ describe("the default app", () => {
 
   test("has the platform and service stacks, and every one passes with zero errors and nothing unknown", () => {
     expect(allReports.map((r) => r.stack).sort()).toEqual([
-      "account-baseline-us-east-1", "network-dev", "network-prod",
+      "account-baseline-us-east-1", "delivery-pipeline", "network-dev", "network-prod",
       "product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod",
     ]);
     for (const r of allReports) expect({ stack: r.stack, errors: r.summary.errors, unknown: r.summary.unknown }).toEqual({ stack: r.stack, errors: 0, unknown: 0 });

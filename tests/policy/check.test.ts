@@ -65,7 +65,7 @@ describe("policy-only run of the default app", () => {
     expect(result.exitCode).toBe(0);
     const names = result.stacks.map((s) => s.stack);
     expect(names).toEqual([
-      "account-baseline-us-east-1", "network-dev", "network-prod", "product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod",
+      "account-baseline-us-east-1", "delivery-pipeline", "network-dev", "network-prod", "product-catalog-dev", "product-catalog-prod", "session-store-dev", "session-store-prod",
     ]);
     const services = names.filter((n) => /^(product-catalog|session-store)-/.test(n));
     const cells = (rule: string) => o.lines.find((l) => l.startsWith(`${rule} `))!.split(/\s+/).slice(1);
@@ -73,37 +73,46 @@ describe("policy-only run of the default app", () => {
 
     const table = o.lines.find((l) => l.startsWith("rule "))!;
     expect(table.split(/\s+/).slice(1)).toEqual(names);
-    // No secret at all (IAM auth to the cache), so CF-SM-2 has nothing to judge; the one suppression is the catalog's public read.
+    // No secret at all (IAM auth to the cache), so CF-SM-2 has nothing to judge; among the services, the one suppression is the catalog's public read.
     expect(cells("CF-SM-2")).toEqual(names.map(() => "-"));
     expect(cells("CF-EC-10")).toEqual(serviceCells("pass"));
     expect(cells("CF-APIGW-6")).toEqual(serviceCells("pass"));
     // The catalog's public read is suppressed with the contract's reason; the session routes pass.
     expect(cells("CF-APIGW-7")).toEqual(names.map((n) => (n.startsWith("product-catalog") ? "suppressed" : n.startsWith("session-store") ? "pass" : "-")));
-    expect(o.lines.some((l) => /^total: 0 error\(s\), 0 warning\(s\), 0 unknown, 2 suppressed/.test(l))).toBe(true);
+    expect(cells("CF-S3-1")).toEqual(names.map((n) => (n === "delivery-pipeline" ? "pass" : "-")));
+    // 2 × CF-APIGW-7, and the pipeline's three deploy policies: CF-IAM-5 on two statements each, CF-IAM-2 on the two that
+    // deploy data-plane services (the account stage's stacks have none). No CF-SM-2 and no warning: no AUTH token secrets.
+    expect(o.lines.some((l) => /^total: 0 error\(s\), 0 warning\(s\), 0 unknown, 10 suppressed/.test(l))).toBe(true);
     expect(o.lines).toContain("deployed together: no account singleton managed twice, no unique name used twice");
 
     const json = readJson(path.join(o.reportDir, "check-report.json"));
-    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 0, unknown: 0, suppressed: 2 }, deployConflicts: [] });
+    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 0, unknown: 0, suppressed: 10 }, deployConflicts: [] });
     // The cost section: a monthly figure per stack, every billable type known (help/cost.md).
     expect(json.cost.stacks.map((s: any) => [s.stack, s.complete])).toEqual(names.map((n) => [n, true]));
     expect(json.cost.stacks.filter((s: any) => services.includes(s.stack)).every((s: any) => s.monthlyUsd > 0)).toBe(true);
     expect(o.lines).toContain("  unknown billable types: none");
-    for (const s of json.stacks) {
+    for (const s of json.stacks.filter((x: any) => services.includes(x.stack))) {
       expect(s.file).toBe(path.relative(ROOT, path.join(o.outdir, "stacks", s.stack, "cdk.tf.json")));
       if (!services.includes(s.stack)) continue;
       expect(s.rules["CF-SM-2"]).toBe("-");
       expect(s.suppressions.map((u: { ruleId: string }) => u.ruleId)).toEqual(s.stack.startsWith("product-catalog") ? ["CF-APIGW-7"] : []);
       expect(s.suppressions.every((u: { reason: string }) => u.reason.length >= 10)).toBe(true);
     }
+    const pipeline = json.stacks.find((x: any) => x.stack === "delivery-pipeline");
+    expect(pipeline.suppressions.map((u: any) => [u.ruleId, u.path.replace(/^delivery-pipeline\/pipeline\//, ""), u.matched])).toEqual([
+      ["CF-IAM-5", "deploy-account-role/policy-deploy", 2],
+      ["CF-IAM-2", "deploy-dev-role/policy-deploy", 1], ["CF-IAM-5", "deploy-dev-role/policy-deploy", 2],
+      ["CF-IAM-2", "deploy-prod-role/policy-deploy", 1], ["CF-IAM-5", "deploy-prod-role/policy-deploy", 2],
+    ]);
     expect(json.rules.length).toBeGreaterThanOrEqual(40);
 
     const sarif = readJson(path.join(o.reportDir, "check-report.sarif"));
     expect(sarif.version).toBe("2.1.0");
     const results = sarif.runs[0].results;
-    // The catalog's public read, suppressed (dev and prod); no warning: the 4 CF-SM-1 warnings were the AUTH token secrets.
-    expect(results.filter((r: any) => r.suppressions).map((r: any) => r.ruleId)).toEqual(["CF-APIGW-7", "CF-APIGW-7"]);
+    // The catalog's public read (dev and prod) and the pipeline's deploy policies, suppressed; no warning: the 4 CF-SM-1 warnings were the AUTH token secrets.
+    expect(results.filter((r: any) => r.suppressions).length).toBe(10);
     expect(results.filter((r: any) => !r.suppressions)).toEqual([]);
-    for (const r of results) {
+    for (const r of results.filter((x: any) => x.ruleId === "CF-APIGW-7")) {
       const uri = r.locations[0].physicalLocation.artifactLocation.uri;
       const lines = readFileSync(path.join(ROOT, uri), "utf8").split("\n");
       expect(lines[r.locations[0].physicalLocation.region.startLine - 1].trim()).toMatch(/^"api_method-GET-products-by-productId_[0-9A-F]+": \{$/);

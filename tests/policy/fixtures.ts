@@ -360,6 +360,31 @@ export function golden(): Json {
     aws_api_gateway_usage_plan_key: {
       key: res("api/usage-plan-key", { key_id: ref("aws_api_gateway_api_key.key.id"), key_type: "API_KEY", usage_plan_id: ref("aws_api_gateway_usage_plan.plan.id") }),
     },
+    // A pipeline's artifact bucket, as PipelineBucket writes it.
+    aws_s3_bucket: { artifacts: res("pipeline/artifacts/bucket", { bucket_prefix: "artifacts-", force_destroy: false }) },
+    aws_s3_bucket_versioning: {
+      artifacts: res("pipeline/artifacts/versioning", { bucket: ref("aws_s3_bucket.artifacts.id"), versioning_configuration: { status: "Enabled" } }),
+    },
+    aws_s3_bucket_server_side_encryption_configuration: {
+      artifacts: res("pipeline/artifacts/encryption", {
+        bucket: ref("aws_s3_bucket.artifacts.id"),
+        rule: [{ apply_server_side_encryption_by_default: { sse_algorithm: "aws:kms", kms_master_key_id: ref("aws_kms_key.key.arn") }, bucket_key_enabled: true }],
+      }),
+    },
+    aws_s3_bucket_public_access_block: {
+      artifacts: res("pipeline/artifacts/public-access-block", {
+        bucket: ref("aws_s3_bucket.artifacts.id"), block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true,
+      }),
+    },
+    aws_s3_bucket_policy: {
+      artifacts: res("pipeline/artifacts/policy", {
+        bucket: ref("aws_s3_bucket.artifacts.id"),
+        policy:
+          '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Sid" = "DenyRequestsWithoutTls", "Effect" = "Deny", "Principal" = "*", ' +
+          '"Action" = "s3:*", "Resource" = [aws_s3_bucket.artifacts.arn, "${aws_s3_bucket.artifacts.arn}/*"], ' +
+          '"Condition" = {"Bool" = {"aws:SecureTransport" = "false"}}}]})}',
+      }),
+    },
   };
   return {
     "//": { metadata: { stackName: "fixture-prod", backend: "local" } },

@@ -167,9 +167,10 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-DAX-3", kind: "wrong", what: "one node in prod", mutate: (d) => set(d, `${R}.aws_dax_cluster.dax.replication_factor`, 1) },
   { rule: "CF-DAX-4", kind: "missing", what: "no service role", mutate: (d) => set(d, `${R}.aws_dax_cluster.dax.iam_role_arn`, undefined), attribute: "iam_role_arn" },
   { rule: "CF-DAX-4", kind: "wrong", what: "role also trusted by Lambda", mutate: (d) => set(d, `${R}.aws_iam_role.dax.assume_role_policy`,
-    policyJson({ Effect: "Allow", Principal: { Service: ["dax.amazonaws.com", "lambda.amazonaws.com"] }, Action: "sts:AssumeRole" })), attribute: "aws_iam_role.dax.assume_role_policy" },
+    policyJson({ Effect: "Allow", Principal: { Service: ["dax.amazonaws.com", "lambda.amazonaws.com"] }, Action: "sts:AssumeRole" })),
+    attribute: "aws_iam_role.dax.assume_role_policy", fires: ["CF-DAX-4", "CF-IAM-4"] },
   { rule: "CF-DAX-4", kind: "wrong", what: "role trusted by any AWS principal", mutate: (d) => set(d, `${R}.aws_iam_role.dax.assume_role_policy`,
-    policyJson({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" })) },
+    policyJson({ Effect: "Allow", Principal: { AWS: "*" }, Action: "sts:AssumeRole" })), fires: ["CF-DAX-4", "CF-IAM-4"] },
 
   // --- DynamoDB
   { rule: "CF-DDB-1", kind: "missing", what: "no PITR", mutate: (d) => set(d, `${R}.aws_dynamodb_table.table.point_in_time_recovery`, undefined), attribute: "point_in_time_recovery.enabled" },
@@ -252,6 +253,43 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-IAM-3", kind: "wrong", what: "a FullAccess policy in managed_policy_arns", mutate: (d) =>
     set(d, `${R}.aws_iam_role.fn.managed_policy_arns`, ["arn:aws:iam::aws:policy/AmazonDynamoDBFullAccess"]), attribute: "managed_policy_arns" },
   { rule: "CF-IAM-3", kind: "missing", what: "an attachment without policy_arn", mutate: (d) => set(d, `${R}.aws_iam_role_policy_attachment.fn_basic.policy_arn`, undefined) },
+  { rule: "CF-IAM-4", kind: "missing", what: "a role without a trust policy", mutate: (d) => set(d, `${R}.aws_iam_role.fn.assume_role_policy`, undefined), attribute: "assume_role_policy" },
+  { rule: "CF-IAM-4", kind: "wrong", what: "a role also trusted by an account", mutate: (d) => set(d, `${R}.aws_iam_role.fn.assume_role_policy`,
+    policyJson({ Effect: "Allow", Principal: { Service: "lambda.amazonaws.com", AWS: "arn:aws:iam::123456789012:root" }, Action: "sts:AssumeRole" })), attribute: "assume_role_policy" },
+  { rule: "CF-IAM-4", kind: "wrong", what: "a role trusted by two services", mutate: (d) => set(d, `${R}.aws_iam_role.fn.assume_role_policy`,
+    policyJson({ Effect: "Allow", Principal: { Service: ["lambda.amazonaws.com", "codebuild.amazonaws.com"] }, Action: "sts:AssumeRole" })) },
+  { rule: "CF-IAM-4", kind: "wrong", what: "a role trusted by everyone", mutate: (d) => set(d, `${R}.aws_iam_role.fn.assume_role_policy`,
+    policyJson({ Effect: "Allow", Principal: "*", Action: "sts:AssumeRole" })) },
+  { rule: "CF-IAM-5", kind: "wrong", what: "s3:* on the bucket", mutate: (d) => set(d, `${R}.aws_iam_role_policy.fn_table.policy`,
+    policyJson({ Effect: "Allow", Action: ["s3:*"], Resource: ["${aws_s3_bucket.artifacts.arn}", "${aws_s3_bucket.artifacts.arn}/*"] })), attribute: /Statement\[0\]\.Action/ },
+  { rule: "CF-IAM-5", kind: "wrong", what: "iam:PassRole on *", mutate: (d) => set(d, `${R}.aws_iam_role_policy.fn_vpc.policy`,
+    policyJson({ Effect: "Allow", Action: ["iam:PassRole"], Resource: "*" })), attribute: /Statement\[0\]\.Resource/ },
+
+  // --- S3
+  { rule: "CF-S3-1", kind: "missing", what: "no encryption configuration", mutate: (d) => set(d, `${R}.aws_s3_bucket_server_side_encryption_configuration`, undefined),
+    attribute: "aws_s3_bucket_server_side_encryption_configuration.bucket" },
+  { rule: "CF-S3-1", kind: "wrong", what: "SSE-S3 (AES256)", mutate: (d) =>
+    set(d, `${R}.aws_s3_bucket_server_side_encryption_configuration.artifacts.rule.0.apply_server_side_encryption_by_default`, { sse_algorithm: "AES256" }), attribute: /sse_algorithm$/ },
+  { rule: "CF-S3-1", kind: "missing", what: "aws:kms without a key (the AWS-managed aws/s3)", mutate: (d) =>
+    set(d, `${R}.aws_s3_bucket_server_side_encryption_configuration.artifacts.rule.0.apply_server_side_encryption_by_default.kms_master_key_id`, undefined), attribute: /kms_master_key_id$/ },
+  { rule: "CF-S3-1", kind: "wrong", what: "the alias of the AWS-managed key", mutate: (d) =>
+    set(d, `${R}.aws_s3_bucket_server_side_encryption_configuration.artifacts.rule.0.apply_server_side_encryption_by_default.kms_master_key_id`, "alias/aws/s3") },
+  { rule: "CF-S3-1", kind: "wrong", what: "encryption configured for another bucket", mutate: (d) =>
+    set(d, `${R}.aws_s3_bucket_server_side_encryption_configuration.artifacts.bucket`, "some-other-bucket") },
+  { rule: "CF-S3-2", kind: "missing", what: "no versioning resource", mutate: (d) => set(d, `${R}.aws_s3_bucket_versioning`, undefined), attribute: "aws_s3_bucket_versioning.bucket" },
+  { rule: "CF-S3-2", kind: "wrong", what: "versioning suspended", mutate: (d) => set(d, `${R}.aws_s3_bucket_versioning.artifacts.versioning_configuration.status`, "Suspended"),
+    attribute: /versioning_configuration\.status$/ },
+  { rule: "CF-S3-3", kind: "missing", what: "no public access block", mutate: (d) => set(d, `${R}.aws_s3_bucket_public_access_block`, undefined), attribute: "aws_s3_bucket_public_access_block.bucket" },
+  { rule: "CF-S3-3", kind: "wrong", what: "public policies allowed", mutate: (d) => set(d, `${R}.aws_s3_bucket_public_access_block.artifacts.block_public_policy`, false),
+    attribute: /block_public_policy$/ },
+  { rule: "CF-S3-3", kind: "missing", what: "restrict_public_buckets left out (false)", mutate: (d) =>
+    set(d, `${R}.aws_s3_bucket_public_access_block.artifacts.restrict_public_buckets`, undefined), attribute: /restrict_public_buckets$/ },
+  { rule: "CF-S3-4", kind: "missing", what: "no bucket policy", mutate: (d) => set(d, `${R}.aws_s3_bucket_policy`, undefined), attribute: "aws_s3_bucket_policy.bucket" },
+  { rule: "CF-S3-4", kind: "wrong", what: "the TLS statement allows instead of denying", mutate: (d) => set(d, `${R}.aws_s3_bucket_policy.artifacts.policy`,
+    policyJson({ Effect: "Allow", Principal: "*", Action: "s3:*", Resource: ["${aws_s3_bucket.artifacts.arn}/*"], Condition: { Bool: { "aws:SecureTransport": "false" } } })),
+    attribute: "aws_s3_bucket_policy.artifacts.policy" },
+  { rule: "CF-S3-4", kind: "wrong", what: "a deny that only covers the bucket, not its objects", mutate: (d) => set(d, `${R}.aws_s3_bucket_policy.artifacts.policy`,
+    policyJson({ Effect: "Deny", Principal: "*", Action: "s3:*", Resource: ["${aws_s3_bucket.artifacts.arn}"], Condition: { Bool: { "aws:SecureTransport": "false" } } })) },
 
   // --- API Gateway
   { rule: "CF-APIGW-1", kind: "missing", what: "no access logs", mutate: (d) => set(d, `${stage}.access_log_settings`, undefined), attribute: "access_log_settings.destination_arn" },
@@ -318,6 +356,7 @@ const NO_MISSING_CASE: Record<string, string> = {
   "CF-SG-1": "an ingress rule without a source admits nothing; only an explicit 0.0.0.0/0 or ::/0 is open",
   "CF-EC-7": "auto_minor_version_upgrade defaults to true; only an explicit false disables upgrades",
   "CF-LAMBDA-5": "a missing variable holds no secret; only present names and values can leak one",
+  "CF-IAM-5": "a statement without a service-wide wildcard or iam:PassRole grants nothing this rule is about; only a present one violates it",
 };
 
 const RULE_IDS = CACHEFRONT_RULES.map((r) => r.id);

@@ -1,4 +1,6 @@
 import { Testing } from "cdktf";
+import * as os from "os";
+import * as path from "path";
 import { buildApp } from "../../stacks/app";
 import { EnvironmentStack } from "../../stacks/environment";
 
@@ -25,6 +27,7 @@ describe("default app", () => {
   test("has an account baseline, a network per environment and every service kind in dev and prod", () => {
     expect(stacks.map((s) => s.node.id).sort()).toEqual([
       "account-baseline-us-east-1",
+      "delivery-pipeline",
       "network-dev",
       "network-prod",
       "product-catalog-dev",
@@ -36,7 +39,9 @@ describe("default app", () => {
 
   test.each(stacks.map((s) => [s.node.id, s] as const))("%s matches its snapshot", (_id, stack) => {
     const json = Testing.synth(stack);
-    expect(json).not.toMatch(/\/work\/|\/tmp\/|\/home\/|\\\\Users\\\\/); // no absolute paths
+    // No path of this machine: the checkout, the home folder, the bundles' temp folder (a build
+    // command's own /tmp file in the pipeline's buildspec is not one).
+    for (const local of [process.cwd(), os.homedir(), path.join(os.tmpdir(), "cachefront")]) expect(json).not.toContain(local);
     expect(scrub(json)).toMatchSnapshot();
   });
 });

@@ -104,20 +104,27 @@ export function cliConfig(mirror: string | undefined, pluginCacheDir: string): s
     // is what lets the second stack reuse what the first installed (Terraform >= 1.4 refuses otherwise).
     "plugin_cache_may_break_dependency_lock_file = true",
   ];
-  if (mirror) {
-    lines.push(
-      "provider_installation {",
-      "  filesystem_mirror {",
-      `    path    = ${hclString(mirror)}`,
-      `    include = [${hclString(AWS_PROVIDER.address)}]`,
-      "  }",
-      "  direct {",
-      `    exclude = [${hclString(AWS_PROVIDER.address)}]`,
-      "  }",
-      "}",
-    );
-  }
+  if (mirror) lines.push(...mirrorInstallation(mirror));
   return lines.join("\n") + "\n";
+}
+
+/**
+ * The `provider_installation` block that takes the AWS provider from `mirror` only and every other
+ * provider from its registry: the part of the harness's configuration `cdktf diff`/`deploy` can use
+ * too (`npm run plan -- --print-cli-config`, help/air-gapped.md).
+ */
+export function mirrorInstallation(mirror: string): string[] {
+  return [
+    "provider_installation {",
+    "  filesystem_mirror {",
+    `    path    = ${hclString(mirror)}`,
+    `    include = [${hclString(AWS_PROVIDER.address)}]`,
+    "  }",
+    "  direct {",
+    `    exclude = [${hclString(AWS_PROVIDER.address)}]`,
+    "  }",
+    "}",
+  ];
 }
 
 /** One harness session: its temp root, CLI config and the env terraform runs with. */
@@ -256,7 +263,7 @@ export function overrideFor(stackJson: { provider?: Record<string, unknown> }, s
 }
 
 /**
- * Copies a synthesized stack folder (`cdk.tf.json` and `assets/`) into the session's temp dir and
+ * Copies a synthesized stack folder (`cdk.tf.json` and `assets/`, never a `.terraform` folder) into the session's temp dir and
  * writes {@link OVERRIDE_FILE} into the copy only. Asset paths in cdk.tf.json are relative to the
  * stack folder, so they resolve the same in the copy.
  */
@@ -266,7 +273,9 @@ export function prepareStack(stackDir: string): PreparedStack {
   const name = path.basename(path.resolve(stackDir));
   const dir = path.join(harnessSession().root, "stacks", name);
   rmSync(dir, { recursive: true, force: true });
-  cpSync(stackDir, dir, { recursive: true });
+  // A `.terraform` folder left by `cdktf diff`/`deploy` in the synthesized output records that run's
+  // backend; copied along, init would stop at "Backend configuration changed".
+  cpSync(stackDir, dir, { recursive: true, filter: (src) => path.basename(src) !== ".terraform" });
   const statePath = path.join(dir, "terraform.tfstate");
   const stackJson = JSON.parse(readFileSync(main, "utf8"));
   const override = overrideFor(stackJson, statePath);

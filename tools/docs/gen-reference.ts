@@ -5,7 +5,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSync } from "fs";
 import * as path from "path";
 import * as ts from "typescript";
-import { packageRoot } from "../../modules";
+import { packageInfo, packageRoot } from "../../modules";
 import { renderEnvironmentsPage } from "./environments-page";
 import { renderSettingsPage } from "./settings-page";
 
@@ -433,7 +433,9 @@ function renderIndex(modules: readonly ModuleDoc[]): string {
 }
 
 function renderModule(m: ModuleDoc): string {
-  const lines: string[] = [`# ${m.name}`, "", GENERATED, "", `Source: [\`${m.source}\`](../../${m.source})`, ""];
+  // An absolute link at this version's tag: the guide ships in the npm package, the module sources do not.
+  const { repositoryWebUrl, version } = packageInfo();
+  const lines: string[] = [`# ${m.name}`, "", GENERATED, "", `Source: [\`${m.source}\`](${repositoryWebUrl}/blob/v${version}/${m.source})`, ""];
   if (m.fileComment) lines.push(...renderFileComment(m.fileComment), "");
 
   const constructs = m.classes.filter((c) => c.isConstruct);

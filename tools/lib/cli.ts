@@ -17,13 +17,19 @@ type Options = Readonly<Record<string, { readonly type: "string" | "boolean"; re
 export type FlagValues<O extends Options> = { readonly [K in keyof O]?: O[K]["type"] extends "boolean" ? boolean : string };
 
 /**
- * Parses `argv` strictly (unknown flags and positionals are refused with a {@link UsageError} that
- * points at `--help`); `-h`/`--help` prints `usage` and returns "help".
+ * Parses `argv` strictly (unknown flags, and positionals unless `allowPositionals`, are refused with
+ * a {@link UsageError} that points at `--help`); `-h`/`--help` prints `usage` and returns "help".
  */
-export function parseCli<const O extends Options>(argv: readonly string[], options: O, usage: string): "help" | { readonly values: FlagValues<O> } {
+export function parseCli<const O extends Options>(
+  argv: readonly string[],
+  options: O,
+  usage: string,
+  allowPositionals = false,
+): "help" | { readonly values: FlagValues<O>; readonly positionals: readonly string[] } {
   let values: Record<string, string | boolean | undefined>;
+  let positionals: string[];
   try {
-    ({ values } = parseArgs({ args: [...argv], options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals: false }));
+    ({ values, positionals } = parseArgs({ args: [...argv], options: { ...options, help: { type: "boolean", short: "h" } }, strict: true, allowPositionals }));
   } catch (err) {
     throw new UsageError(`${(err as Error).message.split("\n")[0]} (see --help)`);
   }
@@ -31,7 +37,7 @@ export function parseCli<const O extends Options>(argv: readonly string[], optio
     process.stdout.write(`${usage}\n`);
     return "help";
   }
-  return { values: values as FlagValues<O> };
+  return { values: values as FlagValues<O>, positionals };
 }
 
 /** The integer value of `--<name>` (its `fallback` when absent), within [min, max]; else a {@link UsageError}. */

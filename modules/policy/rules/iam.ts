@@ -1,12 +1,12 @@
-/** IAM rules: no `*` actions, data-plane actions scoped to ARNs, no broad AWS managed policies. */
+/** IAM rules: no `*` actions, data-plane actions scoped to ARNs, no broad AWS managed policies, one-service trust, no service-wide wildcards. */
 import { DocumentView, readPolicyDocument, serviceOf, StatementView } from "../documents";
 import { many, TerraformModel, TfResource } from "../model";
 import type { RuleOutcome } from "../types";
-import { fail, notApplicable, pass, PolicyRule, setBy, setByWiring, unknown } from "../rule";
+import { byProps, fail, notApplicable, pass, PolicyRule, setBy, setByWiring, unknown } from "../rule";
 import { show } from "./util";
 
-/** Services whose actions must name ARNs, never `*`: data of every table, cluster, secret or key would be reachable. */
-export const SCOPED_SERVICES: readonly string[] = ["dynamodb", "dax", "secretsmanager", "kms", "elasticache"];
+/** Services whose actions must name ARNs, never `*`: data of every table, cluster, secret, key or bucket would be reachable. */
+export const SCOPED_SERVICES: readonly string[] = ["dynamodb", "dax", "secretsmanager", "kms", "elasticache", "s3"];
 
 const POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
 
@@ -75,13 +75,13 @@ function isWildcardResource(res: string): boolean {
 
 export const IAM_SCOPED_RESOURCES: PolicyRule = {
   id: "CF-IAM-2",
-  title: "Data-plane actions (dynamodb, dax, secretsmanager, kms, elasticache) name their resources",
+  title: "Data-plane actions (dynamodb, dax, secretsmanager, kms, elasticache, s3) name their resources",
   severity: "error",
   resourceTypes: POLICY_TYPES,
   rationale:
-    "Resource \"*\" on a data-plane action reaches every table, cluster, secret or key in the account, not just the " +
-    "one the function was wired to.",
-  remediation: "Replace \"*\" with the ARNs of the tables, clusters, secrets or keys used (plus /index/* for table indexes).",
+    "Resource \"*\" on a data-plane action reaches every table, cluster, secret, key or bucket in the account, not just the " +
+    "one the function or build was wired to.",
+  remediation: "Replace \"*\" with the ARNs of the tables, clusters, secrets, keys or buckets used (plus /index/* for table indexes, /* for objects).",
   references: { checkov: ["CKV_AWS_355", "CKV_AWS_356"], cdkNag: ["AwsSolutions-IAM5"] },
   props: { "*": setByWiring("useTable, useCache, useDax and the grant methods name each ARN") },
   evaluate(r, { model }) {
@@ -149,4 +149,67 @@ export const IAM_NO_BROAD_MANAGED_POLICIES: PolicyRule = {
   },
 };
 
-export const IAM_RULES: readonly PolicyRule[] = [IAM_NO_STAR_ACTION, IAM_SCOPED_RESOURCES, IAM_NO_BROAD_MANAGED_POLICIES];
+export const IAM_ONE_SERVICE_TRUST: PolicyRule = {
+  id: "CF-IAM-4",
+  title: "Roles are trusted by one AWS service only",
+  severity: "error",
+  resourceTypes: ["aws_iam_role"],
+  rationale:
+    "A role is as wide as the set of principals that can assume it: another service, an account, a federated identity or \"*\" " +
+    "in the trust policy gets every permission the role holds. The modules create one role per service use.",
+  remediation:
+    "Make assume_role_policy allow sts:AssumeRole to one service principal (e.g. codebuild.amazonaws.com) only; give another caller a role of its own.",
+  references: { checkov: ["CKV_AWS_60", "CKV_AWS_61"] },
+  props: { "*": byProps("Role.assumedBy") },
+  evaluate(r, { model }) {
+    const doc = readPolicyDocument(model, r, "assume_role_policy");
+    if (!doc.ok) {
+      return model.value(r, "assume_role_policy").state === "absent"
+        ? fail("assume_role_policy", "assume_role_policy is not set")
+        : unknown("assume_role_policy", `cannot read the trust policy: ${doc.reason}`);
+    }
+    const allows = doc.statements.filter((s) => s.effect === "Allow");
+    if (allows.length === 0) return fail("assume_role_policy", "the trust policy allows no one");
+    const services = new Set<string>();
+    for (const s of allows) {
+      const others = Object.entries(s.principals).filter(([type]) => type !== "Service");
+      if (others.length > 0 || Object.keys(s.principals).length === 0) {
+        const who = others.map(([t, ids]) => `${t}: ${ids.join(", ")}`).join("; ") || "no principal";
+        return fail("assume_role_policy", `the trust policy admits ${who}, not only a service`);
+      }
+      for (const id of s.principals.Service) services.add(id);
+    }
+    if ([...services].some(isExpr)) return unknown("assume_role_policy", "a service principal is an expression");
+    return services.size === 1 ? pass() : fail("assume_role_policy", `the trust policy admits ${services.size} services: ${[...services].join(", ")}`);
+  },
+};
+
+/** True for `<service>:*`, every action of one service. */
+const isServiceWildcard = (a: string) => /^[a-z0-9-]+:\*$/i.test(a.trim());
+
+export const IAM_NO_SERVICE_WILDCARDS: PolicyRule = {
+  id: "CF-IAM-5",
+  title: "No service-wide action wildcards (\"s3:*\"), no iam:PassRole on \"*\"",
+  severity: "error",
+  resourceTypes: POLICY_TYPES,
+  rationale:
+    "\"s3:*\" grants every action of the service, including deleting buckets and rewriting their policies, where a pipeline or " +
+    "function needs a few reads and writes; iam:PassRole on \"*\" lets the holder hand any role, admin included, to a service it controls.",
+  remediation:
+    "List the actions needed (the modules' grant methods do) and name the roles iam:PassRole may pass; suppress the rule, with the reason, only on a deploy role.",
+  references: { cdkNag: ["AwsSolutions-IAM5"] },
+  props: { "*": byProps("DeliveryPipeline.deployPolicyArns", "the deploy roles' policy is derived from the stacks they deploy; other roles' actions come from wiring") },
+  evaluate(r, { model }) {
+    return eachAllow(model, r, (s, at) => {
+      const wild = s.actions.filter((a) => isServiceWildcard(a) && !isWildcardAction(a));
+      if (wild.length > 0) return fail(`${at}.Action`, `${wild.slice(0, 3).join(", ")}${wild.length > 3 ? ", ..." : ""} allows every action of the service`);
+      const passRole = s.actions.some((a) => /^iam:(passrole|pass\*|\*)$/i.test(a.trim()));
+      if (passRole && (s.resources.some(isWildcardResource) || s.notResources)) return fail(`${at}.Resource`, "iam:PassRole on \"*\" can pass any role");
+      return undefined;
+    });
+  },
+};
+
+export const IAM_RULES: readonly PolicyRule[] = [
+  IAM_NO_STAR_ACTION, IAM_SCOPED_RESOURCES, IAM_NO_BROAD_MANAGED_POLICIES, IAM_ONE_SERVICE_TRUST, IAM_NO_SERVICE_WILDCARDS,
+];

@@ -9,6 +9,7 @@ import { EVENT_SOURCE_RULES } from "./event-source";
 import { IAM_RULES } from "./iam";
 import { LAMBDA_RULES } from "./lambda";
 import { LOGS_RULES, SECRETS_RULES } from "./logs-secrets";
+import { S3_RULES } from "./s3";
 import { SECURITY_GROUP_RULES } from "./security-group";
 import { VPC_RULES } from "./vpc";
 
@@ -28,6 +29,7 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ...API_GATEWAY_AUTH_RULES,
   ...LOGS_RULES,
   ...SECRETS_RULES,
+  ...S3_RULES,
 ];
 
 export { LAMBDA_RUNTIME_DEPRECATION, VPC_BOUND_TYPES } from "./lambda";
