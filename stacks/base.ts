@@ -177,7 +177,7 @@ export abstract class CacheStack extends EnvironmentStack {
   protected observeAndExport(parts: ServiceParts): CacheObservability {
     const { table, cache, fn, api, dax, invalidator } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache: cache instanceof RedisCache ? cache : undefined, dax, invalidator, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache, dax, invalidator, alarms: this.config.observability?.alarms,
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });

@@ -3,6 +3,7 @@
  * be Terraform tokens; the construct wraps it in `Fn.jsonencode`).
  */
 import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/contract";
+import { CacheKindWatch, cacheKindWidgets } from "./cache-kinds";
 import { CoveredResource, coverageWidgets } from "./coverage";
 import { invalidationWidgets, InvalidationWatch } from "./invalidation";
 import { expressionLine, filledSum, GridLayout, metricLine, MetricSpec, searchExpression } from "./metric";
@@ -25,6 +26,8 @@ export interface DashboardInput {
   /** Member cache cluster ids; absent without Redis. */
   readonly redisMembers?: readonly string[];
   readonly redisLabel?: string;
+  /** A serverless or Memcached cache; absent with Redis/Valkey nodes or no cache. */
+  readonly otherCache?: CacheKindWatch;
   /** DAX cluster name; absent without DAX. */
   readonly daxClusterName?: string;
   /** The stream invalidator and its iterator-age alarm threshold; absent without one. */
@@ -138,6 +141,8 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
     graph("Replication lag (s, replicas only)", node("ReplicationLag", "Maximum"));
     graph("Engine cache hit rate (%)", node("CacheHitRate", "Average"), { yAxis: { left: { min: 0, max: 100 } } });
   }
+
+  if (input.otherCache) cacheKindWidgets(grid, graph, input.otherCache);
 
   // --- DAX
   if (input.daxClusterName !== undefined) {

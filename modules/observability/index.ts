@@ -24,11 +24,12 @@ import { PropsValidator } from "../core/validation";
 import type { DaxCluster } from "../dax";
 import type { CacheAsideFunction } from "../function";
 import type { StreamInvalidator } from "../invalidation";
-import type { RedisCache } from "../redis";
+import { ICache, MemcachedCache, RedisCache, ServerlessCache } from "../redis";
 import type { CacheTable } from "../table";
 import { alarmCatalog, kebab, MAX_ALARM_METRICS } from "./alarms";
 import { dashboardBody } from "./dashboard";
 import { escapeForHcl } from "./hcl";
+import { CacheKindWatch, cacheKindAlarms } from "./cache-kinds";
 import { coverageAlarms, uncovered } from "./coverage";
 import { invalidationAlarms } from "./invalidation";
 import { alarmDescription, defaultRunbookUrl } from "./runbook";
@@ -50,10 +51,12 @@ export interface CacheObservabilityProps {
   /** The DynamoDB table behind the cache. */
   readonly table: CacheTable;
   /**
-   * The Redis/Valkey cache.
-   * @default none: no Redis widgets or alarms
+   * The cache: Redis/Valkey nodes (`RedisCache`), ElastiCache Serverless (`ServerlessCache`) or
+   * Memcached (`MemcachedCache`) get the widgets and alarms of their kind; a cache another stack owns
+   * (`RedisCache.fromAttributes`) is that stack's to watch.
+   * @default none: no cache widgets or alarms
    */
-  readonly cache?: RedisCache;
+  readonly cache?: ICache;
   /**
    * The DAX cluster in front of the table.
    * @default none: no DAX widgets or alarms
@@ -261,6 +264,14 @@ export class CacheObservability extends Construct {
       });
     }
 
+    // --- the cache, by kind
+    const redis = props.cache instanceof RedisCache ? props.cache : undefined;
+    const otherCache: CacheKindWatch | undefined = props.cache instanceof ServerlessCache
+      ? { kind: "serverless", cacheName: props.cache.cacheName, ...props.cache.limits }
+      : props.cache instanceof MemcachedCache
+        ? { kind: "memcached", clusterId: props.cache.clusterId, nodeIds: Array.from({ length: props.cache.numNodes }, (_, i) => String(i + 1).padStart(4, "0")) }
+        : undefined;
+
     // --- the rest of the stack: functions and tables the service's own alarms do not cover
     const covered = [fn, props.table, ...(props.invalidator ? [props.invalidator] : [])];
     const rest = props.watchRestOfStack ?? true ? uncovered(this, covered) : { functions: [], tables: [] };
@@ -279,12 +290,12 @@ export class CacheObservability extends Construct {
         serviceName,
         cacheRoutes,
         settings: this.alarmSettings,
-        cache: props.cache,
+        cache: redis,
         daxClusterName: props.dax?.clusterName,
         tableName: props.table.tableName,
         functionName: fn.functionName,
         api: { apiName: props.api.apiName, stageName: props.api.stageName },
-      }), ...invalidation, ...coverageAlarms(rest, this.alarmSettings)];
+      }), ...(otherCache ? cacheKindAlarms(otherCache, this.alarmSettings) : []), ...invalidation, ...coverageAlarms(rest, this.alarmSettings)];
       for (const a of definitions) {
         const st = this.alarmSettings[a.setting];
         if (!st.enabled) continue;
@@ -331,8 +342,9 @@ export class CacheObservability extends Construct {
         api: { apiName: props.api.apiName, stageName: props.api.stageName },
         functionName: fn.functionName,
         tableName: props.table.tableName,
-        redisMembers: props.cache?.memberClusterIds,
-        redisLabel: props.cache ? `${props.cache.engine.label} ${props.cache.engineVersion}` : undefined,
+        redisMembers: redis?.memberClusterIds,
+        redisLabel: redis ? `${redis.engine.label} ${redis.engineVersion}` : undefined,
+        otherCache: otherCache,
         daxClusterName: props.dax?.clusterName,
         invalidation: props.invalidator && {
           functionName: props.invalidator.functionName,

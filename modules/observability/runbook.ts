@@ -24,6 +24,10 @@ export const ALARM_FIRST_CHECKS: Readonly<Record<AlarmKey, string>> = {
   apiLatencyP99: "Check the hit ratio, load latency by route and cold starts on the dashboard.",
   invalidationIteratorAge: "Check the invalidator's Duration and errors (a batch waiting out an unreachable cache holds its shard), then write bursts on one shard.",
   invalidationFailuresQueued: "Read a message of the on-failure queue (it names the shard and sequence numbers), re-read those records within 24 h and invalidate their keys.",
+  serverlessThrottles: "Compare ElastiCacheProcessingUnits with the cache's ECPU/s limit (maxEcpuPerSecond), then raise the limit or find the expensive commands.",
+  serverlessDataStorage: "Compare BytesUsedForCache with maxDataStorageGb, look for keys without a TTL, then raise the limit.",
+  memcachedEvictions: "Compare BytesUsedForCache with the node size and look for values written without a TTL; add nodes or a larger type.",
+  memcachedCpu: "Check the busiest node's CurrConnections and commands per second; add nodes (keys spread across them) or a larger type.",
   invalidatorErrors: "Check cacheCircuitOpen and the Redis graphs, then the invalidator's logs: \"function misconfigured\" names a variable, \"cannot be mapped\" a record.",
 };
 

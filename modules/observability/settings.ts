@@ -26,6 +26,10 @@ export const ALARM_KEYS = [
   "invalidationIteratorAge",
   "invalidationFailuresQueued",
   "invalidatorErrors",
+  "serverlessThrottles",
+  "serverlessDataStorage",
+  "memcachedEvictions",
+  "memcachedCpu",
 ] as const;
 /** One of {@link ALARM_KEYS}. */
 export type AlarmKey = (typeof ALARM_KEYS)[number];
@@ -164,6 +168,28 @@ export interface CacheAlarmsProps {
    * @default threshold 0, 1-minute periods, 3 of 5
    */
   readonly invalidatorErrors?: AlarmSettings;
+  /**
+   * ElastiCache Serverless ThrottledCmds (count per period) above the threshold: the cache is at its
+   * ECPU/s usage limit and refuses commands. Only with a ServerlessCache.
+   * @default threshold 0, 1-minute periods, 3 of 5
+   */
+  readonly serverlessThrottles?: AlarmSettings;
+  /**
+   * ElastiCache Serverless BytesUsedForCache as a percentage of the cache's data storage limit above
+   * the threshold: at the limit it evicts. Only with a ServerlessCache.
+   * @default threshold 80 (%), 5-minute periods, 3 of 3
+   */
+  readonly serverlessDataStorage?: AlarmSettings;
+  /**
+   * Memcached Evictions (count per period, summed over the nodes) above the threshold, sustained. Only with a MemcachedCache.
+   * @default threshold 0, 5-minute periods, 3 of 3
+   */
+  readonly memcachedEvictions?: AlarmSettings;
+  /**
+   * Memcached CPUUtilization (%) of the busiest node above the threshold. Only with a MemcachedCache.
+   * @default threshold 80 (%), 5-minute periods, 3 of 3
+   */
+  readonly memcachedCpu?: AlarmSettings;
 }
 
 /** An alarm's settings after defaults. */
@@ -223,6 +249,14 @@ export const DEFAULT_ALARM_SETTINGS: Readonly<Record<AlarmKey, ResolvedAlarmSett
   invalidationFailuresQueued: { enabled: true, threshold: 0, periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: "notBreaching" },
   // Errors and reported records are published only when they happen.
   invalidatorErrors: { enabled: true, threshold: 0, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
+  // ThrottledCmds is published only when commands are throttled.
+  serverlessThrottles: { enabled: true, threshold: 0, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
+  // A serverless cache reports its size every minute: silence is a reporting gap.
+  serverlessDataStorage: { enabled: true, threshold: 80, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "missing" },
+  // As for Redis: a node not reporting is not evidence of evictions.
+  memcachedEvictions: { enabled: true, threshold: 0, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
+  // Nodes report every minute; silence is a reporting gap.
+  memcachedCpu: { enabled: true, threshold: 80, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "missing" },
 };
 
 /** Alarms whose threshold is a ratio judged only with enough traffic. */
@@ -245,6 +279,10 @@ const THRESHOLD_RULES: Readonly<Record<AlarmKey, { ok: (n: number) => boolean; a
   invalidationIteratorAge: { ok: (n) => finite(n) && n > 0 && n <= 86_400_000, allowed: "an age in milliseconds greater than 0 and at most 86400000 (the stream's 24 hours)" },
   invalidationFailuresQueued: { ok: (n) => finite(n) && n >= 0, allowed: "a count of messages of at least 0" },
   invalidatorErrors: { ok: (n) => finite(n) && n >= 0, allowed: "a count per period of at least 0" },
+  serverlessThrottles: { ok: (n) => finite(n) && n >= 0, allowed: "a count per period of at least 0" },
+  serverlessDataStorage: { ok: (n) => finite(n) && n >= 1 && n <= 100, allowed: "a percentage of the data storage limit from 1 to 100" },
+  memcachedEvictions: { ok: (n) => finite(n) && n >= 0, allowed: "a count per period of at least 0" },
+  memcachedCpu: { ok: (n) => finite(n) && n >= 1 && n <= 100, allowed: "a CPU percentage from 1 to 100" },
 };
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

@@ -99,6 +99,8 @@ export class MemcachedCache extends Construct implements ICache {
   public readonly port: number;
   /** Always false: Memcached has no cluster protocol. */
   public readonly clusterMode = false;
+  /** The cluster's id (the `CacheClusterId` of its metrics). */
+  public readonly clusterId: string;
   /** The network the nodes run in. */
   public readonly network: INetwork;
 
@@ -125,6 +127,7 @@ export class MemcachedCache extends Construct implements ICache {
     v.throwIfAny();
 
     this.numNodes = numNodes;
+    this.clusterId = clusterId;
     this.nodeType = nodeType;
     this.port = port;
     this.network = props.network;

@@ -27,7 +27,7 @@ import {
   DEFAULT_ALARM_SETTINGS,
   validateCacheAlarms,
 } from "../../modules/observability";
-import { RedisCache, RedisCacheProps } from "../../modules/redis";
+import { ICache, MemcachedCache, RedisCache, RedisCacheProps, ServerlessCache } from "../../modules/redis";
 import { CacheTable } from "../../modules/table";
 import { analyzeModules } from "../../tools/docs/gen-reference";
 import { decodeJsonencode, onlyResource, resourcesOf, SynthJson, testStack } from "../helpers/synth";
@@ -37,8 +37,8 @@ const AZS = ["us-east-1a", "us-east-1b", "us-east-1c"];
 const GET_ROUTE = "GET /products/{productId}";
 
 interface Options {
-  /** Redis props, or false for no cache. */
-  readonly cache?: Partial<RedisCacheProps> | false;
+  /** Redis props, another kind of cache, or false for no cache. */
+  readonly cache?: Partial<RedisCacheProps> | "serverless" | "memcached" | false;
   readonly dax?: boolean;
   /** A stream invalidator of the function's entries (needs the cache). @default true */
   readonly invalidator?: boolean;
@@ -50,6 +50,7 @@ interface Built {
   readonly obs: CacheObservability;
   readonly fn: CacheAsideFunction;
   readonly api: CacheApi;
+  /** The cache when it is Redis/Valkey nodes (the default). */
   readonly cache?: RedisCache;
 }
 
@@ -63,14 +64,17 @@ function build(scope: Construct, opts: Options = {}): Built {
     settings: opts.settings ?? { serviceName: "product-catalog" },
   });
   fn.useTable(table, { write: true });
-  const cache = opts.cache === false ? undefined : new RedisCache(scope, "cache", { network, ...opts.cache });
+  const cache: ICache | undefined = opts.cache === false ? undefined
+    : opts.cache === "serverless" ? new ServerlessCache(scope, "cache", { network })
+    : opts.cache === "memcached" ? new MemcachedCache(scope, "cache", { network })
+    : new RedisCache(scope, "cache", { network, ...opts.cache });
   if (cache) fn.useCache(cache);
   const dax = opts.dax === false ? undefined : new DaxCluster(scope, "dax", { network, tables: [table] });
   if (dax) fn.useDax(dax);
   const api = new CacheApi(scope, "api", { functions: [fn], authorization: Authorization.iam() });
-  const invalidator = cache && opts.invalidator !== false ? new StreamInvalidator(scope, "invalidator", { function: fn, table, cache }) : undefined;
+  const invalidator = cache && opts.cache !== "memcached" && opts.invalidator !== false ? new StreamInvalidator(scope, "invalidator", { function: fn, table, cache }) : undefined;
   const obs = new CacheObservability(scope, "observability", { api, function: fn, table, cache, dax, invalidator, ...opts.props });
-  return { obs, fn, api, cache };
+  return { obs, fn, api, cache: cache instanceof RedisCache ? cache : undefined };
 }
 
 function synth(opts: Options = {}, profile: Profile = "prod"): { json: SynthJson; built: Built } {
@@ -80,6 +84,12 @@ function synth(opts: Options = {}, profile: Profile = "prod"): { json: SynthJson
 }
 
 const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase();
+
+/** Alarms only a serverless or a Memcached cache has; every other key belongs to a stack on Redis/Valkey nodes. */
+const OTHER_CACHE_KEYS = new Set<AlarmKey>(["serverlessThrottles", "serverlessDataStorage", "memcachedEvictions", "memcachedCpu"]);
+const NODE_KEYS = ALARM_KEYS.filter((k) => !OTHER_CACHE_KEYS.has(k));
+/** The cache a stack needs for alarm `key` to exist. */
+const cacheFor = (key: AlarmKey): Options["cache"] => (key.startsWith("serverless") ? "serverless" : key.startsWith("memcached") ? "memcached" : undefined);
 
 /** Alarms of the synthesized stack by key (from the alarm name's suffix). */
 function alarmsOf(json: SynthJson): Map<string, any> {
@@ -176,8 +186,8 @@ describe("CacheObservability", () => {
     test("GIVEN prod with a replicated cache and DAX THEN every alarm exists, each notifying the topic on ALARM and OK", () => {
       const { json, built } = synth({}, "prod");
       const alarms = alarmsOf(json);
-      expect([...alarms.keys()].sort()).toEqual([...ALARM_KEYS].sort());
-      expect([...built.obs.alarms.keys()].sort()).toEqual([...ALARM_KEYS].sort());
+      expect([...alarms.keys()].sort()).toEqual([...NODE_KEYS].sort());
+      expect([...built.obs.alarms.keys()].sort()).toEqual([...NODE_KEYS].sort());
       const topic = `\${aws_sns_topic.${resourcesOf(json, "aws_sns_topic")[0][0]}.arn}`;
       for (const a of alarms.values()) {
         expect(a.alarm_actions).toEqual([topic]);
@@ -190,14 +200,14 @@ describe("CacheObservability", () => {
     test("GIVEN dev with alarms.enabled THEN the alarms exist; GIVEN prod with alarms.enabled false THEN none", () => {
       // dev's cache has no replica, so no replication-lag alarm
       expect([...alarmsOf(synth({ props: { alarms: { enabled: true } } }, "dev").json).keys()].sort())
-        .toEqual(ALARM_KEYS.filter((k) => k !== "redisReplicationLag").sort());
+        .toEqual(NODE_KEYS.filter((k) => k !== "redisReplicationLag").sort());
       expect(resourcesOf(synth({ props: { alarms: { enabled: false } } }, "prod").json, "aws_cloudwatch_metric_alarm")).toHaveLength(0);
     });
 
     test("GIVEN one alarm switched off THEN only that one is missing", () => {
       const keys = [...alarmsOf(synth({ props: { alarms: { redisCpu: { enabled: false } } } }).json).keys()];
       expect(keys).not.toContain("redisCpu");
-      expect(keys).toHaveLength(ALARM_KEYS.length - 1);
+      expect(keys).toHaveLength(NODE_KEYS.length - 1);
     });
 
     test("GIVEN a cache without replicas THEN no replication-lag alarm; GIVEN no cache or no DAX THEN none of theirs", () => {
@@ -226,6 +236,10 @@ describe("CacheObservability", () => {
       invalidationIteratorAge: "GreaterThanThreshold",
       invalidationFailuresQueued: "GreaterThanThreshold",
       invalidatorErrors: "GreaterThanThreshold",
+      serverlessThrottles: "GreaterThanThreshold",
+      serverlessDataStorage: "GreaterThanThreshold",
+      memcachedEvictions: "GreaterThanThreshold",
+      memcachedCpu: "GreaterThanThreshold",
     };
     const CUSTOM_THRESHOLD: Record<AlarmKey, number> = {
       cacheHitRatio: 75,
@@ -243,11 +257,20 @@ describe("CacheObservability", () => {
       invalidationIteratorAge: 60_000,
       invalidationFailuresQueued: 2,
       invalidatorErrors: 4,
+      serverlessThrottles: 1,
+      serverlessDataStorage: 70,
+      memcachedEvictions: 6,
+      memcachedCpu: 65,
     };
 
-    const defaults = synth({}, "prod").json;
+    const defaultsByCache = new Map<Options["cache"], SynthJson>();
+    const defaults = (key: AlarmKey) => {
+      const c = cacheFor(key);
+      if (!defaultsByCache.has(c)) defaultsByCache.set(c, synth({ cache: c }, "prod").json);
+      return defaultsByCache.get(c)!;
+    };
     test.each([...ALARM_KEYS])("%s: defaults are DEFAULT_ALARM_SETTINGS", (key) => {
-      const a = alarm(defaults, key);
+      const a = alarm(defaults(key), key);
       const d = DEFAULT_ALARM_SETTINGS[key];
       expect(a.threshold).toBe(d.threshold);
       expect(a.comparison_operator).toBe(COMPARISON[key]);
@@ -264,9 +287,14 @@ describe("CacheObservability", () => {
       datapointsToAlarm: 2,
       treatMissingData: "breaching",
     }]));
-    const custom = synth({ props: { alarms } }, "prod").json;
+    const customByCache = new Map<Options["cache"], SynthJson>();
+    const custom = (key: AlarmKey) => {
+      const c = cacheFor(key);
+      if (!customByCache.has(c)) customByCache.set(c, synth({ cache: c, props: { alarms } }, "prod").json);
+      return customByCache.get(c)!;
+    };
     test.each([...ALARM_KEYS])("%s: threshold, comparison, period, evaluation periods, datapoints and missing data as given", (key) => {
-      const a = alarm(custom, key);
+      const a = alarm(custom(key), key);
       expect(a.threshold).toBe(CUSTOM_THRESHOLD[key]);
       expect(a.comparison_operator).toBe(COMPARISON[key]);
       expect(new Set(periodsOf(a))).toEqual(new Set([120]));
@@ -504,7 +532,7 @@ describe("CacheObservability", () => {
         }
       }
       const alarmWidget = body.widgets.find((w: any) => w.type === "alarm");
-      expect(alarmWidget.properties.alarms).toHaveLength(ALARM_KEYS.length);
+      expect(alarmWidget.properties.alarms).toHaveLength(NODE_KEYS.length);
     });
 
     test("GIVEN a region prop THEN the graphs use it; GIVEN dev THEN the same graphs and no alarm widget", () => {
@@ -635,5 +663,33 @@ describe("the rest of the stack", () => {
     const { json, built } = withExtras({ watchRestOfStack: false });
     expect(built.obs.restOfStack).toEqual([]);
     expect(names(json).some((n) => /-(worker|audit)-/.test(n))).toBe(false);
+  });
+});
+
+describe("caches that are not Redis/Valkey nodes", () => {
+  test("ElastiCache Serverless: throttled commands and data stored against its limits, per cache; no node alarms", () => {
+    const { json } = synth({ cache: "serverless" });
+    const keys = [...alarmsOf(json).keys()];
+    expect(keys).toEqual(expect.arrayContaining(["serverlessThrottles", "serverlessDataStorage"]));
+    expect(keys.filter((k) => k.startsWith("redis") || k.startsWith("memcached"))).toEqual([]);
+    const cacheName = onlyResource(json, "aws_elasticache_serverless_cache").name;
+    expect(alarm(json, "serverlessThrottles")).toMatchObject({ namespace: "AWS/ElastiCache", metric_name: "ThrottledCmds", dimensions: { clusterId: cacheName }, statistic: "Sum" });
+    const storage = alarm(json, "serverlessDataStorage");
+    const limitGb = onlyResource(json, "aws_elasticache_serverless_cache").cache_usage_limits[0].data_storage[0].maximum;
+    expect(storage.metric_query.find((q: any) => q.id === "bytes").metric).toMatchObject({ metric_name: "BytesUsedForCache", dimensions: { clusterId: cacheName } });
+    expect(watchedExpression(storage)).toBe(`100 * bytes / ${limitGb * 1024 ** 3}`);
+    expect(JSON.stringify(dashboardOf(json))).toContain("ElastiCache Serverless");
+  });
+
+  test("Memcached: evictions summed and CPU of the busiest node, one metric per node; no Redis alarms", () => {
+    const { json } = synth({ cache: "memcached" });
+    const keys = [...alarmsOf(json).keys()];
+    expect(keys).toEqual(expect.arrayContaining(["memcachedEvictions", "memcachedCpu"]));
+    expect(keys.filter((k) => k.startsWith("redis") || k.startsWith("serverless"))).toEqual([]);
+    const cluster = onlyResource(json, "aws_elasticache_cluster");
+    const nodes = alarm(json, "memcachedCpu").metric_query.filter((q: any) => q.metric).map((q: any) => q.metric.dimensions);
+    expect(nodes).toEqual(Array.from({ length: cluster.num_cache_nodes }, (_, i) => ({ CacheClusterId: cluster.cluster_id, CacheNodeId: String(i + 1).padStart(4, "0") })));
+    expect(watchedExpression(alarm(json, "memcachedEvictions"))).toMatch(/^FILL\(n0, 0\)/);
+    expect(JSON.stringify(dashboardOf(json))).toContain("## Memcached");
   });
 });
