@@ -269,11 +269,11 @@ describe("a service on a platform it does not own (help/platform.md)", () => {
   const stackName = "team-orders";
   const outdir = () => path.join(work, "platform-out");
 
-  test("synthesizes on Network.fromAttributes with no VPC, subnet or route of its own, and plans offline", async () => {
+  test("synthesizes on Network.fromAttributes and a shared RedisCache.fromAttributes: no VPC, subnet or replication group of its own, and plans offline", async () => {
     const script = [
       `const { App, TerraformStack } = require("cdktf");`,
       `const { AwsProvider } = require("@cdktf/provider-aws/lib/provider");`,
-      `const { Authorization, CacheApi, CacheAsideFunction, CacheTable, Network, PRODUCTS, PRODUCTS_TABLE, RedisCache } = require("${PKG_NAME}");`,
+      `const { Authorization, CacheApi, CacheAsideFunction, CacheAuth, CacheTable, Network, PRODUCTS, PRODUCTS_TABLE, RedisCache } = require("${PKG_NAME}");`,
       `const { applyPolicy } = require("${PKG_NAME}/policy");`,
       `const app = new App({ outdir: ${JSON.stringify(outdir())} });`,
       `const stack = new TerraformStack(app, ${JSON.stringify(stackName)});`,
@@ -284,7 +284,9 @@ describe("a service on a platform it does not own (help/platform.md)", () => {
       `  availabilityZones: ["eu-west-1a", "eu-west-1b"], privateSubnetIds: ["subnet-0aaaaaaaaaaaaaaaa", "subnet-0bbbbbbbbbbbbbbbb"],`,
       `  dynamoDbPrefixListId: "pl-6da54004", interfaceEndpoints: { secretsmanager: { securityGroupId: "sg-0eeeeeeeeeeeeeeee" } } });`,
       `const table = new CacheTable(stack, "orders", PRODUCTS_TABLE);`,
-      `const cache = new RedisCache(stack, "cache", { network });`,
+      // the platform's shared cache: this service gets its own IAM user, limited to its key prefix
+      `const cache = RedisCache.fromAttributes(stack, "cache", { network, endpointAddress: "master.platform-cache.abc123.euw1.cache.amazonaws.com",`,
+      `  securityGroupId: "sg-0cccccccccccccccc", clusterMode: false, replicationGroupId: "platform-cache", userGroupId: "platform-cache-users", auth: CacheAuth.iam() });`,
       `const fn = new CacheAsideFunction(stack, "fn", { network, contract: PRODUCTS });`,
       `fn.useTable(table, { write: true }).useCache(cache);`,
       `new CacheApi(stack, "api", { functions: [fn], authorization: Authorization.iam() });`,
@@ -292,7 +294,11 @@ describe("a service on a platform it does not own (help/platform.md)", () => {
     ].join("\n");
     timed("synth platform consumer", () => run(process.execPath, ["-e", script], app, { ...process.env, CACHEFRONT_POLICY: "enforce" }));
     const json = JSON.parse(readFileSync(path.join(outdir(), "stacks", stackName, "cdk.tf.json"), "utf8"));
-    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table", "aws_vpc_endpoint", "aws_flow_log"]) expect(Object.keys(json.resource)).not.toContain(type);
+    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table", "aws_vpc_endpoint", "aws_flow_log", "aws_elasticache_replication_group"]) {
+      expect(Object.keys(json.resource)).not.toContain(type);
+    }
+    // the service's own user, in the platform's user group
+    expect(Object.values<any>(json.resource.aws_elasticache_user_group_association)).toEqual([expect.objectContaining({ user_group_id: "platform-cache-users" })]);
 
     const stack = prepareStack(path.join(outdir(), "stacks", stackName));
     expectOk(await runTerraform(["init", "-input=false"], stack.dir), stack.name);
@@ -300,7 +306,8 @@ describe("a service on a platform it does not own (help/platform.md)", () => {
     expect(plan.stdout).toMatch(/Plan: \d+ to add, 0 to change, 0 to destroy\./);
     const shown = JSON.parse(expectOk(await runTerraform(["show", "-json", "tfplan"], stack.dir), stack.name).stdout);
     const planned = new Set((shown.resource_changes as Array<{ type: string }>).map((c) => c.type));
-    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table"]) expect(planned).not.toContain(type);
+    for (const type of ["aws_vpc", "aws_subnet", "aws_route_table", "aws_elasticache_replication_group"]) expect(planned).not.toContain(type);
+    expect(planned).toContain("aws_elasticache_user");
     expect(planned).toContain("aws_lambda_function");
   });
 });
