@@ -25,6 +25,7 @@ export const ALARM_FIRST_CHECKS: Readonly<Record<AlarmKey, string>> = {
   invalidationIteratorAge: "Check the invalidator's Duration and errors (a batch waiting out an unreachable cache holds its shard), then write bursts on one shard.",
   invalidationFailuresQueued: "Read a message of the on-failure queue (it names the shard and sequence numbers), re-read those records within 24 h and invalidate their keys.",
   invalidatorErrors: "Check cacheCircuitOpen and the Redis graphs, then the invalidator's logs: \"function misconfigured\" names a variable, \"cannot be mapped\" a record.",
+  pushFailureRatio: "Read the pusher's log for \"post to connection failed\" (throttling or timeouts), then its Lambda errors and the function's \"push failed\" lines.",
 };
 
 /** The runbook page alarms link to by default: help/operations.md of this package's version, on its repository. */

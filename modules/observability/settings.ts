@@ -26,6 +26,7 @@ export const ALARM_KEYS = [
   "invalidationIteratorAge",
   "invalidationFailuresQueued",
   "invalidatorErrors",
+  "pushFailureRatio",
 ] as const;
 /** One of {@link ALARM_KEYS}. */
 export type AlarmKey = (typeof ALARM_KEYS)[number];
@@ -164,6 +165,13 @@ export interface CacheAlarmsProps {
    * @default threshold 0, 1-minute periods, 3 of 5
    */
   readonly invalidatorErrors?: AlarmSettings;
+  /**
+   * WebSocket pushes that failed (`PushFailure`) as a percentage of pushes attempted (`Push` +
+   * `PushFailure`; gone clients, pruned, are not failures), judged only with at least `minRequests`
+   * pushes. Only with a WebSocket API.
+   * @default threshold 5 (%), 5-minute periods, 2 of 2, at least 20 pushes per period
+   */
+  readonly pushFailureRatio?: TrafficGatedAlarmSettings;
 }
 
 /** An alarm's settings after defaults. */
@@ -182,7 +190,7 @@ export interface ResolvedAlarmSettings {
   readonly treatMissingData: TreatMissingData;
   /**
    * Traffic below which a period counts as healthy.
-   * @default unset except on the traffic-gated alarms (cacheHitRatio, lambdaErrorRate, apiServerErrorRate)
+   * @default unset except on the traffic-gated alarms (cacheHitRatio, lambdaErrorRate, apiServerErrorRate, pushFailureRatio)
    */
   readonly minRequests?: number;
 }
@@ -223,10 +231,12 @@ export const DEFAULT_ALARM_SETTINGS: Readonly<Record<AlarmKey, ResolvedAlarmSett
   invalidationFailuresQueued: { enabled: true, threshold: 0, periodSeconds: 60, evaluationPeriods: 1, datapointsToAlarm: 1, treatMissingData: "notBreaching" },
   // Errors and reported records are published only when they happen.
   invalidatorErrors: { enabled: true, threshold: 0, periodSeconds: 60, evaluationPeriods: 5, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
+  // The runtime writes push metrics only when a turn is pushed: no pushes, nothing failed.
+  pushFailureRatio: { enabled: true, threshold: 5, periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2, treatMissingData: "notBreaching", minRequests: 20 },
 };
 
 /** Alarms whose threshold is a ratio judged only with enough traffic. */
-const GATED: ReadonlySet<AlarmKey> = new Set<AlarmKey>(["cacheHitRatio", "lambdaErrorRate", "apiServerErrorRate"]);
+const GATED: ReadonlySet<AlarmKey> = new Set<AlarmKey>(["cacheHitRatio", "lambdaErrorRate", "apiServerErrorRate", "pushFailureRatio"]);
 
 const finite = (n: number) => typeof n === "number" && Number.isFinite(n);
 const THRESHOLD_RULES: Readonly<Record<AlarmKey, { ok: (n: number) => boolean; allowed: string }>> = {
@@ -245,6 +255,7 @@ const THRESHOLD_RULES: Readonly<Record<AlarmKey, { ok: (n: number) => boolean; a
   invalidationIteratorAge: { ok: (n) => finite(n) && n > 0 && n <= 86_400_000, allowed: "an age in milliseconds greater than 0 and at most 86400000 (the stream's 24 hours)" },
   invalidationFailuresQueued: { ok: (n) => finite(n) && n >= 0, allowed: "a count of messages of at least 0" },
   invalidatorErrors: { ok: (n) => finite(n) && n >= 0, allowed: "a count per period of at least 0" },
+  pushFailureRatio: { ok: (n) => finite(n) && n >= 0 && n < 100, allowed: "a failure percentage from 0 up to (not including) 100" },
 };
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
