@@ -57,6 +57,7 @@ export function isSocketEvent(event: unknown): event is SocketEvent {
 
 /** What the dispatcher needs of a runtime (`Runtime` of ./runtime.ts). */
 export interface SocketRuntime {
+  /** The runtime's configuration (namespace, service, caller identity source, body limit). */
   readonly config: RuntimeConfig;
 }
 

@@ -57,7 +57,7 @@ export const TURN_SCHEMA = {
 } as const;
 
 /** The WebSocket action that appends a turn (the value of a message's `action` field). */
-const SEND_TURN = "sendTurn";
+export const SEND_TURN_ACTION = "sendTurn";
 
 /**
  * A `sendTurn` message (JSON Schema draft-04): a turn for a session, as the REST body, plus the
@@ -68,7 +68,7 @@ export const TURN_MESSAGE_SCHEMA = {
   title: "TurnMessage",
   required: ["action", "sessionId", ...TURN_SCHEMA.required],
   properties: {
-    action: { type: "string", enum: [SEND_TURN] },
+    action: { type: "string", enum: [SEND_TURN_ACTION] },
     sessionId: { type: "string", minLength: 1, maxLength: 128 },
     ...TURN_SCHEMA.properties,
   },
@@ -83,7 +83,7 @@ export const SESSIONS_SOCKET = defineSocket({
     { name: "disconnect", routeKey: SOCKET_ROUTE.disconnect, summary: "removes the connection from the map, and the caller's presence with their last socket" },
     { name: "unknownAction", routeKey: SOCKET_ROUTE.default, summary: "answers an error naming the actions there are", reply: true },
     {
-      name: "sendTurn", routeKey: SEND_TURN, body: TURN_MESSAGE_SCHEMA, reply: true,
+      name: "sendTurn", routeKey: SEND_TURN_ACTION, body: TURN_MESSAGE_SCHEMA, reply: true,
       summary: "appends a turn as REST does, pushes it to every connection of the session, and acknowledges it to the sender",
     },
   ],

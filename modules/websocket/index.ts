@@ -309,7 +309,9 @@ export class WebSocketApi extends Construct {
     });
 
     this.pusher = new ConnectionPusher(this, "pusher", {
-      stageUrl: this.stage.invokeUrl,
+      // From the API, not the stage: the stage depends (through its deployment, routes and
+      // integration) on the function, whose environment names the pusher: a cycle.
+      stageUrl: `${this.api.apiEndpoint}/${this.stageName}`,
       connectionsArn: this.connectionsArn,
       postTimeoutMs: props.postTimeoutMs,
       logRetentionDays: props.logRetentionDays,

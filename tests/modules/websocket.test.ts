@@ -135,7 +135,8 @@ describe("the pusher and the wiring it creates", () => {
   test("the pusher runs outside the VPC and may post to this API's stage's @connections only", () => {
     const pusher = fnOf("realtime_pusher_function");
     expect(pusher.vpc_config).toBeUndefined();
-    expect(pusher.environment.variables.WEBSOCKET_STAGE_URL).toMatch(/aws_apigatewayv2_stage\.\w+\.invoke_url/);
+    // From the API's endpoint, not the stage's invoke URL: the stage depends on the function, which names the pusher.
+    expect(pusher.environment.variables.WEBSOCKET_STAGE_URL).toMatch(/^\$\{aws_apigatewayv2_api\.\w+\.api_endpoint\}\/v1$/);
     const grant = rolePolicies(json).find((p) => p.name === "manage-connections")!;
     expect(grant.doc.Statement).toEqual([{
       Effect: "Allow", Action: ["execute-api:ManageConnections"],

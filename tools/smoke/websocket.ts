@@ -5,8 +5,8 @@
  */
 import WebSocket from "ws";
 import { TOKEN_QUERY_PARAMETER } from "../../functions/authorizer/contract";
-import { fillPath, routeOf, socketRouteOf } from "../../functions/lib/contract";
-import { SESSIONS, SESSIONS_SOCKET } from "../../functions/sessions/contract";
+import { fillPath, routeOf } from "../../functions/lib/contract";
+import { SEND_TURN_ACTION, SESSIONS, SESSIONS_SOCKET } from "../../functions/sessions/contract";
 import { call } from "./http";
 import { expect } from "./runner";
 
@@ -51,7 +51,7 @@ export async function socketRoundTrip(i: SocketCheckInput): Promise<{ ms: number
         }
       });
     });
-    ws.send(JSON.stringify({ [SESSIONS_SOCKET.actionField]: socketRouteOf(SESSIONS_SOCKET, "sendTurn").routeKey, sessionId: i.sessionId, role: "user", content }));
+    ws.send(JSON.stringify({ [SESSIONS_SOCKET.actionField]: SEND_TURN_ACTION, sessionId: i.sessionId, role: "user", content }));
     await arrived;
   } finally {
     await new Promise<void>((r) => (ws.readyState === WebSocket.CLOSED ? r() : (ws.once("close", () => r()), ws.close())));

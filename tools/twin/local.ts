@@ -63,6 +63,8 @@ export function resolveRef(model: StackModel, local: LocalEndpoints, type: strin
       break;
     case "aws_apigatewayv2_api":
       if (attr === "id") return { value: "twin-ws" };
+      // `ws://127.0.0.1:<port>/ws`: the stage URLs are below it, as below `wss://<id>.execute-api…`.
+      if (attr === "api_endpoint" && local.websocketUrl) return { value: local.websocketUrl.slice(0, local.websocketUrl.lastIndexOf("/")) };
       break;
     case "aws_api_gateway_api_key": {
       const key = local.apiKeys[name];
