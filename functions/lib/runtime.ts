@@ -20,7 +20,7 @@ import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics } from "./metrics";
 import { createRealtime, Pusher, Realtime } from "./realtime";
 import { compileSchema } from "./schema";
-import { bindSocketRoutes, handleSocketEvent, isSocketEvent, SocketHandlers, SocketResult, SocketRouteHandler } from "./socket";
+import { bindSocketRoutes, handleSocketEvent, isSocketEvent, SocketHandlers, SocketRouteHandler } from "./socket";
 import { createTableClient, TableClient } from "./table";
 import { parseJsonBody } from "./validate";
 
@@ -202,7 +202,7 @@ export function defineHandler<C extends FunctionContract>(
     const rt = createRuntime(contract.settings as S, deps);
     const realtime = contract.needs?.connectionMap ? createRealtime(rt, deps.env ?? process.env, deps.pusher) : undefined;
     const run = (event: ProxyEvent): Promise<ProxyResult> => {
-      if (socketRoutes && realtime && isSocketEvent(event)) return handleSocketEvent(event, socketRoutes, rt, realtime) as Promise<SocketResult & ProxyResult>;
+      if (socketRoutes && realtime && isSocketEvent(event)) return handleSocketEvent(event, socketRoutes, rt, realtime);
       return handleRequest(event, router, rt, realtime);
     };
     return Object.assign(run, { runtime: rt, realtime });

@@ -10,7 +10,7 @@
 import { SOCKET_ROUTE, SocketRouteName, SocketRouteSpec, SocketSpec, socketRouteDimension } from "./contract";
 import { verifiedCaller } from "./caller";
 import { classifyError } from "./errors";
-import { HttpError, ProxyEvent } from "./http";
+import { HttpError, ProxyEvent, ProxyResult } from "./http";
 import { errorFields, log } from "./log";
 import { RequestMetrics } from "./metrics";
 import type { RuntimeConfig } from "./config";
@@ -39,15 +39,12 @@ export interface SocketEvent {
   readonly isBase64Encoded?: boolean;
 }
 
-/** What a WebSocket route of the Lambda proxy integration answers. */
-export interface SocketResult {
-  /** A non-2xx status on `$connect` refuses the connection with it. */
-  statusCode: number;
-  /** Sent to the client on routes with a route response. */
-  body?: string;
-  /** On `$connect`: response headers of the upgrade. */
-  headers?: Record<string, string>;
-}
+/**
+ * What a WebSocket route of the Lambda proxy integration answers: the REST result's shape (a
+ * non-2xx status on `$connect` refuses the connection with it; the body goes to the sender on
+ * routes with a route response, and nowhere on the others).
+ */
+export type SocketResult = ProxyResult;
 
 /** True for an event of a WebSocket API (it carries a connection id and an event type). */
 export function isSocketEvent(event: unknown): event is SocketEvent {
@@ -150,13 +147,13 @@ export async function handleSocketEvent<R extends SocketRuntime>(event: SocketEv
       if (problems.length > 0) throw new HttpError(400, "invalid message", {}, problems);
     }
     const out = await route.handle(event, { rt, metrics, connectionId, requestId, caller, body, realtime });
-    return reply && out !== undefined ? { statusCode: 200, body: JSON.stringify(out) } : { statusCode: 200 };
+    return { statusCode: 200, headers: {}, body: reply && out !== undefined ? JSON.stringify(out) : "" };
   } catch (err) {
     const { error, bug } = classifyError(err);
     if (bug) log("error", "socket event failed", { requestId, routeKey, ...errorFields(err), stack: err instanceof Error ? err.stack : undefined });
     else if (error.statusCode >= 500) log("error", error.message, { requestId, routeKey, ...errorFields(err) });
     // A refused $connect refuses the upgrade with this status; a reply route's error goes back to its sender.
-    return { statusCode: error.statusCode, body: errorMessage(error, requestId) };
+    return { statusCode: error.statusCode, headers: error.headers, body: errorMessage(error, requestId) };
   } finally {
     metrics.flush();
   }

@@ -31,7 +31,10 @@ export const SOCKET_PATH_PREFIX = "/ws";
 /** API Gateway's WebSocket quotas: message size, idle timeout, connection duration. */
 export const WEBSOCKET_LIMITS = { maxMessageBytes: 128 * 1024, idleMs: 10 * 60_000, maxDurationMs: 2 * 3600_000 } as const;
 
-const STATUS_TEXT: Record<number, string> = { 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 429: "Too Many Requests", 500: "Internal Server Error", 502: "Bad Gateway", 504: "Gateway Timeout" };
+const STATUS_TEXT: Record<number, string> = {
+  400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found", 409: "Conflict", 429: "Too Many Requests",
+  500: "Internal Server Error", 502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout",
+};
 
 interface Connection {
   readonly id: string;
@@ -89,8 +92,6 @@ export class SocketGateway {
   private readonly conns = new Map<string, Connection>();
   private readonly buckets = new Map<string, TokenBucket>();
   private readonly now: () => number;
-  /** Connections ever accepted (tests and the banner). */
-  accepted = 0;
 
   constructor(private readonly o: SocketGatewayOptions) {
     this.now = o.now ?? Date.now;
@@ -244,7 +245,6 @@ export class SocketGateway {
   }
 
   private accept(ws: WebSocket, ctx: Omit<Connection, "ws" | "lastActiveAt" | "maxTimer">): void {
-    this.accepted++;
     const conn: Connection = {
       ...ctx,
       ws,
