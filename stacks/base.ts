@@ -2,7 +2,8 @@ import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
   AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheAuth, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings,
-  ICache, INetwork, MemcachedCache, Network, NetworkAttributes, RedisCache, ServerlessCache, StreamInvalidator,
+  ICache, INetwork, MemcachedCache, Network, NetworkAttributes, RedisCache, ServerlessCache, StreamInvalidator, WebSocketApi,
+
 } from "../modules";
 import type { FunctionContract } from "../functions/lib/contract";
 import type { EnvironmentConfig, RedisConfig } from "./config";
@@ -49,6 +50,8 @@ export interface ServiceParts {
   readonly dax?: DaxCluster;
   /** The stream invalidator of the function's cache entries, when the service has one. */
   readonly invalidator?: StreamInvalidator;
+  /** The WebSocket API on the function, when the service has one. */
+  readonly realtime?: WebSocketApi;
 }
 
 /**
@@ -159,6 +162,20 @@ export abstract class CacheStack extends EnvironmentStack {
     });
   }
 
+  /**
+   * The WebSocket API (`realtime`) on `fn`'s socket routes: `$connect` authorized as the REST `api`
+   * (sharing its JWT authorizer function), logged with the environment's retention.
+   */
+  protected websocketApi(fn: CacheAsideFunction, api: CacheApi): WebSocketApi {
+    return new WebSocketApi(this, "realtime", {
+      function: fn,
+      authorization: this.authorization(),
+      authorizerFunction: api.authorization?.function,
+      accountSettings: this.accountSettings,
+      logRetentionDays: this.config.logRetentionDays,
+    });
+  }
+
   /** The environment's authorization, as `CacheApi` takes it (undefined when the environment sets none). */
   private authorization(): Authorization | undefined {
     const a = this.config.authorization;
@@ -171,13 +188,14 @@ export abstract class CacheStack extends EnvironmentStack {
   /**
    * The service's dashboard and alarms (`observability`), and the outputs the smoke tests and the
    * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn` (empty unless token auth),
-   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), and
-   * with an invalidator `invalidation_failures_queue_url`.
+   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), with an
+   * invalidator `invalidation_failures_queue_url`, and with a WebSocket API `websocket_url`.
+
    */
   protected observeAndExport(parts: ServiceParts): CacheObservability {
-    const { table, cache, fn, api, dax, invalidator } = parts;
+    const { table, cache, fn, api, dax, invalidator, realtime } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache, dax, invalidator, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache, dax, invalidator, realtime, alarms: this.config.observability?.alarms,
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });
@@ -191,6 +209,7 @@ export abstract class CacheStack extends EnvironmentStack {
     out("alarm_topic_arn", observability.topicArn, "SNS topic the alarms notify (KMS-encrypted)");
     out("dashboard_name", observability.dashboardName, "CloudWatch dashboard of this stack");
     if (invalidator) out("invalidation_failures_queue_url", invalidator.queueUrl, "Queue of stream batches the invalidator gave up on (KMS-encrypted)");
+    if (realtime) out("websocket_url", realtime.url, "WebSocket URL of the stage (wss://…; connect with ?sessionId=…&token=…)");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
     if (api.domain) out("api_domain_target", api.domain.regionalDomainName, "Where the custom domain's DNS record must point (alias or CNAME)");
     return observability;

@@ -4,7 +4,7 @@
  */
 import { Construct } from "constructs";
 import {
-  CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, ICache, SESSIONS, SESSIONS_TABLE, StreamInvalidator,
+  CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, ICache, SESSIONS, SESSIONS_TABLE, StreamInvalidator, WebSocketApi,
 } from "../modules";
 import { CacheStack, CacheStackProps } from "./base";
 
@@ -12,7 +12,8 @@ import { CacheStack, CacheStackProps } from "./base";
  * The session store stack: chat sessions in DynamoDB (the session contract's layout: `PK` = `SESSION#<id>`, `SK` =
  * `META` / `TURN#…` / `SUMMARY#…`, TTL `expiresAt`, GSI `by-customer`) read through DAX, Redis/Valkey for the assembled
  * context, rate limits and session locks, behind API Gateway and `functions/sessions`; the table's stream invalidates the
- * context whoever writes (TTL deletions too). Same outputs as the product catalog.
+ * context whoever writes (TTL deletions too); a WebSocket API pushes each turn to the session's live
+ * connections. Same outputs as the product catalog, plus `websocket_url`.
  */
 export class SessionStoreStack extends CacheStack {
   /** The sessions table. */
@@ -27,6 +28,8 @@ export class SessionStoreStack extends CacheStack {
   public readonly invalidator: StreamInvalidator;
   /** The REST API: every route of the session contract (appends need the API key). */
   public readonly api: CacheApi;
+  /** The WebSocket API: follow a session, append to it, receive its turns as they are written. */
+  public readonly realtime: WebSocketApi;
   /** Dashboard, alarm topic and (in prod) alarms. */
   public readonly observability: CacheObservability;
 
@@ -45,6 +48,7 @@ export class SessionStoreStack extends CacheStack {
     this.fn.useTable(this.table, { write: true }).useDax(this.dax).useCache(this.cache);
     this.invalidator = this.streamInvalidator(this.table, this.fn, this.cache);
     this.api = this.serviceApi(this.fn);
+    this.realtime = this.websocketApi(this.fn, this.api);
     this.observability = this.observeAndExport(this);
   }
 }

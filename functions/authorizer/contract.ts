@@ -1,5 +1,6 @@
 /**
- * The JWT authorizer's contract: a Lambda TOKEN authorizer in front of a REST API. It verifies the
+ * The JWT authorizer's contract: a Lambda TOKEN authorizer in front of a REST API (and a REQUEST
+ * authorizer on a WebSocket API's `$connect`, the token in the query string). It verifies the
  * bearer token against the issuer's JWKS (signature, `alg` from an allow-list, `iss`, `aud`,
  * `exp`/`nbf`) and answers API Gateway with an Allow policy for this API's stage and the verified
  * identity as `principalId`; a token that does not verify is "Unauthorized" (401). It serves no
@@ -22,6 +23,13 @@ export const defaultJwksUrl = (issuer: string): string => `${issuer.replace(/\/+
 
 /** The header API Gateway reads the token from, and the scheme in front of it. */
 export const BEARER = { header: "Authorization", scheme: "Bearer" } as const;
+
+/**
+ * The query string parameter a WebSocket client sends its token in (`wss://…/v1?token=<jwt>`):
+ * browsers cannot set headers on a WebSocket upgrade, so the REQUEST authorizer of a WebSocket API
+ * reads the raw token (no `Bearer ` scheme) from here.
+ */
+export const TOKEN_QUERY_PARAMETER = "token";
 
 /**
  * What API Gateway checks the header against before it invokes the authorizer (a TOKEN

@@ -1,6 +1,6 @@
 /**
  * The JWT authorizer (a Lambda TOKEN authorizer): `Authorization: Bearer <jwt>` in, an IAM policy
- * out. Verification is jose's (`jwtVerify` against `createRemoteJWKSet`), with the algorithms,
+ * out; as a WebSocket API's REQUEST authorizer, the token comes from the connect URL (`?token=<jwt>`). Verification is jose's (`jwtVerify` against `createRemoteJWKSet`), with the algorithms,
  * issuer and audience pinned from the contract's settings and `exp` required:
  *   valid token           → Allow execute-api:Invoke on this API's stage, principalId = the identity claim
  *   any other token       → throw "Unauthorized": API Gateway answers 401 and caches nothing
@@ -12,7 +12,7 @@ import { createRemoteJWKSet, errors, JWTPayload, jwtVerify } from "jose";
 import { readSettings, SettingsOf } from "../lib/contract";
 import { errorFields, log } from "../lib/log";
 import { CALLER_ID_RE } from "../lib/caller";
-import { AUTHORIZER, BEARER, defaultJwksUrl } from "./contract";
+import { AUTHORIZER, BEARER, defaultJwksUrl, TOKEN_QUERY_PARAMETER } from "./contract";
 
 /** The event of a TOKEN authorizer. */
 export interface TokenAuthorizerEvent {
@@ -21,6 +21,15 @@ export interface TokenAuthorizerEvent {
   readonly authorizationToken?: string;
   /** `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/<METHOD>/<path>` of the request. */
   readonly methodArn: string;
+}
+
+/** The event of a REQUEST authorizer on a WebSocket API's `$connect` (the fields read here). */
+export interface RequestAuthorizerEvent {
+  readonly type: "REQUEST";
+  /** `arn:aws:execute-api:<region>:<account>:<api id>/<stage>/$connect`. */
+  readonly methodArn: string;
+  /** The connect URL's query string: the token is `token=<jwt>`. */
+  readonly queryStringParameters?: Record<string, string | undefined> | null;
 }
 
 /** What API Gateway expects back from an authorizer that allows the request. */
@@ -37,11 +46,24 @@ type Settings = SettingsOf<typeof AUTHORIZER.settings>;
 /** The one error message API Gateway turns into 401 Unauthorized. */
 const UNAUTHORIZED = "Unauthorized";
 
-/** The stage's methods: `arn:…:<api id>/<stage>/*\/*` from the request's method ARN. */
-function stageArn(methodArn: string): string {
+/**
+ * The stage's methods from the request's method ARN: `arn:…:<api id>/<stage>/*\/*` on a REST API
+ * (method and path), `arn:…:<api id>/<stage>/*` on a WebSocket API (a route key, no method).
+ */
+function stageArn(methodArn: string, event: "TOKEN" | "REQUEST"): string {
   const [apiPart, stage] = methodArn.split("/");
   if (!apiPart?.startsWith("arn:") || !stage) throw new Error(`unexpected methodArn ${JSON.stringify(methodArn)}`);
-  return `${apiPart}/${stage}/*/*`;
+  return event === "TOKEN" ? `${apiPart}/${stage}/*/*` : `${apiPart}/${stage}/*`;
+}
+
+/** The raw token of an event: `Bearer <jwt>` of a TOKEN event, `token=<jwt>` of a REQUEST event; undefined when malformed. */
+function tokenOf(event: TokenAuthorizerEvent | RequestAuthorizerEvent): string | undefined {
+  if (event?.type === "REQUEST") {
+    const t = event.queryStringParameters?.[TOKEN_QUERY_PARAMETER];
+    return t && !t.includes(" ") ? t : undefined;
+  }
+  const [scheme, token, extra] = (event?.authorizationToken ?? "").split(" ");
+  return scheme?.toLowerCase() === BEARER.scheme.toLowerCase() && token && extra === undefined ? token : undefined;
 }
 
 /**
@@ -54,7 +76,9 @@ function isTokenProblem(err: unknown): boolean {
 }
 
 /** An authorizer reading its settings from `env` (a bad value throws here, naming the variable). */
-export function createAuthorizer(env: Readonly<Record<string, string | undefined>> = process.env): (event: TokenAuthorizerEvent) => Promise<AuthorizerResult> {
+export function createAuthorizer(
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): (event: TokenAuthorizerEvent | RequestAuthorizerEvent) => Promise<AuthorizerResult> {
   const issuer = env[AUTHORIZER.settings.issuer.env];
   const s: Settings = readSettings(AUTHORIZER.settings, env, { jwksUrl: issuer ? defaultJwksUrl(issuer) : undefined });
   const jwks = createRemoteJWKSet(new URL(s.jwksUrl), { timeoutDuration: s.jwksTimeoutMs });
@@ -66,9 +90,8 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     requiredClaims: ["exp", s.identityClaim],
   };
   return async (event) => {
-    const header = event?.authorizationToken ?? "";
-    const [scheme, token, extra] = header.split(" ");
-    if (scheme?.toLowerCase() !== BEARER.scheme.toLowerCase() || !token || extra !== undefined) throw new Error(UNAUTHORIZED);
+    const token = tokenOf(event);
+    if (!token) throw new Error(UNAUTHORIZED);
     let payload: JWTPayload;
     try {
       ({ payload } = await jwtVerify(token, jwks, options));
@@ -87,7 +110,7 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
     }
     return {
       principalId: id,
-      policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: stageArn(event.methodArn) }] },
+      policyDocument: { Version: "2012-10-17", Statement: [{ Action: "execute-api:Invoke", Effect: "Allow", Resource: stageArn(event.methodArn, event.type) }] },
     };
   };
 }
@@ -95,7 +118,7 @@ export function createAuthorizer(env: Readonly<Record<string, string | undefined
 let authorize: ReturnType<typeof createAuthorizer> | undefined;
 
 /** The Lambda entry point: settings and the JWKS cache live for the container's lifetime. */
-export async function handler(event: TokenAuthorizerEvent): Promise<AuthorizerResult> {
+export async function handler(event: TokenAuthorizerEvent | RequestAuthorizerEvent): Promise<AuthorizerResult> {
   authorize ??= createAuthorizer();
   return authorize(event);
 }

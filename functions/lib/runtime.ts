@@ -13,12 +13,14 @@ import type { CacheStore } from "./cache/types";
 import { CacheAside } from "./cache-aside";
 import { verifiedCaller } from "./caller";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
-import { FunctionContract, readSettings, routeKey, RouteName, RouteSpec, SettingsOf, SettingsSpec } from "./contract";
+import { FunctionContract, readSettings, routeKey, RouteName, RouteSpec, SettingsOf, SettingsSpec, SocketSpec } from "./contract";
 import { classifyError } from "./errors";
 import { errorResult, HttpError, json, ProxyEvent, ProxyResult, Route, Router } from "./http";
 import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics } from "./metrics";
+import { createRealtime, Pusher, Realtime } from "./realtime";
 import { compileSchema } from "./schema";
+import { bindSocketRoutes, handleSocketEvent, isSocketEvent, SocketHandlers, SocketRouteHandler } from "./socket";
 import { createTableClient, TableClient } from "./table";
 import { parseJsonBody } from "./validate";
 
@@ -49,6 +51,8 @@ export interface RuntimeDeps {
   readonly store?: CacheStore;
   /** Table client to use instead of the configured DynamoDB/DAX client. */
   readonly table?: TableClient;
+  /** Pusher to use instead of the function named by `REALTIME_PUSHER_FUNCTION` (tests stand in for AWS). */
+  readonly pusher?: Pusher;
 }
 
 let fallbackCounter = 0;
@@ -87,6 +91,8 @@ export interface RequestContext<S extends SettingsSpec = SettingsSpec> {
    * whose access is `caller` (the request is refused with 401 before the route's code otherwise).
    */
   readonly caller?: string;
+  /** The connection map and the push; set when the contract needs a connection map (`needs.connectionMap`). */
+  readonly realtime?: Realtime;
 }
 
 /** One route's code: answers the request; `params` holds the decoded path parameters. */
@@ -106,14 +112,14 @@ interface BoundRoute<S extends SettingsSpec> extends Route<RequestContext<S>> {
  * metrics, and maps every error to JSON by the one error model of `./errors` (a refused request
  * is a 400, an unreachable or throttling table a 503 with Retry-After, a bug a 500).
  */
-export async function handleRequest<S extends SettingsSpec>(event: ProxyEvent, router: Router<RequestContext<S>>, rt: Runtime<S>): Promise<ProxyResult> {
+export async function handleRequest<S extends SettingsSpec>(event: ProxyEvent, router: Router<RequestContext<S>>, rt: Runtime<S>, realtime?: Realtime): Promise<ProxyResult> {
   const metrics = new RequestMetrics(rt.config.metricsNamespace, rt.config.serviceName);
   const requestId = event?.requestContext?.requestId;
   const fallbacksBefore = fallbackCounter;
   try {
     const { route, params } = router.match(event ?? ({} as ProxyEvent));
     metrics.setRoute(routeKey(route as Route<RequestContext<S>> & Pick<RouteSpec, "method" | "path">));
-    return await route.handle(event, params, { rt, metrics, requestId, body: {} });
+    return await route.handle(event, params, { rt, metrics, requestId, body: {}, realtime });
   } catch (err) {
     const { error, bug } = classifyError(err);
     if (bug) log("error", "request failed", { requestId, ...errorFields(err), stack: err instanceof Error ? err.stack : undefined });
@@ -137,8 +143,15 @@ function withCaller<S extends SettingsSpec>(handle: RouteHandler<S>): RouteHandl
   };
 }
 
-/** A handler bound to its runtime (tests and the local twin reach the clients through `runtime`). */
-export type BoundHandler<S extends SettingsSpec = SettingsSpec> = ((event: ProxyEvent) => Promise<ProxyResult>) & { runtime: Runtime<S> };
+/**
+ * A handler bound to its runtime (tests and the local twin reach the clients through `runtime`,
+ * and the connection map through `realtime`). It takes REST events, and WebSocket events when the
+ * contract has a socket spec.
+ */
+export type BoundHandler<S extends SettingsSpec = SettingsSpec> = ((event: ProxyEvent) => Promise<ProxyResult>) & {
+  runtime: Runtime<S>;
+  realtime?: Realtime;
+};
 
 /** One function per route of contract `C`: exactly its routes, by name. */
 export type RouteHandlers<C extends FunctionContract> = { readonly [K in RouteName<C>]: RouteHandler<C["settings"]> };
@@ -147,8 +160,14 @@ export type RouteHandlers<C extends FunctionContract> = { readonly [K in RouteNa
  * The two entry points of a handler module, built from its contract: `createHandler(deps)` for
  * tests and the local twin, and `handler` for Lambda, which builds its clients once per container
  * and reuses them. A route with a body schema gets its body parsed and checked before its code runs.
+ * A contract with a socket spec takes one function per socket route as `socketHandlers`, and the
+ * handler serves the WebSocket API's events too (./socket.ts).
  */
-export function defineHandler<C extends FunctionContract>(contract: C, handlers: RouteHandlers<C>): {
+export function defineHandler<C extends FunctionContract>(
+  contract: C,
+  handlers: RouteHandlers<C>,
+  socketHandlers?: SocketHandlers<NonNullable<C["socket"]> & SocketSpec, Runtime<C["settings"]>>,
+): {
   createHandler: (deps?: RuntimeDeps) => BoundHandler<C["settings"]>;
   handler: (event: ProxyEvent) => Promise<ProxyResult>;
 } {
@@ -177,9 +196,16 @@ export function defineHandler<C extends FunctionContract>(contract: C, handlers:
     };
   });
   const router = new Router<RequestContext<S>>(routes);
+  if (!!contract.socket !== !!socketHandlers) throw new Error(`handler of ${contract.name}: socket routes need both a socket spec in the contract and their code`);
+  const socketRoutes = contract.socket && bindSocketRoutes(contract.name, contract.socket, socketHandlers as unknown as Record<string, SocketRouteHandler<Runtime<S>>>);
   const createHandler = (deps: RuntimeDeps = {}): BoundHandler<S> => {
     const rt = createRuntime(contract.settings as S, deps);
-    return Object.assign((event: ProxyEvent) => handleRequest(event, router, rt), { runtime: rt });
+    const realtime = contract.needs?.connectionMap ? createRealtime(rt, deps.env ?? process.env, deps.pusher) : undefined;
+    const run = (event: ProxyEvent): Promise<ProxyResult> => {
+      if (socketRoutes && realtime && isSocketEvent(event)) return handleSocketEvent(event, socketRoutes, rt, realtime);
+      return handleRequest(event, router, rt, realtime);
+    };
+    return Object.assign(run, { runtime: rt, realtime });
   };
   let container: BoundHandler<S> | undefined;
   const handler = async (event: ProxyEvent): Promise<ProxyResult> => {

@@ -2,18 +2,23 @@
  * Session store: a chat session is a META item plus TURN#<time> and SUMMARY#<time> items under
  * PK = SESSION#<id>. Reads assemble META + the newest N turns + the latest summary (through
  * DAX when configured) and cache the assembled context in Redis; writes append a turn under a
- * per-session lock, rate-limited per customer, then invalidate the context.
+ * per-session lock, rate-limited per customer, then invalidate the context and push the turn to
+ * the session's WebSocket connections. The socket routes follow a session ($connect, checked
+ * against the session's owner), append to one (sendTurn) and leave ($disconnect).
  */
 import { randomBytes } from "crypto";
 import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { CacheUnavailableError } from "../lib/cache/breaker";
 import { UnsupportedCacheOperationError } from "../lib/cache/types";
 import { health } from "../lib/health";
 import { HttpError, json, jsonText } from "../lib/http";
 import { errorFields, log } from "../lib/log";
 import { METRIC } from "../lib/metrics";
+import { ConnectionMapUnsupportedError, Realtime } from "../lib/realtime";
 import { defineHandler, RequestContext, RouteHandler, Runtime } from "../lib/runtime";
+import { SocketRouteHandler } from "../lib/socket";
 import { decodeContent, validateId } from "../lib/validate";
-import { contextCacheKey, lockCacheKey, rateLimitCacheKey, SESSIONS, SESSIONS_TABLE, sessionPartition, SORT_KEY } from "./contract";
+import { contextCacheKey, lockCacheKey, rateLimitCacheKey, SESSIONS, SESSIONS_SOCKET, SESSIONS_TABLE, sessionPartition, SORT_KEY } from "./contract";
 
 export interface Turn {
   readonly turnId: string;
@@ -37,6 +42,7 @@ const MAX_DECODED_CONTENT = 256 * 1024;
 
 type Settings = typeof SESSIONS.settings;
 type Handler = RouteHandler<Settings>;
+type SocketRoute = SocketRouteHandler<Runtime<Settings>>;
 const pk = sessionPartition;
 const { partitionKey: PK, sortKey: SK, timeToLiveAttribute: EXPIRES_AT } = SESSIONS_TABLE;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -132,22 +138,36 @@ async function lockSession(rt: Runtime<Settings>, id: string, metrics: RequestCo
   }
 }
 
-const appendTurn: Handler = async (_e, p, { rt, metrics, body, caller }) => {
-  const id = validateId("sessionId", p.sessionId);
-  const customerId = caller as string; // set on every `caller` route (runtime.ts)
-  const encoding = (body.contentEncoding as string | undefined) ?? "identity";
-  decodeContent(body.content as string, encoding, MAX_DECODED_CONTENT); // refuse undecodable content before storing it
-
-  // The owner before anything else: another customer's append must neither take this session's lock
-  // (holding its owner off with 409s) nor learn that the session exists. The conditional write
-  // below still settles a race with a concurrent first append.
+/** The owner of a session (its META item's customer, read consistently), or undefined when it does not exist. */
+async function ownerOf(rt: Runtime<Settings>, id: string): Promise<string | undefined> {
   const owner = await rt.table.getItem({
     TableName: rt.config.tableName,
     Key: marshall({ [PK.name]: pk(id), [SK.name]: SORT_KEY.meta }),
     ProjectionExpression: "customerId",
     ConsistentRead: true,
   });
-  const ownerId = owner.Item?.customerId?.S;
+  return owner.Item?.customerId?.S;
+}
+
+/** A stored turn, as the push and the acknowledgement describe it. */
+interface StoredTurn {
+  readonly sessionId: string;
+  readonly turnId: string;
+  readonly createdAt: string;
+  readonly role: string;
+  readonly content: string;
+  readonly contentEncoding: string;
+}
+
+/** Appends a turn to session `id` as `customerId` (REST and socket alike); HttpError 4xx when refused. */
+async function append(rt: Runtime<Settings>, id: string, customerId: string, body: Record<string, unknown>, metrics: RequestContext["metrics"]): Promise<StoredTurn> {
+  const encoding = (body.contentEncoding as string | undefined) ?? "identity";
+  decodeContent(body.content as string, encoding, MAX_DECODED_CONTENT); // refuse undecodable content before storing it
+
+  // The owner before anything else: another customer's append must neither take this session's lock
+  // (holding its owner off with 409s) nor learn that the session exists. The conditional write
+  // below still settles a race with a concurrent first append.
+  const ownerId = await ownerOf(rt, id);
   if (ownerId !== undefined && ownerId !== customerId) throw new HttpError(404, `session ${id} not found`);
 
   // Then the lock: an append refused because another is writing (409) must not count against the
@@ -198,10 +218,93 @@ const appendTurn: Handler = async (_e, p, { rt, metrics, body, caller }) => {
       ExpressionAttributeNames: { "#sk": SK.name },
     });
     await rt.cache.invalidate(contextCacheKey(id), metrics);
-    return json(201, { sessionId: id, turnId, createdAt });
+    return { sessionId: id, turnId, createdAt, role: String(body.role), content: String(body.content), contentEncoding: encoding };
   } finally {
     if (token) await rt.store.releaseLease(lockCacheKey(id), token).catch(() => undefined);
   }
+}
+
+/** Pushes a stored turn to the session's live connections (`{ type: "turn", … }`); never fails the append. */
+async function pushTurn(realtime: Realtime | undefined, turn: StoredTurn, metrics: RequestContext["metrics"]): Promise<void> {
+  await realtime?.push.pushToSession(turn.sessionId, JSON.stringify({ type: "turn", ...turn }), metrics);
+}
+
+const appendTurn: Handler = async (_e, p, { rt, metrics, body, caller, realtime }) => {
+  const id = validateId("sessionId", p.sessionId);
+  const turn = await append(rt, id, caller as string, body, metrics); // caller: set on every `caller` route (runtime.ts)
+  await pushTurn(realtime, turn, metrics);
+  return json(201, { sessionId: id, turnId: turn.turnId, createdAt: turn.createdAt });
+};
+
+/** A read of the connection map that the cache being down turns into a 503 (a presence answer has no fallback). */
+async function fromMap<T>(read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    if (err instanceof CacheUnavailableError) throw new HttpError(503, "presence is unavailable: the cache cannot be reached; retry shortly", { "retry-after": "1" });
+    throw err;
+  }
+}
+
+const getPresence: Handler = async (_e, p, { rt, caller, realtime }) => {
+  const id = validateId("sessionId", p.sessionId);
+  if ((await ownerOf(rt, id)) !== caller) return notFound(id, {});
+  const registry = (realtime as Realtime).registry; // set: the contract needs a connection map
+  const [connections, customerOnline, onlineCustomers] = await fromMap(() =>
+    Promise.all([registry.connectionsOf(id), registry.isOnline(caller as string), registry.countOnline()]));
+  return json(200, { sessionId: id, connections: connections.length, customerOnline, onlineCustomers }, { "cache-control": "no-store" });
+};
+
+/**
+ * Follows a session: only its owner may (a session that does not exist yet cannot be followed, so
+ * nobody can wait on an id before its owner creates it). Without the cache the socket is still
+ * accepted, degraded: it receives no pushes.
+ */
+const connect: SocketRoute = async (e, { rt, metrics, caller, connectionId, realtime }) => {
+  const id = validateId("sessionId", e.queryStringParameters?.sessionId ?? undefined);
+  if ((await ownerOf(rt, id)) !== caller) throw new HttpError(404, `session ${id} not found`);
+  try {
+    await realtime.registry.connect({ connectionId, sessionId: id, customerId: caller as string }, realtime.settings.connectionTtlSeconds * 1000);
+  } catch (err) {
+    if (err instanceof ConnectionMapUnsupportedError) throw err;
+    metrics.count(METRIC.PushDegraded);
+    log("warn", "connection map unavailable; socket accepted without pushes", { sessionId: id, connectionId, ...errorFields(err) });
+  }
+  metrics.count(METRIC.SocketConnect);
+  return undefined;
+};
+
+const disconnect: SocketRoute = async (_e, { metrics, connectionId, realtime }) => {
+  metrics.count(METRIC.SocketDisconnect);
+  try {
+    await realtime.registry.disconnect(connectionId);
+  } catch (err) {
+    // Its entries expire with their TTL; a push meanwhile finds it gone and prunes it.
+    metrics.count(METRIC.PushDegraded);
+    log("warn", "connection map unavailable; entries left to expire", { connectionId, ...errorFields(err) });
+  }
+  return undefined;
+};
+
+const ACTIONS = SESSIONS_SOCKET.routes.map((r) => r.routeKey).filter((k) => !k.startsWith("$"));
+
+const unknownAction: SocketRoute = async () => {
+  throw new HttpError(400, `unknown action: send a JSON object whose ${SESSIONS_SOCKET.actionField} is one of ${ACTIONS.join(", ")}`);
+};
+
+/**
+ * Appends a turn from the socket. The customer is the one verified on `$connect`: from the
+ * authorizer's context when API Gateway passes it on, else from the connection map.
+ */
+const sendTurn: SocketRoute = async (_e, { rt, metrics, caller, connectionId, body, realtime }) => {
+  let customerId = caller;
+  if (!customerId) customerId = (await realtime.registry.lookup(connectionId).catch(() => undefined))?.customerId;
+  if (!customerId) {
+    throw new HttpError(503, "this connection's customer cannot be read now (the cache is unreachable); retry, or append through the REST API", { "retry-after": "1" });
+  }
+  const turn = await append(rt, validateId("sessionId", body.sessionId as string), customerId, body, metrics);
+  await pushTurn(realtime, turn, metrics);
+  return { type: "ack", sessionId: turn.sessionId, turnId: turn.turnId, createdAt: turn.createdAt };
 };
 
 /** Health, plus the per-customer rate limit, so smoke tests read it from any deployment. */
@@ -212,4 +315,8 @@ const sessionHealth: Handler = async (_e, _p, { rt }) => {
   return { ...res, body: JSON.stringify(body) };
 };
 
-export const { createHandler, handler } = defineHandler(SESSIONS, { health: sessionHealth, getSession, appendTurn });
+export const { createHandler, handler } = defineHandler(
+  SESSIONS,
+  { health: sessionHealth, getSession, appendTurn, getPresence },
+  { connect, disconnect, unknownAction, sendTurn },
+);

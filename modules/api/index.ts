@@ -25,7 +25,7 @@ import { CONNECTIONS, HttpMethod, JSON_SCHEMA_DRAFT_04, JsonSchema, pathParamete
 import type { AccountBaseline } from "../account";
 import { Authorization, BoundAuthorization } from "../authorization";
 import { CacheAsideFunction } from "../function";
-import { LogGroup } from "../logs";
+import { apiStageLogGroups, LogGroup } from "../logs";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
@@ -470,17 +470,15 @@ export class CacheApi extends Construct {
       dependsOn,
     });
 
-    this.accessLogGroup = new LogGroup(this, "access-logs", {
-      name: `/aws/apigateway/${physicalName(this, 128)}/access`,
-      retentionDays: props.logRetentionDays,
-      profile,
-    });
     // API Gateway names its execution log group itself and would create it without retention.
-    this.executionLogGroup = new LogGroup(this, "execution-logs", {
-      name: `API-Gateway-Execution-Logs_${this.restApi.id}/${this.stageName}`,
+    const logs = apiStageLogGroups(this, {
+      accessLogName: physicalName(this, 128),
+      executionLogGroupName: `API-Gateway-Execution-Logs_${this.restApi.id}/${this.stageName}`,
       retentionDays: props.logRetentionDays,
       profile,
     });
+    this.accessLogGroup = logs.access;
+    this.executionLogGroup = logs.execution;
 
     // Logging settings are refused until the account has a CloudWatch role.
     const stageDependsOn: ITerraformDependable[] = [this.executionLogGroup.resource];

@@ -10,17 +10,16 @@
 import { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { AssetType, TerraformAsset } from "cdktf";
 import { Construct, IConstruct } from "constructs";
-import * as path from "path";
 import { CALLER_IDENTITY, environmentOf } from "../../functions/lib/contract";
 import { AUTHORIZER, BEARER, BEARER_TOKEN_PATTERN, defaultJwksUrl, JWS_ALGORITHMS } from "../../functions/authorizer/contract";
-import { packageRoot } from "../core/project-root";
 import { physicalName } from "../core/naming";
-import { Profile, profileOf } from "../core/profile";
+import { Profile } from "../core/profile";
 import { PropsValidator } from "../core/validation";
-import { bundleHandler, Bundle } from "../function/bundle";
+import { Bundle } from "../function/bundle";
 import { resolveSettings } from "../function/settings";
+import { outsideVpcFunction } from "../function/standalone";
+import { authorizerInvokePermission } from "./permission";
 import { Role } from "../iam";
 import { LogGroup } from "../logs";
 
@@ -152,6 +151,14 @@ export abstract class Authorization {
   /** `jwt`, `cognito` or `iam`. */
   abstract readonly kind: "jwt" | "cognito" | "iam";
 
+  /**
+   * The issuer settings of a `jwt` authorization, undefined for the others: a WebSocket API's
+   * REQUEST authorizer (`WebSocketApi`) verifies the same tokens with them.
+   */
+  get jwtSettings(): JwtAuthorizationProps | undefined {
+    return undefined;
+  }
+
   /** Creates what this authorization needs on `api` (validated: problems name `api`'s path and `authorization.<field>`). */
   abstract bind(api: AuthorizedApi, opts: { readonly logRetentionDays?: number; readonly profile?: Profile }): BoundAuthorization;
 }
@@ -161,6 +168,10 @@ class JwtAuthorization extends Authorization {
 
   constructor(private readonly props: JwtAuthorizationProps) {
     super();
+  }
+
+  override get jwtSettings(): JwtAuthorizationProps {
+    return this.props;
   }
 
   bind(api: AuthorizedApi, opts: { readonly logRetentionDays?: number; readonly profile?: Profile }): BoundAuthorization {
@@ -180,13 +191,7 @@ class JwtAuthorization extends Authorization {
       identityValidationExpression: BEARER_TOKEN_PATTERN,
       authorizerResultTtlInSeconds: ttl,
     });
-    // Scoped to this authorizer of this API: no other API (or route) may invoke the function.
-    const invokePermission = new LambdaPermission(api, "authorizer-invoke", {
-      functionName: fn.functionName,
-      action: "lambda:InvokeFunction",
-      principal: "apigateway.amazonaws.com",
-      sourceArn: `${api.executionArn}/authorizers/${authorizer.id}`,
-    });
+    const invokePermission = authorizerInvokePermission(api, fn.functionName, api.executionArn, authorizer.id);
     return {
       authorizationType: "CUSTOM",
       authorizer,
@@ -286,7 +291,6 @@ export class JwtAuthorizerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: JwtAuthorizerFunctionProps) {
     super(scope, id);
-    const name = physicalName(this, 64);
     const audience = props.audience === undefined ? [] : typeof props.audience === "string" ? [props.audience] : [...props.audience];
     const given = {
       issuer: props.issuer,
@@ -304,39 +308,20 @@ export class JwtAuthorizerFunction extends Construct {
     v.throwIfAny();
     this.settings = settings.values;
 
-    this.bundle = bundleHandler({
-      entry: path.join(packageRoot(), AUTHORIZER.entry),
-      target: "node22",
-      externals: ["@aws-sdk/*", "@smithy/*"],
-      sourceMap: true,
-    });
-    const asset = new TerraformAsset(this, "code", { path: this.bundle.zipPath, type: AssetType.FILE, assetHash: this.bundle.sha256Hex });
-    const profile = profileOf(this, props.profile);
-    this.logGroup = new LogGroup(this, "logs", { name: `/aws/lambda/${name}`, retentionDays: props.logRetentionDays, profile });
-    this.role = new Role(this, "role", { assumedBy: "lambda.amazonaws.com", description: `Execution role of ${this.node.path}` });
-    this.role.addToPrincipalPolicy("write-logs", [
-      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.logGroupArn}:*`] },
-    ]);
-    // X-Ray has no resource-level permissions.
-    this.role.addToPrincipalPolicy("xray-tracing", [{ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }]);
-
-    this.resource = new LambdaFunction(this, "function", {
-      functionName: name,
+    const parts = outsideVpcFunction(this, {
+      entry: AUTHORIZER.entry,
       description: AUTHORIZER.description,
-      runtime: "nodejs22.x",
-      architectures: ["arm64"],
-      handler: "index.handler",
-      filename: asset.path,
-      sourceCodeHash: this.bundle.sha256Base64,
-      role: this.role.roleArn,
+      environment: environmentOf(AUTHORIZER.settings, settings.values),
       // Verification is one signature check; the JWKS is fetched once per container.
       memorySize: 256,
-      timeout: 5,
-      tracingConfig: { mode: "Active" },
-      loggingConfig: { logFormat: "Text", logGroup: this.logGroup.logGroupName },
-      environment: { variables: { NODE_OPTIONS: "--enable-source-maps", ...environmentOf(AUTHORIZER.settings, settings.values) } },
-      dependsOn: [this.logGroup.resource, this.role.policyResource("write-logs")!],
+      timeoutSeconds: 5,
+      logRetentionDays: props.logRetentionDays,
+      profile: props.profile,
     });
+    this.resource = parts.resource;
+    this.role = parts.role;
+    this.logGroup = parts.logGroup;
+    this.bundle = parts.bundle;
     this.functionName = this.resource.functionName;
     this.invokeArn = this.resource.invokeArn;
   }

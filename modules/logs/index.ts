@@ -52,3 +52,19 @@ export class LogGroup extends Construct {
     this.logGroupArn = this.resource.arn;
   }
 }
+
+/**
+ * The two log groups of an API Gateway stage, both with retention: access logs under
+ * `/aws/apigateway/<physical name>/access`, and the execution log group API Gateway names itself
+ * (`executionLogGroupName`) and would otherwise create without retention.
+ */
+export function apiStageLogGroups(
+  scope: Construct,
+  props: { readonly accessLogName: string; readonly executionLogGroupName: string; readonly retentionDays?: number; readonly profile?: Profile },
+): { access: LogGroup; execution: LogGroup } {
+  const { retentionDays, profile } = props;
+  return {
+    access: new LogGroup(scope, "access-logs", { name: `/aws/apigateway/${props.accessLogName}/access`, retentionDays, profile }),
+    execution: new LogGroup(scope, "execution-logs", { name: props.executionLogGroupName, retentionDays, profile }),
+  };
+}

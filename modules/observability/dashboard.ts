@@ -6,6 +6,7 @@ import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/contra
 import { CacheKindWatch, cacheKindWidgets } from "./cache-kinds";
 import { CoveredResource, coverageWidgets } from "./coverage";
 import { invalidationWidgets, InvalidationWatch } from "./invalidation";
+import { realtimeWidgets, RealtimeWatch } from "./realtime";
 import { expressionLine, filledSum, GridLayout, metricLine, MetricSpec, searchExpression } from "./metric";
 
 /** What the dashboard shows, resolved by the construct. */
@@ -32,6 +33,8 @@ export interface DashboardInput {
   readonly daxClusterName?: string;
   /** The stream invalidator and its iterator-age alarm threshold; absent without one. */
   readonly invalidation?: InvalidationWatch & { readonly iteratorAgeAlarmMs: number };
+  /** The WebSocket API and its push-failure alarm threshold; absent without one. */
+  readonly realtime?: RealtimeWatch & { readonly failureAlarmPercent: number };
   /** Threshold lines drawn on the graphs. */
   readonly thresholds: {
     readonly hitRatioPercent: number;
@@ -175,6 +178,7 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
   if (input.invalidation) {
     invalidationWidgets(grid, graph, input.invalidation, input.runtime, input.invalidation.iteratorAgeAlarmMs);
   }
+  if (input.realtime) realtimeWidgets(grid, graph, input.realtime, input.runtime, p, input.realtime.failureAlarmPercent);
 
   if (input.rest) coverageWidgets(grid, graph, input.rest);
 

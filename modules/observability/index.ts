@@ -25,6 +25,8 @@ import type { DaxCluster } from "../dax";
 import type { CacheAsideFunction } from "../function";
 import type { StreamInvalidator } from "../invalidation";
 import { ICache, MemcachedCache, RedisCache, ServerlessCache } from "../redis";
+import type { WebSocketApi } from "../websocket";
+
 import type { CacheTable } from "../table";
 import { alarmCatalog, kebab, MAX_ALARM_METRICS } from "./alarms";
 import { dashboardBody } from "./dashboard";
@@ -32,6 +34,7 @@ import { escapeForHcl } from "./hcl";
 import { CacheKindWatch, cacheKindAlarms } from "./cache-kinds";
 import { coverageAlarms, uncovered } from "./coverage";
 import { invalidationAlarms } from "./invalidation";
+import { realtimeAlarms, realtimeWatch } from "./realtime";
 import { alarmDescription, defaultRunbookUrl } from "./runbook";
 import { alarmQueries } from "./metric";
 import {
@@ -68,6 +71,12 @@ export interface CacheObservabilityProps {
    * @default none: no invalidation widgets or alarms
    */
   readonly invalidator?: StreamInvalidator;
+  /**
+   * The WebSocket API on the function: an alarm on the share of pushes that failed, and a real-time
+   * section on the dashboard (connections, messages, pushes, prunes, failures, the pusher).
+   * @default none: no real-time widgets or alarm
+   */
+  readonly realtime?: WebSocketApi;
   /**
    * `Service` dimension of the runtime metrics. Set on the function as `SERVICE_NAME`; a function
    * that already has another value is refused, so the alarms always read what the code writes.
@@ -198,6 +207,8 @@ export class CacheObservability extends Construct {
       `a route of the API handled by the function, "<METHOD> <path>": ${routes.map((x) => JSON.stringify(x)).join(", ")}`));
     v.check(!props.invalidator || props.invalidator.fronts === fn, "invalidator", props.invalidator?.node.path,
       `an invalidator of ${fn.node.path}'s entries: its metrics are filed under that function's service`);
+    v.check(!props.realtime || props.realtime.function === fn, "realtime", props.realtime?.node.path,
+      `a WebSocket API on ${fn.node.path}: its metrics are filed under that function's service`);
     v.check(region !== undefined, "region", region, "a region: pass it, or give the stack an AwsProvider with a region");
     if (region !== undefined) v.matches("region", region, REGION_RE, "an AWS region name such as \"us-east-1\"");
     v.matches("dashboardName", dashboardName, DASHBOARD_NAME_RE, "1-255 characters of letters, digits, '-' and '_'");
@@ -273,17 +284,20 @@ export class CacheObservability extends Construct {
         : undefined;
 
     // --- the rest of the stack: functions and tables the service's own alarms do not cover
-    const covered = [fn, props.table, ...(props.invalidator ? [props.invalidator] : [])];
+    // The pusher is watched by the real-time section: its failures are the push-failure alarm's.
+    const covered = [fn, props.table, ...(props.invalidator ? [props.invalidator] : []), ...(props.realtime ? [props.realtime.pusher] : [])];
     const rest = props.watchRestOfStack ?? true ? uncovered(this, covered) : { functions: [], tables: [] };
     this.restOfStack = [...rest.functions, ...rest.tables].map((r) => r.label);
 
     // --- alarms
     const alarms = new Map<string, CloudwatchMetricAlarm>();
     const runbookUrl = props.runbookUrl ?? defaultRunbookUrl();
+    const realtime = props.realtime && realtimeWatch(props.realtime, fn, props.api.routes);
     if (this.alarmsEnabled) {
       const invalidation = props.invalidator
         ? invalidationAlarms(props.invalidator, { namespace, serviceName }, this.alarmSettings)
         : [];
+      const pushes = realtime ? realtimeAlarms(realtime, { namespace, serviceName }, this.alarmSettings) : [];
       const definitions = [...alarmCatalog({
         path: this.node.path,
         namespace,
@@ -295,7 +309,8 @@ export class CacheObservability extends Construct {
         tableName: props.table.tableName,
         functionName: fn.functionName,
         api: { apiName: props.api.apiName, stageName: props.api.stageName },
-      }), ...(otherCache ? cacheKindAlarms(otherCache, this.alarmSettings) : []), ...invalidation, ...coverageAlarms(rest, this.alarmSettings)];
+      }), ...(otherCache ? cacheKindAlarms(otherCache, this.alarmSettings) : []), ...invalidation, ...pushes, ...coverageAlarms(rest, this.alarmSettings)];
+
       for (const a of definitions) {
         const st = this.alarmSettings[a.setting];
         if (!st.enabled) continue;
@@ -351,6 +366,7 @@ export class CacheObservability extends Construct {
           queueName: props.invalidator.queueName,
           iteratorAgeAlarmMs: this.alarmSettings.invalidationIteratorAge.threshold,
         },
+        realtime: realtime && { ...realtime, failureAlarmPercent: this.alarmSettings.pushFailureRatio.threshold },
         thresholds: {
           hitRatioPercent: this.alarmSettings.cacheHitRatio.threshold,
           apiLatencyP99Ms: this.alarmSettings.apiLatencyP99.threshold,

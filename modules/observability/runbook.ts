@@ -29,6 +29,7 @@ export const ALARM_FIRST_CHECKS: Readonly<Record<AlarmKey, string>> = {
   memcachedEvictions: "Compare BytesUsedForCache with the node size and look for values written without a TTL; add nodes or a larger type.",
   memcachedCpu: "Check the busiest node's CurrConnections and commands per second; add nodes (keys spread across them) or a larger type.",
   invalidatorErrors: "Check cacheCircuitOpen and the Redis graphs, then the invalidator's logs: \"function misconfigured\" names a variable, \"cannot be mapped\" a record.",
+  pushFailureRatio: "Read the pusher's log for \"post to connection failed\" (throttling or timeouts), then its Lambda errors and the function's \"push failed\" lines.",
 };
 
 /** The runbook page alarms link to by default: help/operations.md of this package's version, on its repository. */

@@ -30,6 +30,7 @@ export const ALARM_KEYS = [
   "serverlessDataStorage",
   "memcachedEvictions",
   "memcachedCpu",
+  "pushFailureRatio",
 ] as const;
 /** One of {@link ALARM_KEYS}. */
 export type AlarmKey = (typeof ALARM_KEYS)[number];
@@ -190,6 +191,13 @@ export interface CacheAlarmsProps {
    * @default threshold 80 (%), 5-minute periods, 3 of 3
    */
   readonly memcachedCpu?: AlarmSettings;
+  /**
+   * WebSocket pushes that failed (`PushFailure`) as a percentage of pushes attempted (`Push` +
+   * `PushFailure`; gone clients, pruned, are not failures), judged only with at least `minRequests`
+   * pushes. Only with a WebSocket API.
+   * @default threshold 5 (%), 5-minute periods, 2 of 2, at least 20 pushes per period
+   */
+  readonly pushFailureRatio?: TrafficGatedAlarmSettings;
 }
 
 /** An alarm's settings after defaults. */
@@ -208,7 +216,7 @@ export interface ResolvedAlarmSettings {
   readonly treatMissingData: TreatMissingData;
   /**
    * Traffic below which a period counts as healthy.
-   * @default unset except on the traffic-gated alarms (cacheHitRatio, lambdaErrorRate, apiServerErrorRate)
+   * @default unset except on the traffic-gated alarms (cacheHitRatio, lambdaErrorRate, apiServerErrorRate, pushFailureRatio)
    */
   readonly minRequests?: number;
 }
@@ -257,10 +265,12 @@ export const DEFAULT_ALARM_SETTINGS: Readonly<Record<AlarmKey, ResolvedAlarmSett
   memcachedEvictions: { enabled: true, threshold: 0, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "notBreaching" },
   // Nodes report every minute; silence is a reporting gap.
   memcachedCpu: { enabled: true, threshold: 80, periodSeconds: 300, evaluationPeriods: 3, datapointsToAlarm: 3, treatMissingData: "missing" },
+  // The runtime writes push metrics only when a turn is pushed: no pushes, nothing failed.
+  pushFailureRatio: { enabled: true, threshold: 5, periodSeconds: 300, evaluationPeriods: 2, datapointsToAlarm: 2, treatMissingData: "notBreaching", minRequests: 20 },
 };
 
 /** Alarms whose threshold is a ratio judged only with enough traffic. */
-const GATED: ReadonlySet<AlarmKey> = new Set<AlarmKey>(["cacheHitRatio", "lambdaErrorRate", "apiServerErrorRate"]);
+const GATED: ReadonlySet<AlarmKey> = new Set<AlarmKey>(["cacheHitRatio", "lambdaErrorRate", "apiServerErrorRate", "pushFailureRatio"]);
 
 const finite = (n: number) => typeof n === "number" && Number.isFinite(n);
 const THRESHOLD_RULES: Readonly<Record<AlarmKey, { ok: (n: number) => boolean; allowed: string }>> = {
@@ -283,6 +293,7 @@ const THRESHOLD_RULES: Readonly<Record<AlarmKey, { ok: (n: number) => boolean; a
   serverlessDataStorage: { ok: (n) => finite(n) && n >= 1 && n <= 100, allowed: "a percentage of the data storage limit from 1 to 100" },
   memcachedEvictions: { ok: (n) => finite(n) && n >= 0, allowed: "a count per period of at least 0" },
   memcachedCpu: { ok: (n) => finite(n) && n >= 1 && n <= 100, allowed: "a CPU percentage from 1 to 100" },
+  pushFailureRatio: { ok: (n) => finite(n) && n >= 0 && n < 100, allowed: "a failure percentage from 0 up to (not including) 100" },
 };
 
 const EMAIL_RE = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;

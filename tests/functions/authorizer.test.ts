@@ -8,7 +8,7 @@ import { createServer, Server } from "http";
 import type { AddressInfo } from "net";
 import { exportJWK, generateKeyPair, JWTPayload, SignJWT } from "jose";
 import { createAuthorizer, TokenAuthorizerEvent } from "../../functions/authorizer/handler";
-import { AUTHORIZER } from "../../functions/authorizer/contract";
+import { AUTHORIZER, TOKEN_QUERY_PARAMETER } from "../../functions/authorizer/contract";
 import { environmentOf } from "../../functions/lib/contract";
 
 process.env.LOG_LEVEL = "silent";
@@ -134,5 +134,24 @@ describe("failures that are not the token's", () => {
   test("the JWKS URL defaults to <issuer>/.well-known/jwks.json", () => {
     const { [AUTHORIZER.settings.jwksUrl.env]: _dropped, ...rest } = env();
     expect(() => createAuthorizer(rest)).not.toThrow();
+  });
+});
+
+describe("as a WebSocket API's REQUEST authorizer (browsers cannot set headers on an upgrade)", () => {
+  const CONNECT_ARN = "arn:aws:execute-api:eu-west-1:123456789012:ws123/v1/$connect";
+  const connect = (query: Record<string, string> | null) => ({ type: "REQUEST" as const, methodArn: CONNECT_ARN, queryStringParameters: query });
+
+  test("the token comes from the connect URL's query string; the Allow covers the stage's routes (no method in the ARN)", async () => {
+    const result = await createAuthorizer(env())(connect({ [TOKEN_QUERY_PARAMETER]: await token(), sessionId: "s1" }));
+    expect(result.principalId).toBe("customer-1");
+    expect(result.policyDocument.Statement).toEqual([{ Action: "execute-api:Invoke", Effect: "Allow", Resource: "arn:aws:execute-api:eu-west-1:123456789012:ws123/v1/*" }]);
+  });
+
+  test("no token, a Bearer-prefixed one, or one signed by another key is Unauthorized", async () => {
+    const authorize = createAuthorizer(env());
+    const queries: Array<Record<string, string> | null> = [null, {}, { [TOKEN_QUERY_PARAMETER]: `Bearer ${await token()}` }, { [TOKEN_QUERY_PARAMETER]: await token({}, { key: other }) }];
+    for (const q of queries) {
+      await expect(authorize(connect(q))).rejects.toThrow(/^Unauthorized$/);
+    }
   });
 });

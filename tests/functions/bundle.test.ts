@@ -13,7 +13,7 @@ import { ownSource, trimSourceMap } from "../../modules/function/source-map";
 const ROOT = path.resolve(__dirname, "../..");
 const ZIP_BUDGET = 350 * 1024;
 
-describe.each(["products", "sessions"])("%s handler bundle", (name) => {
+describe.each(["products", "sessions", "pusher"])("%s handler bundle", (name) => {
   const bundle = bundleHandler({
     entry: path.join(ROOT, "functions", name, "handler.ts"),
     target: "node22",

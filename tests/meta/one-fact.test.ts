@@ -5,10 +5,11 @@
  */
 import { readdirSync, readFileSync, statSync } from "fs";
 import * as path from "path";
-import { CONNECTIONS, HEALTH_ROUTE, INVALIDATOR_SETTINGS, METRIC_DEFINITIONS, RUNTIME_SETTINGS, Setting } from "../../functions/lib/contract";
+import { CONNECTIONS, HEALTH_ROUTE, INVALIDATOR_SETTINGS, METRIC_DEFINITIONS, REALTIME_SETTINGS, RUNTIME_SETTINGS, Setting, SOCKET_ROUTE } from "../../functions/lib/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { SESSIONS } from "../../functions/sessions/contract";
 import { AUTHORIZER } from "../../functions/authorizer/contract";
+import { PUSHER } from "../../functions/pusher/contract";
 
 const ROOT = path.resolve(__dirname, "../..");
 /**
@@ -39,11 +40,11 @@ function occurrences(re: RegExp): string[] {
 }
 
 const escape = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
-const CONTRACTS = [PRODUCTS, SESSIONS, AUTHORIZER];
-const SETTINGS: Setting[] = [
-  ...Object.values(RUNTIME_SETTINGS), ...Object.values(CONNECTIONS), ...Object.values(INVALIDATOR_SETTINGS),
+const CONTRACTS = [PRODUCTS, SESSIONS, AUTHORIZER, PUSHER];
+const SETTINGS: Setting[] = [...new Set([
+  ...Object.values(RUNTIME_SETTINGS), ...Object.values(CONNECTIONS), ...Object.values(INVALIDATOR_SETTINGS), ...Object.values(REALTIME_SETTINGS),
   ...CONTRACTS.flatMap((c) => Object.values(c.settings)),
-];
+])];
 
 describe("one fact, one place", () => {
   test("reads the sources", () => {
@@ -60,6 +61,16 @@ describe("one fact, one place", () => {
     expect(occurrences(new RegExp(`["'\`]${escape(p)}["'\`]`, "g"))).toEqual([
       expect.stringMatching(/^functions\/(lib\/contract\/runtime\.ts|[a-z]+\/contract\.ts)$/),
     ]);
+  });
+
+  // `$default` is API Gateway's catch-all key of much else too (route responses, REST models), so it is left out.
+  const socketKeys = [...new Set([SOCKET_ROUTE.connect, SOCKET_ROUTE.disconnect, ...CONTRACTS.flatMap((c) => c.socket?.routes.map((r) => r.routeKey) ?? [])])]
+    .filter((k) => k !== SOCKET_ROUTE.default);
+  // Quotes only: descriptions name the keys in backticked code spans, which are prose, not code.
+  test.each(socketKeys.map((k) => [k]))("the WebSocket route key %s is spelled only in contracts", (key) => {
+    const found = occurrences(new RegExp(`["']${escape(key)}["']`, "g"));
+    expect(found.length).toBeGreaterThan(0);
+    expect(found.filter((f) => !/^functions\/(lib\/contract\/socket\.ts|[a-z]+\/contract\.ts)$/.test(f))).toEqual([]);
   });
 
   test.each(Object.keys(METRIC_DEFINITIONS).map((m) => [m]))("the metric %s is defined once and never spelled as a string", (name) => {

@@ -70,6 +70,7 @@ describe("Authorization.jwt", () => {
     expect(authorizationByRoute(json)).toEqual({
       "GET /health": "NONE",
       "GET /sessions/{sessionId}": "CUSTOM",
+      "GET /sessions/{sessionId}/presence": "CUSTOM",
       "POST /sessions/{sessionId}/turns": "CUSTOM",
       "GET /products/{productId}": "NONE",
       "PUT /products/{productId}": "CUSTOM",
@@ -149,7 +150,7 @@ describe("Authorization.cognito and Authorization.iam", () => {
     const json = synthApi({ authorization: Authorization.cognito(POOL, { scopes: ["sessions/write"], identityClaim: "username" }) });
     expect(onlyResource(json, "aws_api_gateway_authorizer")).toMatchObject({ type: "COGNITO_USER_POOLS", provider_arns: [POOL] });
     const guarded = resourcesOf(json, "aws_api_gateway_method").filter(([, m]) => m.authorization === "COGNITO_USER_POOLS");
-    expect(guarded).toHaveLength(4);
+    expect(guarded).toHaveLength(5);
     expect(guarded.every(([, m]) => JSON.stringify(m.authorization_scopes) === '["sessions/write"]')).toBe(true);
     expect(envOf(json, "sessions_function")[CONNECTIONS.callerIdentity.env]).toBe("cognito:username");
     expect(resourcesOf(json, "aws_lambda_function").some(([id]) => id.includes("authorizer"))).toBe(false);
@@ -157,7 +158,7 @@ describe("Authorization.cognito and Authorization.iam", () => {
 
   test("IAM: AWS_IAM on the caller routes, no authorizer, the functions read the signer's ARN", () => {
     const json = synthApi({ authorization: Authorization.iam() });
-    expect(Object.values(authorizationByRoute(json)).filter((a) => a === "AWS_IAM")).toHaveLength(4);
+    expect(Object.values(authorizationByRoute(json)).filter((a) => a === "AWS_IAM")).toHaveLength(5);
     expect(resourcesOf(json, "aws_api_gateway_authorizer")).toEqual([]);
     expect(envOf(json, "products_function")[CONNECTIONS.callerIdentity.env]).toBe("iam");
   });
@@ -167,7 +168,7 @@ describe("synth errors", () => {
   test("a route that needs a verified caller on an API without authorization names the construct, the field and the choices", () => {
     const e = errorOf({});
     expect(e.constructPath).toBe("test/api");
-    expect(e.problems.map((p) => p.field)).toEqual(["authorization", "authorization", "authorization", "authorization"]);
+    expect(e.problems.map((p) => p.field)).toEqual(["authorization", "authorization", "authorization", "authorization", "authorization"]);
     expect(e.message).toMatch(/authorization = undefined: Authorization\.jwt\(…\), Authorization\.cognito\(…\) or Authorization\.iam\(\): route GET \/sessions\/\{sessionId\} \(sessions\) needs a verified caller/);
   });
 

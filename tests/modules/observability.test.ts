@@ -34,6 +34,8 @@ import { decodeJsonencode, onlyResource, resourcesOf, SynthJson, testStack } fro
 import { Authorization, FunctionSettings, PRODUCTS } from "../../modules";
 
 const AZS = ["us-east-1a", "us-east-1b", "us-east-1c"];
+/** The alarms of this fixture: the product catalog has no WebSocket API (its push alarm: realtime-observability.test.ts). */
+const KEYS = ALARM_KEYS.filter((k) => k !== "pushFailureRatio");
 const GET_ROUTE = "GET /products/{productId}";
 
 interface Options {
@@ -87,7 +89,7 @@ const kebab = (s: string) => s.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCas
 
 /** Alarms only a serverless or a Memcached cache has; every other key belongs to a stack on Redis/Valkey nodes. */
 const OTHER_CACHE_KEYS = new Set<AlarmKey>(["serverlessThrottles", "serverlessDataStorage", "memcachedEvictions", "memcachedCpu"]);
-const NODE_KEYS = ALARM_KEYS.filter((k) => !OTHER_CACHE_KEYS.has(k));
+const NODE_KEYS = KEYS.filter((k) => !OTHER_CACHE_KEYS.has(k));
 /** The cache a stack needs for alarm `key` to exist. */
 const cacheFor = (key: AlarmKey): Options["cache"] => (key.startsWith("serverless") ? "serverless" : key.startsWith("memcached") ? "memcached" : undefined);
 
@@ -240,6 +242,7 @@ describe("CacheObservability", () => {
       serverlessDataStorage: "GreaterThanThreshold",
       memcachedEvictions: "GreaterThanThreshold",
       memcachedCpu: "GreaterThanThreshold",
+      pushFailureRatio: "GreaterThanThreshold",
     };
     const CUSTOM_THRESHOLD: Record<AlarmKey, number> = {
       cacheHitRatio: 75,
@@ -261,6 +264,7 @@ describe("CacheObservability", () => {
       serverlessDataStorage: 70,
       memcachedEvictions: 6,
       memcachedCpu: 65,
+      pushFailureRatio: 10,
     };
 
     const defaultsByCache = new Map<Options["cache"], SynthJson>();
@@ -269,8 +273,9 @@ describe("CacheObservability", () => {
       if (!defaultsByCache.has(c)) defaultsByCache.set(c, synth({ cache: c }, "prod").json);
       return defaultsByCache.get(c)!;
     };
-    test.each([...ALARM_KEYS])("%s: defaults are DEFAULT_ALARM_SETTINGS", (key) => {
+    test.each([...KEYS])("%s: defaults are DEFAULT_ALARM_SETTINGS", (key) => {
       const a = alarm(defaults(key), key);
+
       const d = DEFAULT_ALARM_SETTINGS[key];
       expect(a.threshold).toBe(d.threshold);
       expect(a.comparison_operator).toBe(COMPARISON[key]);
@@ -293,8 +298,9 @@ describe("CacheObservability", () => {
       if (!customByCache.has(c)) customByCache.set(c, synth({ cache: c, props: { alarms } }, "prod").json);
       return customByCache.get(c)!;
     };
-    test.each([...ALARM_KEYS])("%s: threshold, comparison, period, evaluation periods, datapoints and missing data as given", (key) => {
+    test.each([...KEYS])("%s: threshold, comparison, period, evaluation periods, datapoints and missing data as given", (key) => {
       const a = alarm(custom(key), key);
+
       expect(a.threshold).toBe(CUSTOM_THRESHOLD[key]);
       expect(a.comparison_operator).toBe(COMPARISON[key]);
       expect(new Set(periodsOf(a))).toEqual(new Set([120]));

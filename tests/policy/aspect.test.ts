@@ -307,13 +307,13 @@ describe("the default app", () => {
       expect(writes.length).toBe(r.stack.startsWith("product-catalog") ? 2 : 1); // PUT + DELETE, or POST turns
       expect(writes.every((f) => f.status === "pass")).toBe(true);
       const callers = r.findings.filter((f) => f.ruleId === "CF-APIGW-7" && f.status === "pass");
-      expect(callers.length).toBe(r.stack.startsWith("product-catalog") ? 2 : 2); // PUT + DELETE, or GET + POST sessions
+      expect(callers.length).toBe(r.stack.startsWith("product-catalog") ? 2 : 3); // PUT + DELETE, or GET + POST sessions and GET presence
     }
     for (const s of stacks) {
       const json = JSON.parse(Testing.synth(s));
       expect(json.output.api_key).toBeUndefined(); // no route needs one
       const methods = Object.values(json.resource.aws_api_gateway_method as Record<string, { http_method: string; authorization: string }>);
-      expect(methods.filter((m) => m.authorization === "CUSTOM").length).toBe(2);
+      expect(methods.filter((m) => m.authorization === "CUSTOM").length).toBe(s.node.id.startsWith("product-catalog") ? 2 : 3);
     }
   });
 

@@ -244,7 +244,7 @@ describe("policy documents", () => {
 
   test("a policy given as an expression is unknown to the IAM rules", () => {
     const doc = set(golden(), `${R}.aws_iam_role_policy.fn_table.policy`, "${var.extra_policy}");
-    expect(undecided(check(doc))).toEqual(["CF-IAM-1", "CF-IAM-2", "CF-IAM-5"]);
+    expect(undecided(check(doc))).toEqual(["CF-IAM-1", "CF-IAM-2", "CF-IAM-5", "CF-IAM-6"]);
   });
 });
 

@@ -39,6 +39,7 @@ export function golden(): Json {
       slow: res("cache/slow-log", { name: "/aws/vendedlogs/cache/slow-log", retention_in_days: 90 }),
       fn: res("fn/logs", { name: "/aws/lambda/products", retention_in_days: 90 }),
       access: res("api/access-logs", { name: "/aws/apigateway/api/access", retention_in_days: 90 }),
+      ws_access: res("realtime/access-logs", { name: "/aws/apigateway/realtime/access", retention_in_days: 90 }),
     },
     aws_security_group: {
       cache: res("cache/sg", { vpc_id: ref("aws_vpc.vpc.id"), name_prefix: "cache-", description: "Valkey: port 6379 from the function only" }),
@@ -218,6 +219,14 @@ export function golden(): Json {
       }),
       // a data.aws_iam_policy_document
       fn_secret: res("fn/role/policy-secret", { name: "secret", role: ref("aws_iam_role.fn.id"), policy: ref("data.aws_iam_policy_document.fn_secret.json") }),
+      // The pusher's grant, as WebSocketApi writes it (cdktf's jsonencode form).
+      pusher_connections: res("realtime/pusher/role/policy-manage-connections", {
+        name: "manage-connections",
+        role: ref("aws_iam_role.fn.id"),
+        policy:
+          '${jsonencode({"Version" = "2012-10-17", "Statement" = [{"Effect" = "Allow", "Action" = ["execute-api:ManageConnections"], ' +
+          '"Resource" = ["${aws_apigatewayv2_api.ws.execution_arn}/v1/POST/@connections/*"]}]})}',
+      }),
       fn_vpc: res("fn/role/policy-vpc", {
         name: "vpc",
         role: ref("aws_iam_role.fn.id"),
@@ -360,7 +369,17 @@ export function golden(): Json {
     aws_api_gateway_usage_plan_key: {
       key: res("api/usage-plan-key", { key_id: ref("aws_api_gateway_api_key.key.id"), key_type: "API_KEY", usage_plan_id: ref("aws_api_gateway_usage_plan.plan.id") }),
     },
-    // A pipeline's artifact bucket, as PipelineBucket writes it.
+    // A WebSocket API, as WebSocketApi writes it.
+    aws_apigatewayv2_api: { ws: res("realtime/api", { name: "ws", protocol_type: "WEBSOCKET", route_selection_expression: "$request.body.action" }) },
+    aws_apigatewayv2_stage: {
+      ws: res("realtime/stage", {
+        api_id: ref("aws_apigatewayv2_api.ws.id"),
+        name: "v1",
+        access_log_settings: { destination_arn: ref("aws_cloudwatch_log_group.ws_access.arn"), format: '{"requestId":"$context.requestId"}' },
+        default_route_settings: { throttling_rate_limit: 100, throttling_burst_limit: 200, logging_level: "ERROR", data_trace_enabled: false },
+      }),
+    },
+        // A pipeline's artifact bucket, as PipelineBucket writes it.
     aws_s3_bucket: { artifacts: res("pipeline/artifacts/bucket", { bucket_prefix: "artifacts-", force_destroy: false }) },
     aws_s3_bucket_versioning: {
       artifacts: res("pipeline/artifacts/versioning", { bucket: ref("aws_s3_bucket.artifacts.id"), versioning_configuration: { status: "Enabled" } }),

@@ -37,6 +37,7 @@ const settings = `${R}.aws_api_gateway_method_settings.all`;
 const get = `${R}.aws_api_gateway_method.get`;
 const put = `${R}.aws_api_gateway_method.put`;
 const esm = `${R}.aws_lambda_event_source_mapping.stream`;
+const wsStage = `${R}.aws_apigatewayv2_stage.ws`;
 const policyJson = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
 
 /** A provisioned table with a `byCategory` index, the table and the index autoscaled for reads and writes. */
@@ -336,6 +337,26 @@ const FIXTURES: Fixture[] = [
     set(d, `${R}.aws_wafv2_web_acl_association.stage.resource_arn`, "arn:aws:apigateway:us-east-1::/restapis/other/stages/v1") },
 
   // --- logs and secrets
+  // --- WebSocket (API Gateway v2)
+  { rule: "CF-APIGW-9", kind: "missing", what: "WebSocket stage without access logs", mutate: (d) => set(d, `${wsStage}.access_log_settings`, undefined),
+    attribute: "access_log_settings.destination_arn" },
+  { rule: "CF-APIGW-9", kind: "wrong", what: "WebSocket access logs without a format", mutate: (d) => set(d, `${wsStage}.access_log_settings.format`, " "),
+    attribute: "access_log_settings.format" },
+  { rule: "CF-APIGW-10", kind: "missing", what: "no default route throttling", mutate: (d) => set(d, `${wsStage}.default_route_settings.throttling_rate_limit`, undefined),
+    attribute: "default_route_settings.throttling_rate_limit" },
+  { rule: "CF-APIGW-10", kind: "wrong", what: "burst limit 0", mutate: (d) => set(d, `${wsStage}.default_route_settings.throttling_burst_limit`, 0),
+    attribute: "default_route_settings.throttling_burst_limit" },
+  { rule: "CF-APIGW-10", kind: "wrong", what: "data trace logs every message", mutate: (d) => set(d, `${wsStage}.default_route_settings.data_trace_enabled`, true),
+    attribute: "default_route_settings.data_trace_enabled" },
+  { rule: "CF-IAM-6", kind: "missing", what: "ManageConnections with NotResource", mutate: (d) => set(d, `${R}.aws_iam_role_policy.pusher_connections.policy`,
+    policyJson({ Effect: "Allow", Action: ["execute-api:ManageConnections"], NotResource: ["arn:aws:execute-api:us-east-1:123456789012:other/v1/POST/@connections/*"] })), attribute: /NotResource$/ },
+  { rule: "CF-IAM-6", kind: "wrong", what: "ManageConnections on *", mutate: (d) => set(d, `${R}.aws_iam_role_policy.pusher_connections.policy`,
+    policyJson({ Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: ["*"] })), attribute: /Resource$/ },
+  { rule: "CF-IAM-6", kind: "wrong", what: "ManageConnections on every API of the account", mutate: (d) => set(d, `${R}.aws_iam_role_policy.pusher_connections.policy`,
+    policyJson({ Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: ["arn:aws:execute-api:us-east-1:123456789012:*/v1/POST/@connections/*"] })) },
+  { rule: "CF-IAM-6", kind: "wrong", what: "ManageConnections on the whole API, not its @connections", mutate: (d) => set(d, `${R}.aws_iam_role_policy.pusher_connections.policy`,
+    policyJson({ Effect: "Allow", Action: ["execute-api:ManageConnections"], Resource: ["${aws_apigatewayv2_api.ws.execution_arn}/*"] })) },
+
   { rule: "CF-LOGS-1", kind: "missing", what: "no retention", mutate: (d) => set(d, `${R}.aws_cloudwatch_log_group.access.retention_in_days`, undefined), attribute: "retention_in_days" },
   { rule: "CF-LOGS-1", kind: "wrong", what: "retention 0 (never expire)", mutate: (d) => set(d, `${R}.aws_cloudwatch_log_group.flow.retention_in_days`, 0) },
   { rule: "CF-SM-1", kind: "missing", what: "no customer key", mutate: (d) => set(d, `${R}.aws_secretsmanager_secret.auth.kms_key_id`, undefined), attribute: "kms_key_id" },

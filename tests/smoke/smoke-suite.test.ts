@@ -24,7 +24,7 @@ const PRODUCT_CHECKS = [
 ];
 const SESSION_CHECKS = [
   "health", "append-needs-token", "append-turns", "read-needs-token", "other-customer-404", "consistent-read", "context-in-order",
-  "context-cached", "malformed-id", "unknown-route", "rate-limit",
+  "context-cached", "websocket", "malformed-id", "unknown-route", "rate-limit",
 ];
 
 let products: TwinProcess;
@@ -134,6 +134,17 @@ describe("smoke suite against a broken deployment", () => {
     const forged = await runSmoke(["--outputs", sessions.outputsFile, "--token", `${h}.${p}.${"A".repeat(342)}`, "--json"]);
     expect(forged.code).toBe(1);
     expect(report(forged.stdout).checks.find((c) => c.name === "append-turns")).toMatchObject({ outcome: "fail", status: 401 });
+  });
+
+  test("fails (exit 1) on the websocket check alone when nothing answers at websocket_url", async () => {
+    const port = await unusedPort();
+    const file = path.join(sessions.dir, "no-websocket.json");
+    writeFileSync(file, JSON.stringify({ "session-store-dev": { ...sessions.outputs(), websocket_url: `ws://127.0.0.1:${port}/ws/v1` } }));
+    // The second customer's window still has room (the first's was filled by the passing run).
+    const out = sessions.outputs();
+    const r = await runSmoke(["--outputs", file, "--token", String(out.sample_token_other), "--other-token", String(out.sample_token), "--max-rate-limit-requests", "1", "--json"]);
+    expect(r.code).toBe(1);
+    expect(report(r.stdout).checks.filter((c) => c.outcome === "fail").map((c) => [c.name, c.detail])).toEqual([["websocket", expect.stringMatching(/ECONNREFUSED/)]]);
   });
 
   test("fails (exit 1) quickly when nothing answers at api_url", async () => {

@@ -14,6 +14,8 @@ import { PutItemCommand, ScanCommand } from "@aws-sdk/client-dynamodb";
 import { buildApp } from "../../stacks/app";
 import { Authorization, CacheApi, CacheAsideFunction, CacheTable, Network, PRODUCTS, PRODUCTS_TABLE, PROFILE_CONTEXT_KEY, routesOf } from "../../modules";
 import { AUTHORIZER } from "../../functions/authorizer/contract";
+import { PUSHER } from "../../functions/pusher/contract";
+import { CONNECTIONS } from "../../functions/lib/contract";
 import { createZip } from "../../modules/function/zip";
 import type { FunctionPool, InvokeOutcome } from "../../tools/twin/functions";
 import { buildEvent, Gateway, GatewayOptions, RestProxyEvent, ResourceTree, servedApiKeys } from "../../tools/twin/gateway";
@@ -418,7 +420,19 @@ describe("local environment and outputs", () => {
     redisUsers: new Set(sessions.cacheUsers.map((u) => u.userId)),
     apiKeys: Object.fromEntries(sessions.api.apiKeys.map((k) => [k.logicalId, { id: "kid", value: KEY }])),
     queues: Object.fromEntries(Object.keys(sessions.json.resource?.aws_sqs_queue ?? {}).map((id) => [id, `/tmp/${id}.jsonl`])),
+    websocketUrl: "ws://127.0.0.1:3210/ws/v1",
   };
+
+  test("the pusher posts to the twin's @connections, and every function reaches the twin's Lambda API", () => {
+    const pusher = sessions.functions.find((f) => f.environment[PUSHER.settings.stageUrl.env] !== undefined)!;
+    const { env } = functionEnvironment(sessions, pusher, local, { taskRoot: "/tmp/task", nodePath: "/repo/node_modules" });
+    expect(env[PUSHER.settings.stageUrl.env]).toBe("ws://127.0.0.1:3210/ws/v1");
+    for (const f of sessions.functions) {
+      expect(functionEnvironment(sessions, f, local, { taskRoot: "/tmp/task", nodePath: "/repo/node_modules" }).env.AWS_ENDPOINT_URL_LAMBDA).toBe("http://127.0.0.1:3210");
+    }
+    const fn = sessions.functions.find((f) => f.logicalId.startsWith("fn_"))!;
+    expect(functionEnvironment(sessions, fn, local, { taskRoot: "/tmp/task", nodePath: "/repo/node_modules" }).env[CONNECTIONS.pusherFunction.env]).toBe(pusher.name);
+  });
 
   test("the function environment points at the local stand-ins, with fake credentials", () => {
     const fn = sessions.functions.find((f) => !isAuthorizer(f))!;
@@ -470,6 +484,7 @@ describe("local environment and outputs", () => {
       dax_endpoint: "",
       function_name: sessions.functions.find((f) => f.logicalId.startsWith("fn_"))!.name,
       invalidation_failures_queue_url: `/tmp/${Object.keys(sessions.json.resource?.aws_sqs_queue ?? {})[0]}.jsonl`,
+      websocket_url: "ws://127.0.0.1:3210/ws/v1",
     });
     expect(Object.keys(outputs).sort()).toEqual(Object.keys(sessions.outputs).sort());
   });

@@ -7,6 +7,7 @@ import { SessionStoreStack } from "../../stacks/session-store";
 import * as path from "path";
 import { bundleHandler } from "../../modules/function/bundle";
 import { decodeJsonencode } from "../helpers/synth";
+import { PUSHER } from "../../functions/pusher/contract";
 
 const app = buildApp(Testing.app());
 app.synth(); // resolves the cross-stack references (network → services) into outputs and remote state
@@ -37,16 +38,20 @@ describe("the default app, taken together", () => {
 describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) => {
   const prod = id.endsWith("-prod");
 
-  test("declares the outputs the smoke tests read", () => {
+  const sessions = id.startsWith("session-store");
+
+  test("declares the outputs the smoke tests read (and the session store its WebSocket URL)", () => {
     expect(Object.keys(json.output).sort()).toEqual(
       ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "invalidation_failures_queue_url",
-        "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name"],
+        "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name", ...(sessions ? ["websocket_url"] : [])],
     );
   });
 
   test("verifies callers with the JWT authorizer, and puts WAF in front of the stage in prod only", () => {
     expect(all(json, "aws_api_gateway_authorizer").map((a) => a.type)).toEqual(["TOKEN"]);
-    expect(all(json, "aws_api_gateway_method").filter((m) => m.authorization === "CUSTOM")).toHaveLength(2);
+    expect(all(json, "aws_api_gateway_method").filter((m) => m.authorization === "CUSTOM")).toHaveLength(sessions ? 3 : 2);
+    // The WebSocket API's $connect: a REQUEST authorizer (browsers send the token in the query string).
+    expect(all(json, "aws_apigatewayv2_authorizer").map((a) => a.authorizer_type)).toEqual(sessions ? ["REQUEST"] : []);
     expect(all(json, "aws_wafv2_web_acl_association")).toHaveLength(prod ? 1 : 0);
   });
 
@@ -121,21 +126,21 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
     for (const g of all(json, "aws_cloudwatch_log_group")) expect(g.retention_in_days).toBe(prod ? 90 : 14);
   });
 
-  test("traces and bounds the Lambdas; the service function runs in the VPC, the authorizer (no private resource) outside", () => {
+  test("traces and bounds the Lambdas; the service function runs in the VPC, the authorizer and the pusher (no private resource) outside", () => {
     for (const f of all(json, "aws_lambda_function")) {
       expect(f.tracing_config.mode).toBe("Active");
       expect(f.timeout).toBeGreaterThan(0);
-      const authorizer = f.description.startsWith("JWT authorizer");
+      const outside = f.description.startsWith("JWT authorizer") || f.description === PUSHER.description;
       // The stream invalidator does a few cache round trips per record: 256 MB everywhere.
-      expect(f.memory_size).toBe(authorizer || !prod || /invalidator/.test(f.function_name) ? 256 : 512);
-      expect(f.vpc_config?.subnet_ids.length).toBe(authorizer ? undefined : prod ? 3 : 2);
+      expect(f.memory_size).toBe(outside || !prod || /invalidator/.test(f.function_name) ? 256 : 512);
+      expect(f.vpc_config?.subnet_ids.length).toBe(outside ? undefined : prod ? 3 : 2);
     }
   });
 
-  test("scopes Lambda permissions to its API", () => {
+  test("scopes Lambda permissions to its APIs", () => {
     for (const p of all(json, "aws_lambda_permission")) {
       expect(p.principal).toBe("apigateway.amazonaws.com");
-      expect(p.source_arn).toMatch(/^\$\{aws_api_gateway_rest_api\.[^}]+\.execution_arn\}\//);
+      expect(p.source_arn).toMatch(/^\$\{(aws_api_gateway_rest_api|aws_apigatewayv2_api)\.[^}]+\.execution_arn\}\//);
     }
   });
 

@@ -296,7 +296,10 @@ function priceApiV2(r: Resource, ctx: PricingContext): readonly CostLine[] {
   const w = ctx.workload;
   if (r.config.protocol_type === "WEBSOCKET") {
     return [
-      line(r, "messages (one per API request)", w.requestsPerMonth, svc(ctx, "apigw.websocket.messageMillion"), 1e6, "usage"),
+      // Every turn written is pushed to the open sockets of its session, and may have come in on one;
+      // messages are metered per 32 KB.
+      line(r, `messages (${ctx.usage.websocketMessagesPerWrite} per turn written, ${Math.ceil(w.cacheValueKB / 32)} unit(s) of 32 KB each)`,
+        w.writesPerMonth * ctx.usage.websocketMessagesPerWrite * Math.max(1, Math.ceil(w.cacheValueKB / 32)), svc(ctx, "apigw.websocket.messageMillion"), 1e6, "usage"),
       line(r, `connection-minutes (${ctx.usage.websocketConnections} open)`, ctx.usage.websocketConnections * HOURS_PER_MONTH * 60,
         svc(ctx, "apigw.websocket.connectionMinuteMillion"), 1e6, "usage"),
     ];
@@ -474,6 +477,8 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   aws_apigatewayv2_deployment: "free",
   aws_apigatewayv2_domain_name: "free",
   aws_apigatewayv2_api_mapping: "free",
+  aws_apigatewayv2_authorizer: "free (an authorizer Lambda is priced as a function)",
+  aws_apigatewayv2_route_response: "free",
   aws_acm_certificate: "public ACM certificates are free",
   aws_acm_certificate_validation: "free",
   aws_route53_record: "records are free; alias queries to AWS resources are free",

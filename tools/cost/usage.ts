@@ -74,6 +74,8 @@ export interface UsageProfile {
   readonly queueMessagesPerMonth: number;
   /** Average WebSocket connections open (for API Gateway v2 WebSocket APIs). */
   readonly websocketConnections: number;
+  /** WebSocket messages per turn written: pushed to each open socket of its session, plus the one it came in on. */
+  readonly websocketMessagesPerWrite: number;
   /** Data a serverless cache holds, GB (the engine's metered minimum applies). */
   readonly cacheDataGB: number;
   /** Pipeline runs a month and minutes of build per run (CodePipeline / CodeBuild). */
@@ -102,6 +104,8 @@ export const USAGE_SOURCES: Readonly<Record<string, string>> = {
   "sessions.tableGB": "seed 000 §1: \"50K+ concurrent sessions\" × ~25 KB (META + 20 turns + summary) → 1.25 GB",
   flowLogGBPerMonth: "assumption: Lambda keeps connections open, so few flows a minute → 1 GB",
   lambdaLogBytesPerInvocation: "START/END/REPORT lines of the Text log format ≈ 400 B (assumption)",
+  websocketConnections: "seed 000 §1: \"50K+ concurrent sessions\"; assumption: 2 % of them hold a socket open on average → 1000",
+  websocketMessagesPerWrite: "assumption: a turn comes in on the socket (1 message received) and is pushed to the session's one open socket (1 sent) → 2",
 };
 
 /** The defaults, per the sources above. */
@@ -124,6 +128,7 @@ export const DEFAULT_USAGE: UsageProfile = {
   secretCallsPerMonth: 100_000,
   queueMessagesPerMonth: 1_000_000,
   websocketConnections: 1000,
+  websocketMessagesPerWrite: 2,
   cacheDataGB: 1,
   pipelineRunsPerMonth: 60,
   buildMinutesPerRun: 5,

@@ -8,6 +8,7 @@ import { INVALIDATORS } from "../../functions/invalidator/contract";
 import { PRODUCTS } from "../../functions/products/contract";
 import { SESSIONS } from "../../functions/sessions/contract";
 import { AUTHORIZER } from "../../functions/authorizer/contract";
+import { PUSHER } from "../../functions/pusher/contract";
 
 const cell = (s: string) => s.replace(/\|/g, "\\|").replace(/\n/g, " ");
 
@@ -47,11 +48,18 @@ export function renderSettingsPage(generatedNote: string): [string, string] {
     ...table(CONNECTIONS, false),
     "",
   ];
-  for (const c of [PRODUCTS, SESSIONS, AUTHORIZER]) {
+  for (const c of [PRODUCTS, SESSIONS, AUTHORIZER, PUSHER]) {
     lines.push(`## \`${c.name}\` (\`${c.entry}\`)`, "", c.description + ".", "");
     if (c.routes.length > 0) lines.push("| route | access | cached | what it does |", "| --- | --- | --- | --- |");
     for (const r of c.routes) lines.push(`| \`${cell(routeKey(r))}\` | ${r.access} | ${r.cached ? "yes" : "no"} | ${cell(r.summary)} |`);
     lines.push("");
+    if (c.socket) {
+      lines.push(`WebSocket routes (selected by the message's \`${c.socket.actionField}\`; connect with ` +
+        `${Object.entries(c.socket.connectQuery).map(([q, what]) => `\`${q}\`: ${what}`).join("; ")}):`, "");
+      lines.push("| route key | message checked | answers the sender | what it does |", "| --- | --- | --- | --- |");
+      for (const r of c.socket.routes) lines.push(`| \`${r.routeKey}\` | ${r.body ? "yes" : "no"} | ${r.reply ? "yes" : "no"} | ${cell(r.summary)} |`);
+      lines.push("");
+    }
     if (Object.keys(c.settings).length > 0) lines.push(...table(c.settings, true), "");
   }
   lines.push("## Stream invalidators", "",

@@ -7,6 +7,7 @@ import { randomBytes } from "crypto";
 import { call, CallResult } from "./http";
 import { StackOutputs } from "./outputs";
 import { expect, Runner } from "./runner";
+import { socketRoundTrip } from "./websocket";
 
 export type StackKind = "product-catalog" | "session-store";
 
@@ -282,6 +283,15 @@ export async function sessionStoreSuite(ctx: SuiteContext): Promise<void> {
     expect(!problem, problem!, r.status);
     return { status: r.status, ms: r.ms, detail: `X-Cache: HIT${reads > 1 ? ` (read ${reads}: the appends' stream invalidation came in between)` : ""}` };
   });
+  const wsUrl = typeof ctx.outputs.websocket_url === "string" && ctx.outputs.websocket_url ? ctx.outputs.websocket_url : undefined;
+  if (wsUrl) {
+    await run.check("websocket", async () => {
+      expect(ctx.token, NO_TOKEN_HINT);
+      const r = await socketRoundTrip({ url: wsUrl, base, sessionId, token: ctx.token!, headers: keyHeaders, timeoutMs });
+      accepted++; // the socket's turn counts against the customer's window too
+      return { status: 200, ...r };
+    });
+  } else run.skip("websocket", "the outputs have no websocket_url (a stack without a WebSocket API)");
   await commonChecks(ctx, "/sessions/bad%20id!", keyHeaders);
 
   // Last: it fills the customer's window with more turns.

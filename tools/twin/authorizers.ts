@@ -10,21 +10,16 @@
  *   the twin's fake credentials (any other key is refused); the caller's IAM policy is not
  *   evaluated (there is no IAM here): a valid signature is allowed.
  */
-import { Hash } from "@smithy/hash-node";
-import { SignatureV4 } from "@smithy/signature-v4";
-import { timingSafeEqual } from "crypto";
 import type { IncomingHttpHeaders } from "http";
 import { CALLER_IDENTITY } from "../../functions/lib/contract";
 import { FunctionPool } from "./functions";
 import { LocalIssuer } from "./issuer";
-import { FAKE_CREDENTIALS, TWIN_ACCOUNT } from "./local";
+import { TWIN_ACCOUNT } from "./local";
+import { verifySigV4 } from "./sigv4";
 import { AuthorizerDef, MethodDef } from "./stack";
 
 /** The IAM principal the twin's fake credentials stand for. */
 export const TWIN_ROLE = { arn: `arn:aws:sts::${TWIN_ACCOUNT}:assumed-role/cachefront-twin/local`, caller: "AROATWINLOCAL00000000:local" } as const;
-
-/** SigV4 allows this much clock skew between the signer and API Gateway. */
-const MAX_SIGNATURE_SKEW_MS = 5 * 60_000;
 
 /** What the backend's event gets from a successful authorization. */
 export interface CallerContext {
@@ -176,48 +171,8 @@ export class Authorizers {
   }
 
   private async iam(req: AuthRequest): Promise<AuthOutcome> {
-    const auth = headerValue(req.headers, "authorization");
-    if (!auth) return { ok: false, error: "MISSING_AUTHENTICATION_TOKEN" };
-    const m = /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, ?SignedHeaders=([a-z0-9;-]+), ?Signature=([0-9a-f]{64})$/.exec(auth);
-    if (!m) return { ok: false, error: "INCOMPLETE_SIGNATURE", message: "Authorization header requires 'Credential', 'SignedHeaders' and 'Signature' parameters" };
-    const [, accessKeyId, , region, service, signedHeaders, signature] = m;
-    if (accessKeyId !== FAKE_CREDENTIALS.AWS_ACCESS_KEY_ID) return { ok: false, error: "UNRECOGNIZED_CLIENT" };
-    const amzDate = headerValue(req.headers, "x-amz-date") ?? "";
-    const dm = /^(\d{4})(\d{2})(\d{2})T(\d{2})(\d{2})(\d{2})Z$/.exec(amzDate);
-    if (!dm) return { ok: false, error: "INCOMPLETE_SIGNATURE", message: "Authorization header requires existence of either a 'X-Amz-Date' or a 'Date' header" };
-    const signingDate = new Date(Date.UTC(+dm[1], +dm[2] - 1, +dm[3], +dm[4], +dm[5], +dm[6]));
-    if (Math.abs(this.now() - signingDate.getTime()) > MAX_SIGNATURE_SKEW_MS) return { ok: false, error: "INVALID_SIGNATURE", message: "Signature expired" };
-    const sessionToken = headerValue(req.headers, "x-amz-security-token");
-    if (sessionToken !== undefined && sessionToken !== FAKE_CREDENTIALS.AWS_SESSION_TOKEN) return { ok: false, error: "UNRECOGNIZED_CLIENT" };
-
-    const headers: Record<string, string> = {};
-    for (const h of signedHeaders.split(";")) {
-      const v = headerValue(req.headers, h);
-      if (v !== undefined) headers[h] = v;
-    }
-    const query: Record<string, string | string[]> = {};
-    for (const part of req.query.split("&").filter(Boolean)) {
-      const eq = part.indexOf("=");
-      const k = decodeURIComponent(eq < 0 ? part : part.slice(0, eq));
-      const v = eq < 0 ? "" : decodeURIComponent(part.slice(eq + 1).replace(/\+/g, " "));
-      const prior = query[k];
-      query[k] = prior === undefined ? v : [...(Array.isArray(prior) ? prior : [prior]), v];
-    }
-    const host = headers.host ?? "";
-    const signer = new SignatureV4({
-      credentials: { accessKeyId, secretAccessKey: FAKE_CREDENTIALS.AWS_SECRET_ACCESS_KEY, sessionToken },
-      region,
-      service,
-      sha256: Hash.bind(null, "sha256"),
-    });
-    const signed = await signer.sign(
-      { method: req.method, protocol: "http:", hostname: host.replace(/:\d+$/, ""), port: Number(host.split(":")[1]) || undefined, path: decodeURIComponent(`/${req.stage}${req.path}`), query, headers, body: req.body.length > 0 ? req.body : undefined },
-      { signingDate, signableHeaders: new Set(signedHeaders.split(";")) },
-    );
-    const expected = /Signature=([0-9a-f]{64})/.exec(String(signed.headers.authorization ?? signed.headers.Authorization))?.[1] ?? "";
-    if (expected.length !== signature.length || !timingSafeEqual(Buffer.from(expected), Buffer.from(signature))) {
-      return { ok: false, error: "INVALID_SIGNATURE" };
-    }
-    return { ok: true, context: { identity: { userArn: TWIN_ROLE.arn, caller: TWIN_ROLE.caller, user: TWIN_ROLE.caller, accountId: TWIN_ACCOUNT, accessKey: accessKeyId } } };
+    const r = await verifySigV4({ ...req, path: decodeURIComponent(`/${req.stage}${req.path}`) }, this.now());
+    if (!r.ok) return r;
+    return { ok: true, context: { identity: { userArn: TWIN_ROLE.arn, caller: TWIN_ROLE.caller, user: TWIN_ROLE.caller, accountId: TWIN_ACCOUNT, accessKey: r.accessKeyId } } };
   }
 }

@@ -6,6 +6,7 @@
 import * as path from "path";
 import { CONNECTIONS } from "../../functions/lib/contract";
 import { AUTHORIZER } from "../../functions/authorizer/contract";
+import { PUSHER } from "../../functions/pusher/contract";
 import { FunctionDef, REF_RE, StackModel, singleRef } from "./stack";
 
 /** Where the stand-ins listen. */
@@ -26,6 +27,8 @@ export interface LocalEndpoints {
   readonly jwksUrl?: string;
   /** The JSONL file standing in for each on-failure queue, by the logical id of its aws_sqs_queue. */
   readonly queues?: Record<string, string>;
+  /** `ws://127.0.0.1:3210/ws/v1`: the WebSocket stage; absent: the stack has no WebSocket API. */
+  readonly websocketUrl?: string;
 }
 
 /** The account id the twin pretends to be (AWS's documentation account). */
@@ -59,6 +62,14 @@ export function resolveRef(model: StackModel, local: LocalEndpoints, type: strin
       break;
     case "aws_api_gateway_rest_api":
       if (attr === "id") return { value: "twin" };
+      break;
+    case "aws_apigatewayv2_stage":
+      if (attr === "invoke_url" && local.websocketUrl) return { value: local.websocketUrl };
+      break;
+    case "aws_apigatewayv2_api":
+      if (attr === "id") return { value: "twin-ws" };
+      // `ws://127.0.0.1:<port>/ws`: the stage URLs are below it, as below `wss://<id>.execute-api…`.
+      if (attr === "api_endpoint" && local.websocketUrl) return { value: local.websocketUrl.slice(0, local.websocketUrl.lastIndexOf("/")) };
       break;
     case "aws_api_gateway_api_key": {
       const key = local.apiKeys[name];
@@ -148,6 +159,8 @@ export function functionEnvironment(
     ...FAKE_CREDENTIALS,
     // Any DynamoDB client, even one built without the endpoint variable, talks to dynalite.
     AWS_ENDPOINT_URL_DYNAMODB: local.dynamoDbEndpoint,
+    // A function invoking another (the pusher) reaches the twin's Lambda API.
+    AWS_ENDPOINT_URL_LAMBDA: local.baseUrl,
   };
   const C = CONNECTIONS;
   // Set below from what the twin's Redis offers: endpoint, and how to log in.
@@ -166,6 +179,11 @@ export function functionEnvironment(
       // Only the keys move: issuer and audience stay as deployed, so the authorizer checks them unchanged.
       env[key] = local.jwksUrl;
       notes.push(`${key}=${local.jwksUrl}: the twin's issuer signs the tokens (npm run token)`);
+      continue;
+    }
+    if (key === PUSHER.settings.stageUrl.env && local.websocketUrl) {
+      env[key] = local.websocketUrl;
+      notes.push(`${key}=${local.websocketUrl}: posts go to the twin's @connections`);
       continue;
     }
     if (redisVars.has(key)) continue; // set below
@@ -223,6 +241,8 @@ function knownOutput(name: string, model: StackModel, local: LocalEndpoints): { 
     case "redis_auth_secret_arn":
     case "dax_endpoint":
       return { value: "" };
+    case "websocket_url":
+      return local.websocketUrl ? { value: local.websocketUrl } : undefined;
     default:
       return undefined;
   }

@@ -25,6 +25,9 @@ import { StreamCapture, TableStream } from "./stream";
 import { readStreamMappings, StreamDelivery, StreamMappingDef } from "./stream-mapping";
 import { staleness, synthesize, withOutDirLock } from "./synth";
 import { ModelCompileError } from "./schema";
+import { LambdaApi } from "./lambda-api";
+import { SOCKET_PATH_PREFIX, SocketGateway } from "./socket";
+import { readSocketApi } from "./socket-model";
 
 export const DEFAULT_PORT = 3210;
 export const DEFAULT_STACK = "product-catalog-dev";
@@ -75,6 +78,8 @@ export class Twin {
   private sweeper?: NodeJS.Timeout;
   private stopping?: Promise<void>;
   private gateway?: Gateway;
+  private sockets?: SocketGateway;
+  private lambdaApi?: LambdaApi;
   private issuer?: LocalIssuer;
   private streamReader?: DynamoDBClient;
   private deliveries: StreamDelivery[] = [];
@@ -194,6 +199,8 @@ export class Twin {
     if (m.api.methods.some((x) => x.authorization === "AWS_IAM")) {
       print("auth: AWS_IAM methods take SigV4 signed with the twin's credentials (AWS_ACCESS_KEY_ID AKIAIOSFODNN7EXAMPLE, see help/authorization.md); caller IAM policies are not evaluated");
     }
+    const { api: socketApi, warnings: socketWarnings } = readSocketApi(m);
+    for (const w of socketWarnings) print(`warning: ${w}`);
     const local: LocalEndpoints = {
       baseUrl: this.baseUrl,
       dynamoDbEndpoint: dynamo.endpoint,
@@ -202,6 +209,7 @@ export class Twin {
       apiKeys,
       jwksUrl: issuerConfig?.kind === "jwt" ? jwksUrl : undefined,
       queues,
+      websocketUrl: socketApi ? `${this.baseUrl.replace(/^http/, "ws")}${SOCKET_PATH_PREFIX}/${socketApi.stageName}` : undefined,
     };
 
     // Functions: one process warm per function, more on demand.
@@ -273,6 +281,17 @@ export class Twin {
       throw err;
     }
     if (this.o.breakCache) print("break-cache: TEST ONLY: the cache is emptied before every request, so every read misses");
+    this.lambdaApi = new LambdaApi(this.pools, m.region, (l) => print(`  ${l}`));
+    if (socketApi) {
+      this.sockets = new SocketGateway({
+        api: socketApi,
+        pools: this.pools,
+        region: m.region,
+        throttle: this.o.throttle,
+        accessLog: this.o.quiet ? undefined : (l) => print(l),
+        note: (l) => print(`  ${l}`),
+      });
+    }
 
     // DynamoDB deletes expired items within days; dynalite never does, so the twin sweeps.
     if (m.tables.some((t) => t.ttlAttribute)) {
@@ -309,6 +328,13 @@ export class Twin {
       const extras = [r.apiKeyRequired ? "x-api-key" : "", ...Object.values(r.models).map((x) => `body: ${x.name}`)].filter(Boolean).join(", ");
       print(`  ${r.httpMethod.padEnd(7)} ${stageUrl}${r.resourcePath}${extras ? `   (${extras})` : ""}`);
     }
+    if (this.sockets && local.websocketUrl) {
+      print(`websocket (stage ${socketApi!.stageName}): ${local.websocketUrl}?sessionId=<id>${this.issuer ? "&token=<jwt>" : ""}`);
+      for (const r of this.sockets.routes()) {
+        print(`  ${r.routeKey.padEnd(12)} ${r.authorizationType === "NONE" ? "" : `(${r.authorizationType === "CUSTOM" ? "authorizer: token query parameter" : r.authorizationType}) `}${r.reply ? "(answers the sender)" : ""}`.trimEnd());
+      }
+      print(`  @connections: ${this.baseUrl}${SOCKET_PATH_PREFIX}/${socketApi!.stageName}/@connections/{id} (SigV4, the functions post here)`);
+    }
     const t = m.api.throttle.defaults;
     print(this.o.throttle ? `throttling: ${t.rate} req/s, burst ${t.burst}, per method (--no-throttle turns it off)` : "throttling: off (--no-throttle)");
     if (firstKey) print(`api key: ${firstKey.value} (send it as x-api-key; it is also in the outputs file)`);
@@ -330,9 +356,11 @@ export class Twin {
       if (this.issuer) print(`  TOKEN=$(npm run -s token -- --sub ${this.o.seed > 0 ? sampleCustomer(1) : SAMPLE_CUSTOMERS[0]}${stackFlag})`);
       if (this.o.seed === 0) print(`  curl -s -X POST ${stageUrl}/sessions/${id}/turns${bearer}${keyHeader} -H 'content-type: application/json' -d '{"role":"user","content":"hi"}'`);
       print(`  curl -s ${stageUrl}/sessions/${id}${bearer}`);
+      if (local.websocketUrl) print(`  npx wscat -c "${local.websocketUrl}?sessionId=${id}${this.issuer ? "&token=$TOKEN" : ""}"   # then append a turn: it arrives on the socket`);
     }
     print(`started in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ctrl-C stops it`);
     this.gateway.ready = true;
+    if (this.sockets) this.sockets.ready = true;
     print(`ready: ${this.baseUrl} (${m.name})`);
   }
 
@@ -344,6 +372,7 @@ export class Twin {
           res.end(JSON.stringify(this.issuer.jwks()));
           return;
         }
+        if (this.lambdaApi?.handle(req, res) || this.sockets?.handleHttp(req, res)) return;
         if (!this.gateway) {
           res.writeHead(503, { "content-type": "application/json" });
           res.end(JSON.stringify({ message: "The local twin is starting" }));
@@ -352,6 +381,11 @@ export class Twin {
         this.gateway.handle(req, res);
       });
       server.keepAliveTimeout = 5_000;
+      server.on("upgrade", (req, socket, head) => {
+        if (this.sockets?.handleUpgrade(req, socket, head)) return;
+        socket.on("error", () => undefined);
+        socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+      });
       server.once("error", (err: NodeJS.ErrnoException) => {
         if (err.code === "EADDRINUSE") reject(new TwinError(`port ${this.o.port} on ${this.o.host} is already in use (another twin?); choose another with --port`));
         else if (err.code === "EACCES") reject(new TwinError(`no permission to listen on ${this.o.host}:${this.o.port}; choose a port above 1024 with --port`));
@@ -398,6 +432,9 @@ export class Twin {
    */
   async release(): Promise<void> {
     if (this.gateway) this.gateway.ready = false;
+    const sockets = this.sockets;
+    this.sockets = undefined;
+    await sockets?.close();
     this.issuer?.forget(issuerFile(this.o.outDir, this.o.stack));
     if (this.sweeper) clearInterval(this.sweeper);
     const server = this.server;

@@ -60,6 +60,11 @@ export const REDIS_RUNTIME_COMMANDS = {
   scripts: ["evalsha", "eval"],
   /** What the scripts call inside (checked against the same ACL as direct calls). */
   inScripts: ["zremrangebyscore", "zcard", "zadd", "pexpire", "zrange"],
+  /**
+   * The WebSocket connection map (functions/lib/realtime/registry.ts): its direct reads and prunes,
+   * and what its connect/disconnect scripts call.
+   */
+  realtime: ["zrangebyscore", "zrem", "zscore", "zcount", "zremrangebyscore", "zadd", "pexpire", "zrange"],
   /** ioredis: INFO is its ready check, PING the health check, QUIT a clean close. */
   connection: ["info", "ping", "quit"],
   /**

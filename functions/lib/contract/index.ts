@@ -9,3 +9,4 @@ export * from "./language";
 export * from "./metrics";
 export * from "./runtime";
 export * from "./invalidation";
+export * from "./socket";

@@ -13,7 +13,6 @@
  * reads them with {@link readSettings} at cold start; `CacheAsideFunction` checks the same
  * ranges with {@link settingProblem} at synth time and writes the variables itself.
  */
-
 /** Any JSON value. */
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 /** A JSON schema object (draft-04, the only draft API Gateway models understand). */
@@ -65,6 +64,37 @@ export interface RouteSpec {
   /** Query string parameters: name → required. */
   readonly query?: { readonly [name: string]: boolean };
 }
+
+/** One route of a WebSocket API. */
+export interface SocketRouteSpec {
+  /** The route's name in code: the handler's socket map is keyed by it. */
+  readonly name: string;
+  /** `$connect`, `$disconnect`, `$default`, or the action value that selects this route. */
+  readonly routeKey: string;
+  /** What the route does, one line (docs, the twin's banner). */
+  readonly summary: string;
+  /** JSON schema (draft-04) of the message; the handler checks it before the route's code runs. */
+  readonly body?: JsonSchema;
+  /**
+   * The route answers the sender on its own socket (an API Gateway route response): an
+   * acknowledgement, or an error message the client can act on.
+   * @default false
+   */
+  readonly reply?: boolean;
+}
+
+/** The WebSocket API of a function. */
+export interface SocketSpec {
+  /** The JSON field of a message whose value selects the route (`$request.body.<actionField>`). */
+  readonly actionField: string;
+  /** Query string parameters of the connect URL the handler reads, with what each is. */
+  readonly connectQuery: Readonly<Record<string, string>>;
+  /** The routes, `$connect` among them. */
+  readonly routes: readonly SocketRouteSpec[];
+}
+
+/** The names of a socket spec's routes: the keys of a handler's socket map. */
+export type SocketRouteName<S extends { readonly routes: readonly SocketRouteSpec[] }> = S["routes"][number]["name"];
 
 /** A key attribute of a table or index. */
 export interface KeyAttribute {
@@ -274,7 +304,11 @@ export function readSettings<S extends SettingsSpec>(spec: S, env: Env, derived:
 }
 
 /** The contract of one Lambda function: everything its construct, stack, API and twin must agree on. */
-export interface FunctionContract<S extends SettingsSpec = SettingsSpec, R extends readonly RouteSpec[] = readonly RouteSpec[]> {
+export interface FunctionContract<
+  S extends SettingsSpec = SettingsSpec,
+  R extends readonly RouteSpec[] = readonly RouteSpec[],
+  W extends SocketSpec | undefined = SocketSpec | undefined,
+> {
   /** Short name, e.g. `products`. */
   readonly name: string;
   /**
@@ -297,8 +331,13 @@ export interface FunctionContract<S extends SettingsSpec = SettingsSpec, R exten
   readonly cacheKeysOf?: (keys: Readonly<Record<string, unknown>>) => readonly string[];
   /** Metric names it emits besides the runtime's own (see `METRIC`). */
   readonly metrics: readonly string[];
-  /** Cache operations it needs beyond get/set/lease/invalidate (a backend lacking one is refused at synth). */
-  readonly needs?: { readonly slidingWindow?: boolean };
+  /**
+   * Cache operations it needs beyond get/set/lease/invalidate (a backend lacking one is refused at
+   * synth): a sliding window (rate limits), a connection map (WebSocket connections and presence).
+   */
+  readonly needs?: { readonly slidingWindow?: boolean; readonly connectionMap?: boolean };
+  /** The routes it serves on a WebSocket API (`WebSocketApi`), when it has one. @default none */
+  readonly socket?: W;
 }
 
 /** The route names of a contract: the keys of its handler map. */
@@ -333,7 +372,9 @@ export function fillPath(template: string, params: Readonly<Record<string, strin
 }
 
 /** Declares a contract (keeps its literal route types, so a handler map is checked against them). */
-export function defineContract<const S extends SettingsSpec, const R extends readonly RouteSpec[]>(c: FunctionContract<S, R>): FunctionContract<S, R> {
+export function defineContract<const S extends SettingsSpec, const R extends readonly RouteSpec[], const W extends SocketSpec | undefined = undefined>(
+  c: FunctionContract<S, R, W>,
+): FunctionContract<S, R, W> {
   const seen = new Set<string>();
   for (const r of c.routes) {
     for (const k of [routeKey(r), r.name]) {

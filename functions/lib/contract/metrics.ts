@@ -49,6 +49,15 @@ export const METRIC_DEFINITIONS = {
     unit: "Milliseconds",
     description: "per invocation of the stream invalidator, the longest time from a change (its stream record's ApproximateCreationDateTime, whole seconds) to its cache keys being invalidated",
   },
+  SocketConnect: { unit: "Count", description: "a WebSocket connection accepted on `$connect` (registered in the connection map, or degraded without it)" },
+  SocketDisconnect: { unit: "Count", description: "a WebSocket connection closed (`$disconnect`), its map entries and presence removed" },
+  Push: { unit: "Count", description: "a turn delivered to one live WebSocket connection of its session" },
+  PushPruned: { unit: "Count", description: "a connection the push found gone (GoneException: its client vanished without `$disconnect`), removed from the map" },
+  PushFailure: { unit: "Count", description: "a push to one connection that failed for another reason (throttled, timed out, the pusher failing): the turn is stored, the client reads it on its next fetch" },
+  PushDegraded: {
+    unit: "Count",
+    description: "a connect or a turn handled without the connection map (the cache unreachable): the connect succeeds and the turn is stored, but nobody is pushed",
+  },
 } as const satisfies Record<string, { readonly unit: MetricUnit; readonly description: string }>;
 
 /** A metric name. */
@@ -73,6 +82,11 @@ export const STREAM_ROUTE = "stream";
 /** Metrics every handler built on the runtime may emit (cache-aside reads, the breaker, DAX fallback). */
 export const RUNTIME_METRICS: readonly MetricName[] = [
   METRIC.CacheHit, METRIC.L1Hit, METRIC.CacheMiss, METRIC.CacheError, METRIC.CircuitOpen, METRIC.Fallback, METRIC.LoadLatency, METRIC.StampedeWait,
+];
+
+/** Metrics of a handler with a WebSocket API: connections, pushes, prunes, failures, degradation. */
+export const REALTIME_METRICS: readonly MetricName[] = [
+  METRIC.SocketConnect, METRIC.SocketDisconnect, METRIC.Push, METRIC.PushPruned, METRIC.PushFailure, METRIC.PushDegraded,
 ];
 
 /** Metrics the stream invalidator emits (besides `CacheError` for a cache it could not reach). */

@@ -83,6 +83,21 @@ export const INVALIDATOR_SETTINGS = {
   }),
 } as const;
 
+/**
+ * Settings of a handler with a WebSocket API (`WebSocketApi`): a contract that serves socket routes
+ * spreads them into its own `settings`, so they are typed, range-checked and written like the rest.
+ */
+export const REALTIME_SETTINGS = {
+  connectionTtlSeconds: integer("REALTIME_CONNECTION_TTL_SECONDS", {
+    default: 7_200, min: 60, max: 7_200,
+    description: "lifetime of a connection's entries in the connection map and presence without a `$disconnect` (API Gateway closes a WebSocket after 2 hours at most)",
+  }),
+  pushTimeoutMs: integer("REALTIME_PUSH_TIMEOUT_MS", {
+    default: 2_000, min: 100, max: 10_000,
+    description: "longest the push of one turn to a session's connections may take; the turn is stored either way (must be below the function's timeout)",
+  }),
+} as const;
+
 /** Endpoints and names the wiring (`useTable`, `useCache`, `useDax`), Lambda or the local twin set. */
 export const CONNECTIONS = {
   region: string("AWS_REGION", { derived: "the fallback region (`defaultRegion`), else us-east-1", description: "region of the clients (Lambda sets it)" }),
@@ -116,6 +131,10 @@ export const CONNECTIONS = {
   memcachedPort: integer("MEMCACHED_PORT", { default: 11_211, min: 1, max: 65_535, description: "port of the Memcached cache" }),
   memcachedTls: boolean("MEMCACHED_TLS", { default: true, description: "connect to Memcached with TLS (in-transit encryption)" }),
   cacheTableName: string("CACHE_TABLE_NAME", { optional: true, description: "table of the `dynamodb` cache backend" }),
+  pusherFunction: string("REALTIME_PUSHER_FUNCTION", {
+    optional: true,
+    description: "the function that posts to the WebSocket API's connections from outside the VPC (set by `WebSocketApi`); unset: turns are stored and pushed to nobody",
+  }),
   callerIdentity: string("CALLER_IDENTITY_SOURCE", {
     optional: true,
     pattern: `^(${CALLER_IDENTITY.lambda}|${CALLER_IDENTITY.iam}|${CALLER_IDENTITY.cognitoPrefix}[A-Za-z0-9_:.-]{1,128})$`,

@@ -54,16 +54,21 @@ export const APIGW_ACCESS_LOGS: PolicyRule = {
   references: { checkov: ["CKV_AWS_76"], cdkNag: ["AwsSolutions-APIG1", "Serverless-APIGWAccessLogging"] },
   props: { "*": setBy("CacheApi") },
   evaluate(r, { model }) {
-    const dest = model.value(r, "access_log_settings.destination_arn");
-    if (dest.state === "absent") return fail("access_log_settings.destination_arn", "access_log_settings is not set: no access logs");
-    if (dest.state === "known" && String(dest.value).trim() === "") return fail("access_log_settings.destination_arn", "the destination is empty");
-    const format = model.value(r, "access_log_settings.format");
-    if (format.state === "absent" || (format.state === "known" && String(format.value).trim() === "")) {
-      return fail("access_log_settings.format", "access_log_settings has no format");
-    }
-    return pass();
+    return accessLogOutcome(model, r);
   },
 };
+
+/** A stage's `access_log_settings` (REST and v2 stages alike): a destination and a format. */
+export function accessLogOutcome(model: TerraformModel, r: TfResource): RuleOutcome {
+  const dest = model.value(r, "access_log_settings.destination_arn");
+  if (dest.state === "absent") return fail("access_log_settings.destination_arn", "access_log_settings is not set: no access logs");
+  if (dest.state === "known" && String(dest.value).trim() === "") return fail("access_log_settings.destination_arn", "the destination is empty");
+  const format = model.value(r, "access_log_settings.format");
+  if (format.state === "absent" || (format.state === "known" && String(format.value).trim() === "")) {
+    return fail("access_log_settings.format", "access_log_settings has no format");
+  }
+  return pass();
+}
 
 export const APIGW_XRAY: PolicyRule = {
   id: "CF-APIGW-2",

@@ -8,7 +8,8 @@ import { show } from "./util";
 /** Services whose actions must name ARNs, never `*`: data of every table, cluster, secret, key or bucket would be reachable. */
 export const SCOPED_SERVICES: readonly string[] = ["dynamodb", "dax", "secretsmanager", "kms", "elasticache", "s3"];
 
-const POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
+/** Resources that carry identity policies. */
+export const POLICY_TYPES = ["aws_iam_role_policy", "aws_iam_policy", "aws_iam_user_policy", "aws_iam_group_policy", "aws_iam_role"];
 
 /** The identity policies a resource carries: `[attribute path, document]`. */
 function documentsOf(model: TerraformModel, r: TfResource): Array<[string, DocumentView]> {
@@ -18,7 +19,8 @@ function documentsOf(model: TerraformModel, r: TfResource): Array<[string, Docum
   return [["policy", readPolicyDocument(model, r, "policy")]];
 }
 
-function eachAllow(
+/** Runs `check` on every Allow statement of `r`'s policies; its outcomes, else pass (not applicable without a policy). */
+export function eachAllow(
   model: TerraformModel,
   r: TfResource,
   check: (s: StatementView, at: string) => RuleOutcome | undefined,

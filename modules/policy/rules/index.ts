@@ -12,6 +12,7 @@ import { LOGS_RULES, SECRETS_RULES } from "./logs-secrets";
 import { S3_RULES } from "./s3";
 import { SECURITY_GROUP_RULES } from "./security-group";
 import { VPC_RULES } from "./vpc";
+import { WEBSOCKET_RULES } from "./websocket";
 
 /**
  * Every rule of the cachefront pack, in evaluation order (exported as `CACHEFRONT_RULES`); help/policy.md lists them.
@@ -27,6 +28,7 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ...IAM_RULES,
   ...API_GATEWAY_RULES,
   ...API_GATEWAY_AUTH_RULES,
+  ...WEBSOCKET_RULES,
   ...LOGS_RULES,
   ...SECRETS_RULES,
   ...S3_RULES,
