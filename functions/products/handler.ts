@@ -8,7 +8,7 @@ import { CacheStatus, CacheTier } from "../lib/cache-aside";
 import { healthRoute } from "../lib/health";
 import { toItem } from "../lib/item";
 import { json, jsonText, ProxyResult } from "../lib/http";
-import { defineHandler, RouteHandler, Runtime } from "../lib/runtime";
+import { defineHandler, RouteHandler } from "../lib/runtime";
 import { validateId } from "../lib/validate";
 import { PRODUCT_RESERVED_FIELDS, productCacheKey, PRODUCTS, PRODUCTS_TABLE } from "./contract";
 
@@ -19,8 +19,9 @@ type Handler = RouteHandler<typeof PRODUCTS.settings>;
 const KEY = PRODUCTS_TABLE.partitionKey.name;
 const RESERVED = new Set<string>(PRODUCT_RESERVED_FIELDS);
 
-function cacheHeaders(rt: Runtime, read: { status: CacheStatus; tier: CacheTier }): Record<string, string> {
-  return { "x-cache": read.status, "x-cache-tier": read.tier, "cache-control": `public, max-age=${rt.config.cacheControlMaxAgeSeconds}` };
+/** Which tier answered; `Cache-Control` is the runtime's (functions/lib/cache-control.ts), from the contract. */
+function cacheHeaders(read: { status: CacheStatus; tier: CacheTier }): Record<string, string> {
+  return { "x-cache": read.status, "x-cache-tier": read.tier };
 }
 
 const getProduct: Handler = async (_e, p, { rt, metrics }) => {
@@ -32,7 +33,7 @@ const getProduct: Handler = async (_e, p, { rt, metrics }) => {
   if (result.json === undefined) {
     return json(404, { error: `product ${id} not found` }, { "x-cache": result.status });
   }
-  return jsonText(200, result.json, cacheHeaders(rt, result));
+  return jsonText(200, result.json, cacheHeaders(result));
 };
 
 const putProduct: Handler = async (_e, p, { rt, metrics, body }): Promise<ProxyResult> => {
