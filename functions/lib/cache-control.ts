@@ -9,7 +9,9 @@
  * The CloudFront edge (modules/edge) keeps only what the first line allows: its cache policy has a
  * minimum TTL of 0, so `private` and `no-store` are never cached there.
  */
-import type { RouteSpec } from "./contract";
+import { RouteSpec, sharedCacheable } from "./contract";
+
+export { sharedCacheable } from "./contract";
 
 /** The three figures of a shared-cacheable answer (`CACHE_CONTROL_*` settings). */
 export interface CacheControlSettings {
@@ -25,11 +27,6 @@ export interface CacheControlSettings {
 export const PRIVATE_NO_STORE = "private, no-store";
 /** What every other uncacheable response says. */
 export const NO_STORE = "no-store";
-
-/** True when answers of `route` (with a 2xx status) may be kept by a shared cache: public, cached reads only. */
-export function sharedCacheable(route: Pick<RouteSpec, "access" | "cached" | "method">): boolean {
-  return route.access === "public" && route.cached && route.method === "GET";
-}
 
 /**
  * The `Cache-Control` of a response of `route` (undefined: no route matched) with `statusCode`.

@@ -15,6 +15,13 @@ export const PRODUCT_RESERVED_FIELDS = ["productId", "updatedAt"] as const;
  */
 export const productCacheKey = (productId: string): string => `product:${productId}`;
 
+/**
+ * The rankings a product may be listed in: `rankList` names the list (e.g. `bestsellers`), `rank`
+ * the product's place in it (1 first). The sparse index `by-rank` holds only ranked products; the
+ * warm function reads the top N of a list from it.
+ */
+export const PRODUCT_RANKING = { indexName: "by-rank", list: "rankList", rank: "rank" } as const;
+
 /** Body of `PUT /products/{productId}` (JSON Schema draft-04, as API Gateway models require). */
 export const PRODUCT_SCHEMA = {
   $schema: JSON_SCHEMA_DRAFT_04,
@@ -27,6 +34,9 @@ export const PRODUCT_SCHEMA = {
     currency: { type: "string", pattern: "^[A-Z]{3}$" },
     category: { type: "string", maxLength: 100 },
     description: { type: "string", maxLength: 4000 },
+    // Index keys: DynamoDB refuses an item whose index key has another type, or is an empty string.
+    [PRODUCT_RANKING.list]: { type: "string", minLength: 1, maxLength: 100 },
+    [PRODUCT_RANKING.rank]: { type: "integer", minimum: 1, maximum: 1000000 },
   },
   // Further attributes are stored as given, under names DynamoDB and the docs can show plainly.
   patternProperties: { "^[A-Za-z][A-Za-z0-9_]{0,63}$": {} },
@@ -36,8 +46,16 @@ export const PRODUCT_SCHEMA = {
 /** The resource of one product. */
 const PRODUCT_PATH = "/products/{productId}";
 
-/** The products table: one item per product, keyed by its id. */
-export const PRODUCTS_TABLE = { partitionKey: { name: "productId", type: "S" } } as const satisfies TableSpec;
+/** The products table: one item per product, keyed by its id; ranked products also in the sparse `by-rank` index. */
+export const PRODUCTS_TABLE = {
+  partitionKey: { name: "productId", type: "S" },
+  globalSecondaryIndexes: [{
+    indexName: PRODUCT_RANKING.indexName,
+    partitionKey: { name: PRODUCT_RANKING.list, type: "S" },
+    sortKey: { name: PRODUCT_RANKING.rank, type: "N" },
+    projection: "KEYS_ONLY",
+  }],
+} as const satisfies TableSpec;
 
 /** The product catalog function (`functions/products/handler.ts`). */
 export const PRODUCTS = defineContract({

@@ -3,7 +3,7 @@
  * caching), invalidate-on-write, and a health route. API Gateway REST proxy events (v1). Routes,
  * body schema, table layout and cache keys are in ./contract.ts.
  */
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { CacheStatus, CacheTier } from "../lib/cache-aside";
 import { healthRoute } from "../lib/health";
 import { toItem } from "../lib/item";
@@ -11,9 +11,9 @@ import { json, jsonText, ProxyResult } from "../lib/http";
 import { defineHandler, RouteHandler } from "../lib/runtime";
 import { validateId } from "../lib/validate";
 import { PRODUCT_RESERVED_FIELDS, productCacheKey, PRODUCTS, PRODUCTS_TABLE } from "./contract";
+import { Product, readProduct } from "./read";
 
-/** A product item as stored: the body's fields plus its id and last write time. */
-export type Product = Record<string, unknown> & { productId: string };
+export type { Product } from "./read";
 
 type Handler = RouteHandler<typeof PRODUCTS.settings>;
 const KEY = PRODUCTS_TABLE.partitionKey.name;
@@ -26,10 +26,7 @@ function cacheHeaders(read: { status: CacheStatus; tier: CacheTier }): Record<st
 
 const getProduct: Handler = async (_e, p, { rt, metrics }) => {
   const id = validateId("productId", p.productId);
-  const result = await rt.cache.read<Product>(productCacheKey(id), async () => {
-    const out = await rt.table.getItem({ TableName: rt.config.tableName, Key: marshall({ [KEY]: id }) });
-    return out.Item ? (unmarshall(out.Item) as Product) : undefined;
-  }, metrics);
+  const result = await rt.cache.read<Product>(productCacheKey(id), () => readProduct(rt, id), metrics);
   if (result.json === undefined) {
     return json(404, { error: `product ${id} not found` }, { "x-cache": result.status });
   }

@@ -8,3 +8,5 @@ export * from "./language";
 export * from "./metrics";
 export * from "./runtime";
 export * from "./invalidation";
+export * from "./edge";
+export * from "./warm";

@@ -49,6 +49,10 @@ export const METRIC_DEFINITIONS = {
     unit: "Milliseconds",
     description: "per invocation of the stream invalidator, the longest time from a change (its stream record's ApproximateCreationDateTime, whole seconds) to its cache keys being invalidated",
   },
+  EdgeInvalidation: {
+    unit: "Count",
+    description: "a path the edge invalidator asked CloudFront to invalidate because its table item changed (CloudFront bills each path after the account's first 1,000 a month)",
+  },
 } as const satisfies Record<string, { readonly unit: MetricUnit; readonly description: string }>;
 
 /** A metric name. */
@@ -74,6 +78,12 @@ export const STREAM_ROUTE = "stream";
 export const RUNTIME_METRICS: readonly MetricName[] = [
   METRIC.CacheHit, METRIC.L1Hit, METRIC.CacheMiss, METRIC.CacheError, METRIC.CircuitOpen, METRIC.Fallback, METRIC.LoadLatency, METRIC.StampedeWait,
 ];
+
+/** `Route` value of the edge invalidator's metrics (it serves no HTTP route either). */
+export const EDGE_ROUTE = "edge";
+
+/** Metrics the edge invalidator emits. */
+export const EDGE_INVALIDATION_METRICS: readonly MetricName[] = [METRIC.EdgeInvalidation, METRIC.InvalidationFailure];
 
 /** Metrics the stream invalidator emits (besides `CacheError` for a cache it could not reach). */
 export const INVALIDATION_METRICS: readonly MetricName[] = [METRIC.Invalidation, METRIC.InvalidationFailure, METRIC.InvalidationLag, METRIC.CacheError];

@@ -124,6 +124,11 @@ export const CONNECTIONS = {
   memcachedPort: integer("MEMCACHED_PORT", { default: 11_211, min: 1, max: 65_535, description: "port of the Memcached cache" }),
   memcachedTls: boolean("MEMCACHED_TLS", { default: true, description: "connect to Memcached with TLS (in-transit encryption)" }),
   cacheTableName: string("CACHE_TABLE_NAME", { optional: true, description: "table of the `dynamodb` cache backend" }),
+  edgeDistributionId: string("EDGE_DISTRIBUTION_ID", {
+    optional: true, pattern: "^[A-Z0-9]{1,64}$", patternText: "a CloudFront distribution id (capital letters and digits)",
+    description: "the CloudFront distribution whose cached paths the edge invalidator invalidates (set by `CacheEdge`)",
+  }),
+  cloudfrontEndpoint: string("CLOUDFRONT_ENDPOINT", { optional: true, description: "CloudFront API endpoint override (the local twin and tests)" }),
   callerIdentity: string("CALLER_IDENTITY_SOURCE", {
     optional: true,
     pattern: `^(${CALLER_IDENTITY.lambda}|${CALLER_IDENTITY.iam}|${CALLER_IDENTITY.cognitoPrefix}[A-Za-z0-9_:.-]{1,128})$`,
