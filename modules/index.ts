@@ -1,7 +1,7 @@
 /**
  * The package's root entry point, `@cachefront/cdktf-dynamodb-cache`: the constructs of
  * `modules/` (account baseline, network, security groups, IAM, logs, table, Redis/Valkey, DAX, function, API,
- * observability, stream invalidation, delivery pipeline) and the contracts of the handlers the package ships (`PRODUCTS`, `SESSIONS`).
+ * observability, stream invalidation, CloudFront edge, cache warming, delivery pipeline) and the contracts of the handlers the package ships (`PRODUCTS`, `SESSIONS`).
  *
  *   import { CacheTable, Network, RedisCache, CacheEngine, PRODUCTS } from "@cachefront/cdktf-dynamodb-cache";
  *   import { applyPolicy } from "@cachefront/cdktf-dynamodb-cache/policy";
@@ -25,6 +25,8 @@ export * from "./authorization";
 export * from "./waf";
 export * from "./observability";
 export * from "./invalidation";
+export * from "./edge";
+export * from "./warming";
 export * from "./pipeline";
 export type { Bundle } from "./function/bundle";
 export { packageRoot } from "./core/project-root";
@@ -34,5 +36,5 @@ export { PROFILE_CONTEXT_KEY, profileOf } from "./core/profile";
 export type { Profile } from "./core/profile";
 export { LOG_RETENTION_DAYS, PropsValidationError, PropsValidator } from "./core/validation";
 export type { PropsProblem } from "./core/validation";
-export { PRODUCT_SCHEMA, PRODUCTS, PRODUCTS_TABLE } from "../functions/products/contract";
+export { PRODUCT_RANK_INDEX, PRODUCT_RANKING, PRODUCT_SCHEMA, PRODUCTS, PRODUCTS_RANKED_TABLE, PRODUCTS_TABLE } from "../functions/products/contract";
 export { SESSIONS, SESSIONS_TABLE, TURN_SCHEMA } from "../functions/sessions/contract";

@@ -1,7 +1,7 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
-  AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings,
+  AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheEdge, CacheEngine, CacheObservability, CacheTable, CacheWarmer, DaxCluster, FunctionSettings,
   INetwork, Network, NetworkAttributes, RedisCache, StreamInvalidator,
 } from "../modules";
 import type { FunctionContract } from "../functions/lib/contract";
@@ -42,6 +42,10 @@ export interface ServiceParts {
   readonly dax?: DaxCluster;
   /** The stream invalidator of the function's cache entries, when the service has one. */
   readonly invalidator?: StreamInvalidator;
+  /** CloudFront in front of the API, when the service has one. */
+  readonly edge?: CacheEdge;
+  /** The warm function, when the service has one. */
+  readonly warmer?: CacheWarmer;
 }
 
 /**
@@ -151,13 +155,14 @@ export abstract class CacheStack extends EnvironmentStack {
   /**
    * The service's dashboard and alarms (`observability`), and the outputs the smoke tests and the
    * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn`,
-   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), and
-   * with an invalidator `invalidation_failures_queue_url`.
+   * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), with
+   * an invalidator `invalidation_failures_queue_url`, with an edge `edge_url` and `edge_distribution_id`,
+   * with a warm function `warm_function_name`.
    */
   protected observeAndExport(parts: ServiceParts): CacheObservability {
-    const { table, cache, fn, api, dax, invalidator } = parts;
+    const { table, cache, fn, api, dax, invalidator, edge, warmer } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache, dax, invalidator, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache, dax, invalidator, edge, alarms: this.config.observability?.alarms,
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });
@@ -173,6 +178,11 @@ export abstract class CacheStack extends EnvironmentStack {
     if (invalidator) out("invalidation_failures_queue_url", invalidator.queueUrl, "Queue of stream batches the invalidator gave up on (KMS-encrypted)");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
     if (api.domain) out("api_domain_target", api.domain.regionalDomainName, "Where the custom domain's DNS record must point (alias or CNAME)");
+    if (edge) {
+      out("edge_url", edge.url, "Base URL of the CloudFront distribution in front of the API (the stage is its origin path)");
+      out("edge_distribution_id", edge.distributionId, "CloudFront distribution id");
+    }
+    if (warmer) out("warm_function_name", warmer.functionName, "The warm function (npm run warm invokes it)");
     return observability;
   }
 }

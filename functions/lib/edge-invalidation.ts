@@ -16,7 +16,7 @@
  * It runs outside the VPC: CloudFront's API has no VPC endpoint, and the cache is not its business.
  */
 import { createHash } from "crypto";
-import type { CloudFrontClient } from "@aws-sdk/client-cloudfront";
+import { CloudFrontClient, CreateInvalidationCommand } from "@aws-sdk/client-cloudfront";
 import {
   ConfigError, CONNECTIONS, EDGE_ROUTE, EdgeInvalidatorContract, edgePathsOf, readSettings, RUNTIME_SETTINGS,
 } from "./contract";
@@ -71,14 +71,13 @@ export function loadEdgeInvalidatorConfig(env: Readonly<Record<string, string | 
   return { serviceName: s.serviceName, metricsNamespace: s.metricsNamespace, tableName: s.tableName, distributionId: s.distributionId, endpoint: s.endpoint };
 }
 
-/** CreateInvalidation through the AWS SDK (loaded when first needed: the runtime provides it). */
+/** CreateInvalidation through the AWS SDK (the Lambda runtime provides it: it is not bundled). */
 function sdkInvalidation(config: EdgeInvalidatorConfig): CreateInvalidation {
   let client: CloudFrontClient | undefined;
   return async (distributionId, callerReference, paths) => {
-    const sdk = await import("@aws-sdk/client-cloudfront");
     // CloudFront's control plane is global, signed for us-east-1 whatever the function's region.
-    client ??= new sdk.CloudFrontClient({ region: "us-east-1", endpoint: config.endpoint, maxAttempts: 5 });
-    await client.send(new sdk.CreateInvalidationCommand({
+    client ??= new CloudFrontClient({ region: "us-east-1", endpoint: config.endpoint, maxAttempts: 5 });
+    await client.send(new CreateInvalidationCommand({
       DistributionId: distributionId,
       InvalidationBatch: { CallerReference: callerReference, Paths: { Quantity: paths.length, Items: [...paths] } },
     }));

@@ -10,7 +10,6 @@
 import { ApiGatewayAuthorizer } from "@cdktf/provider-aws/lib/api-gateway-authorizer";
 import { LambdaFunction } from "@cdktf/provider-aws/lib/lambda-function";
 import { LambdaPermission } from "@cdktf/provider-aws/lib/lambda-permission";
-import { AssetType, TerraformAsset } from "cdktf";
 import { Construct, IConstruct } from "constructs";
 import * as path from "path";
 import { CALLER_IDENTITY, environmentOf } from "../../functions/lib/contract";
@@ -19,7 +18,8 @@ import { packageRoot } from "../core/project-root";
 import { physicalName } from "../core/naming";
 import { Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
-import { bundleHandler, Bundle } from "../function/bundle";
+import type { Bundle } from "../function/bundle";
+import { outsideVpcFunction } from "../function/outside-vpc";
 import { resolveSettings } from "../function/settings";
 import { Role } from "../iam";
 import { LogGroup } from "../logs";
@@ -286,7 +286,6 @@ export class JwtAuthorizerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: JwtAuthorizerFunctionProps) {
     super(scope, id);
-    const name = physicalName(this, 64);
     const audience = props.audience === undefined ? [] : typeof props.audience === "string" ? [props.audience] : [...props.audience];
     const given = {
       issuer: props.issuer,
@@ -304,39 +303,17 @@ export class JwtAuthorizerFunction extends Construct {
     v.throwIfAny();
     this.settings = settings.values;
 
-    this.bundle = bundleHandler({
+    const made = outsideVpcFunction(this, {
       entry: path.join(packageRoot(), AUTHORIZER.entry),
-      target: "node22",
-      externals: ["@aws-sdk/*", "@smithy/*"],
-      sourceMap: true,
-    });
-    const asset = new TerraformAsset(this, "code", { path: this.bundle.zipPath, type: AssetType.FILE, assetHash: this.bundle.sha256Hex });
-    const profile = profileOf(this, props.profile);
-    this.logGroup = new LogGroup(this, "logs", { name: `/aws/lambda/${name}`, retentionDays: props.logRetentionDays, profile });
-    this.role = new Role(this, "role", { assumedBy: "lambda.amazonaws.com", description: `Execution role of ${this.node.path}` });
-    this.role.addToPrincipalPolicy("write-logs", [
-      { actions: ["logs:CreateLogStream", "logs:PutLogEvents"], resources: [`${this.logGroup.logGroupArn}:*`] },
-    ]);
-    // X-Ray has no resource-level permissions.
-    this.role.addToPrincipalPolicy("xray-tracing", [{ actions: ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], resources: ["*"] }]);
-
-    this.resource = new LambdaFunction(this, "function", {
-      functionName: name,
       description: AUTHORIZER.description,
-      runtime: "nodejs22.x",
-      architectures: ["arm64"],
-      handler: "index.handler",
-      filename: asset.path,
-      sourceCodeHash: this.bundle.sha256Base64,
-      role: this.role.roleArn,
       // Verification is one signature check; the JWKS is fetched once per container.
       memorySize: 256,
-      timeout: 5,
-      tracingConfig: { mode: "Active" },
-      loggingConfig: { logFormat: "Text", logGroup: this.logGroup.logGroupName },
-      environment: { variables: { NODE_OPTIONS: "--enable-source-maps", ...environmentOf(AUTHORIZER.settings, settings.values) } },
-      dependsOn: [this.logGroup.resource, this.role.policyResource("write-logs")!],
+      timeoutSeconds: 5,
+      environment: environmentOf(AUTHORIZER.settings, settings.values),
+      logRetentionDays: props.logRetentionDays,
+      profile: profileOf(this, props.profile),
     });
+    ({ bundle: this.bundle, logGroup: this.logGroup, role: this.role, resource: this.resource } = made);
     this.functionName = this.resource.functionName;
     this.invokeArn = this.resource.invokeArn;
   }

@@ -3,6 +3,7 @@
  * be Terraform tokens; the construct wraps it in `Fn.jsonencode`).
  */
 import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/contract";
+import { edgeWidgets, EdgeWatch, l1Graph } from "./edge";
 import { invalidationWidgets, InvalidationWatch } from "./invalidation";
 import { expressionLine, filledSum, GridLayout, metricLine, MetricSpec, searchExpression } from "./metric";
 
@@ -26,6 +27,8 @@ export interface DashboardInput {
   readonly redisLabel?: string;
   /** DAX cluster name; absent without DAX. */
   readonly daxClusterName?: string;
+  /** The CloudFront distribution in front of the API; absent without one. */
+  readonly edge?: EdgeWatch;
   /** The stream invalidator and its iterator-age alarm threshold; absent without one. */
   readonly invalidation?: InvalidationWatch & { readonly iteratorAgeAlarmMs: number };
   /** Threshold lines drawn on the graphs. */
@@ -105,6 +108,7 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
     expressionLine(filledSum(hitIds), "Hits", "hits"),
     expressionLine(filledSum(missIds), "Misses", "misses"),
   ]);
+  l1Graph(graph, input.runtime);
   graph("Cache hit ratio (%)", [
     ...perRoute(),
     expressionLine(filledSum(hitIds), "Hits", "hits", false),
@@ -163,6 +167,8 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
     expressionLine(byOperation("ThrottledRequests"), "ThrottledRequests", "throttled"),
   ]);
   graph("System errors (by operation)", [expressionLine(byOperation("SystemErrors"), "SystemErrors", "systemerrors")]);
+
+  if (input.edge) edgeWidgets(grid, input.edge, p, W, H);
 
   if (input.invalidation) {
     invalidationWidgets(grid, graph, input.invalidation, input.runtime, input.invalidation.iteratorAgeAlarmMs);

@@ -289,11 +289,13 @@ describe("the default app", () => {
     for (const r of allReports) expect({ stack: r.stack, errors: r.summary.errors, unknown: r.summary.unknown }).toEqual({ stack: r.stack, errors: 0, unknown: 0 });
   });
 
-  test("every suppression carries a reason and shows in the report: the Redis AUTH secret's rotation, and the catalog's public read", () => {
+  test("every suppression carries a reason and shows in the report: the Redis AUTH secret's rotation, the catalog's public read, its edge (prod)", () => {
     for (const r of reports) {
       const suppressed = r.findings.filter((f) => f.status === "suppressed");
       const publicRead = r.stack.startsWith("product-catalog") ? [["CF-APIGW-7", `${r.stack}/api/method-GET-products-by-productId`]] : [];
-      expect(suppressed.map((f) => [f.ruleId, f.path]).sort()).toEqual([...publicRead, ["CF-SM-2", `${r.stack}/cache/auth-secret`]]);
+      // The prod catalog's edge: no custom domain (the *.cloudfront.net certificate's TLS policy).
+      const edge = r.stack === "product-catalog-prod" ? [["CF-CF-2", `${r.stack}/edge/distribution`]] : [];
+      expect(suppressed.map((f) => [f.ruleId, f.path]).sort()).toEqual([...publicRead, ...edge, ["CF-SM-2", `${r.stack}/cache/auth-secret`]]);
       expect(suppressed.every((f) => f.suppression!.reason.length >= 10)).toBe(true);
       expect(r.suppressions.every((u) => u.reason.trim().length >= 10 && u.matched > 0)).toBe(true);
     }

@@ -77,14 +77,17 @@ describe("policy-only run of the default app", () => {
     expect(cells("CF-APIGW-6")).toEqual(serviceCells("pass"));
     // The catalog's public read is suppressed with the contract's reason; the session routes pass.
     expect(cells("CF-APIGW-7")).toEqual(names.map((n) => (n.startsWith("product-catalog") ? "suppressed" : n.startsWith("session-store") ? "pass" : "-")));
-    expect(cells("CF-S3-1")).toEqual(names.map((n) => (n === "delivery-pipeline" ? "pass" : "-")));
-    // 4 × CF-SM-2, 2 × CF-APIGW-7, and the pipeline's three deploy policies: CF-IAM-5 on two statements each, CF-IAM-2 on the
-    // two that deploy data-plane services (the account stage's stacks have none).
-    expect(o.lines.some((l) => /^total: 0 error\(s\), 4 warning\(s\), 0 unknown, 14 suppressed/.test(l))).toBe(true);
+    // The pipeline's buckets, and the prod catalog's edge log bucket.
+    expect(cells("CF-S3-1")).toEqual(names.map((n) => (n === "delivery-pipeline" || n === "product-catalog-prod" ? "pass" : "-")));
+    expect(cells("CF-CF-3")).toEqual(names.map((n) => (n === "product-catalog-prod" ? "pass" : "-")));
+    // 4 × CF-SM-2, 2 × CF-APIGW-7, the prod catalog's edge (CF-CF-2: no custom domain),
+    // and the pipeline's three deploy policies: CF-IAM-5 on two statements each, CF-IAM-2 on the two that deploy data-plane
+    // services (the account stage's stacks have none).
+    expect(o.lines.some((l) => /^total: 0 error\(s\), 4 warning\(s\), 0 unknown, 15 suppressed/.test(l))).toBe(true);
     expect(o.lines).toContain("deployed together: no account singleton managed twice, no unique name used twice");
 
     const json = readJson(path.join(o.reportDir, "check-report.json"));
-    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 4, unknown: 0, suppressed: 14 }, deployConflicts: [] });
+    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 4, unknown: 0, suppressed: 15 }, deployConflicts: [] });
     // The cost section: a monthly figure per stack, every billable type known (help/cost.md).
     expect(json.cost.stacks.map((s: any) => [s.stack, s.complete])).toEqual(names.map((n) => [n, true]));
     expect(json.cost.stacks.filter((s: any) => services.includes(s.stack)).every((s: any) => s.monthlyUsd > 0)).toBe(true);
@@ -94,7 +97,8 @@ describe("policy-only run of the default app", () => {
       if (!services.includes(s.stack)) continue;
       expect(s.rules["CF-SM-2"]).toBe("suppressed");
       expect(s.suppressions).toContainEqual(expect.objectContaining({ ruleId: "CF-SM-2", path: `${s.stack}/cache/auth-secret`, matched: 1 }));
-      expect(s.suppressions.length).toBe(s.stack.startsWith("product-catalog") ? 2 : 1); // + the catalog's public read (CF-APIGW-7)
+      // + the catalog's public read (CF-APIGW-7), + the prod catalog's edge without a custom domain (CF-CF-2)
+      expect(s.suppressions.length).toBe(s.stack === "product-catalog-prod" ? 3 : s.stack.startsWith("product-catalog") ? 2 : 1);
       expect(s.suppressions.every((u: { reason: string }) => u.reason.length >= 10)).toBe(true);
     }
     const pipeline = json.stacks.find((x: any) => x.stack === "delivery-pipeline");
@@ -108,7 +112,7 @@ describe("policy-only run of the default app", () => {
     const sarif = readJson(path.join(o.reportDir, "check-report.sarif"));
     expect(sarif.version).toBe("2.1.0");
     const results = sarif.runs[0].results;
-    expect(results.filter((r: any) => r.suppressions).length).toBe(14);
+    expect(results.filter((r: any) => r.suppressions).length).toBe(15);
     expect(results.filter((r: any) => !r.suppressions).map((r: any) => [r.ruleId, r.level])).toEqual(Array(4).fill(["CF-SM-1", "warning"]));
     for (const r of results.filter((x: any) => x.ruleId.startsWith("CF-SM-"))) {
       const uri = r.locations[0].physicalLocation.artifactLocation.uri;

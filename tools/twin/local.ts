@@ -21,6 +21,8 @@ export interface LocalEndpoints {
   readonly jwksUrl?: string;
   /** The JSONL file standing in for each on-failure queue, by the logical id of its aws_sqs_queue. */
   readonly queues?: Record<string, string>;
+  /** The stack's CloudFront distribution, served locally; absent when it has none. */
+  readonly edge?: { readonly url: string; readonly distributionId: string };
 }
 
 /** The account id the twin pretends to be (AWS's documentation account). */
@@ -66,6 +68,12 @@ export function resolveRef(model: StackModel, local: LocalEndpoints, type: strin
     case "aws_elasticache_serverless_cache":
       if (/endpoint_address$|^cache_nodes$|address$/.test(attr)) return local.redis ? { value: local.redis.host } : { drop: "no local Redis (memory cache backend)" };
       if (attr === "port") return local.redis ? { value: local.redis.port } : { drop: "no local Redis (memory cache backend)" };
+      break;
+    case "aws_cloudfront_distribution":
+      if (!local.edge) return { drop: "the twin serves no edge" };
+      if (attr === "id") return { value: local.edge.distributionId };
+      if (attr === "domain_name") return { value: new URL(local.edge.url).host };
+      if (attr === "arn") return { value: `arn:aws:cloudfront::${TWIN_ACCOUNT}:distribution/${local.edge.distributionId}` };
       break;
     case "aws_sqs_queue": {
       const file = local.queues?.[name];
@@ -168,6 +176,11 @@ export function functionEnvironment(
     else notes.push(`${key} left unset: ${r ? r.drop : `cannot resolve ${raw} locally`}`);
   }
   env[C.dynamoDbEndpoint.env] = local.dynamoDbEndpoint;
+  if (fn.environment[C.edgeDistributionId.env] !== undefined && local.edge) {
+    // The twin answers CloudFront's CreateInvalidation itself (cloudfront-api.ts) and applies it to its edge.
+    env[C.cloudfrontEndpoint.env] = local.baseUrl;
+    notes.push(`${C.cloudfrontEndpoint.env}=${local.baseUrl}: invalidations go to the twin's edge`);
+  }
   const wantsRedis = fn.environment[C.redisHost.env] !== undefined || fn.environment[C.cacheBackend.env] === "redis";
   if (wantsRedis && local.redis) {
     env[C.redisHost.env] = local.redis.host;
@@ -186,6 +199,8 @@ function knownOutput(name: string, model: StackModel, local: LocalEndpoints): { 
   switch (name) {
     case "api_url":
       return { value: `${local.baseUrl}/${model.api.stageName}` };
+    case "edge_url":
+      return local.edge ? { value: local.edge.url } : undefined;
     case "redis_endpoint":
       return { value: local.redis?.host ?? "" };
     case "redis_port":

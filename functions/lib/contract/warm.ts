@@ -8,7 +8,7 @@
  * The key set is the event's (`{ ids }` or `{ top, list }`) or, for a scheduled run, the settings'
  * top N of a ranking read from an index of the table.
  */
-import { FunctionContract, integer, string } from "./language";
+import { FunctionContract, IndexSpec, integer, string } from "./language";
 import { METRIC, RUNTIME_METRICS } from "./metrics";
 
 /** Settings of a warm function, on top of the runtime's (key prefix, TTLs, lease: the fronted function's). */
@@ -31,20 +31,20 @@ export const MAX_WARM_IDS = 10_000;
 export interface WarmerContract<F extends FunctionContract = FunctionContract> extends FunctionContract<typeof WARMER_SETTINGS, readonly []> {
   /** The function whose entries are warmed: its cache keys, its loader, its table. */
   readonly fronts: F;
-  /** The index of the table a top-N run reads (partition: the ranking's name, sort: the rank, ascending); none: ids only. */
-  readonly rankIndex?: string;
+  /**
+   * The index a top-N run reads (partition: the ranking's name, sort: the rank, ascending); a table
+   * the warm function reads its top N from must have it. None: ids only.
+   */
+  readonly rankIndex?: IndexSpec;
 }
 
 /**
  * The contract of the warm function of `fronts`, bundled from `opts.entry` (a module built with
- * `defineWarmerHandler`). A `rankIndex` must be an index of the fronted contract's table.
+ * `defineWarmerHandler`). A `rankIndex` needs a sort key: the rank.
  */
-export function defineWarmer<F extends FunctionContract>(fronts: F, opts: { readonly entry: string; readonly rankIndex?: string }): WarmerContract<F> {
+export function defineWarmer<F extends FunctionContract>(fronts: F, opts: { readonly entry: string; readonly rankIndex?: IndexSpec }): WarmerContract<F> {
   if (!fronts.table) throw new Error(`contract ${fronts.name} declares no table: a warm function loads from a table`);
-  const index = fronts.table.globalSecondaryIndexes?.find((g) => g.indexName === opts.rankIndex);
-  if (opts.rankIndex !== undefined && (!index || !index.sortKey)) {
-    throw new Error(`contract ${fronts.name}: rankIndex ${opts.rankIndex} is not an index of its table with a sort key (the rank)`);
-  }
+  if (opts.rankIndex && !opts.rankIndex.sortKey) throw new Error(`contract ${fronts.name}: rankIndex ${opts.rankIndex.indexName} has no sort key (the rank)`);
   return {
     name: `${fronts.name}-warmer`,
     entry: opts.entry,
