@@ -38,3 +38,4 @@ export type { ItemApi, TableClient } from "./table";
 export { RequestMetrics } from "./metrics";
 export * from "./contract";
 export type { CacheBackendKind, CacheStore } from "./cache/types";
+export type { WarmEvent, WarmResult } from "./warm";

@@ -14,6 +14,7 @@ import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CONNECTIONS } from "../../functions/lib/contract";
 import { Authorizers } from "./authorizers";
 import { LocalCloudFrontApi } from "./cloudfront-api";
+import { LocalLambdaApi } from "./lambda-api";
 import { Edge } from "./edge";
 import { EdgeDef, readEdge } from "./edge-model";
 import { DynamoHandle, startDynamo } from "./dynamo";
@@ -86,6 +87,7 @@ export class Twin {
   private edge?: Edge;
   private edgeServer?: Server;
   private cloudFrontApi?: LocalCloudFrontApi;
+  private readonly lambdaApi = new LocalLambdaApi(() => this.pools.values());
   /** `http://127.0.0.1:<port>` of the edge, once listening (the stack has a distribution). */
   edgeUrl = "";
   /** `http://127.0.0.1:<port>` once listening. */
@@ -305,6 +307,8 @@ export class Twin {
       outputs.sample_token = await this.issuer.token(SAMPLE_CUSTOMERS[0], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
       outputs.sample_token_other = await this.issuer.token(SAMPLE_CUSTOMERS[1], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
     }
+    // Twin only: Lambda's Invoke API for the stack's functions (npm run warm invokes the warm function there).
+    if (outputs.warm_function_name) outputs.lambda_endpoint = this.baseUrl;
     this.outputs = outputs;
     this.writeOutputs(outputs);
     for (const n of notes) print(`warning: ${n}`);
@@ -381,6 +385,10 @@ export class Twin {
     const { server, url } = await bindServer((req, res) => {
       if (this.cloudFrontApi?.handles(req)) {
         this.cloudFrontApi.handle(req, res);
+        return;
+      }
+      if (this.lambdaApi.handles(req)) {
+        this.lambdaApi.handle(req, res);
         return;
       }
       if (req.url === JWKS_PATH && this.issuer) {
