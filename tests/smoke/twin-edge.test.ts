@@ -11,7 +11,7 @@
  */
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { App, Testing, TerraformStack } from "cdktf";
-import { existsSync, mkdtempSync, rmSync } from "fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "fs";
 import { createServer, IncomingMessage, Server, ServerResponse } from "http";
 import { AddressInfo } from "net";
 import * as os from "os";
@@ -330,4 +330,18 @@ describe("the twin of a product catalog with its edge (one twin process)", () =>
     const read = await fetch(`${edgeUrl}/products/sample-1`, { headers: { authorization: `Bearer ${token}` } });
     expect([read.status, read.headers.get("x-cache"), read.headers.get("x-cache-tier")]).toEqual([200, "Miss from cloudfront", "cache"]);
   }, 60_000);
+
+  test("npm run warm refuses bad flags, and without a warm function says why reads through a locked API cannot warm", async () => {
+    const both = await runWarm(["--outputs", twin.outputsFile, "--ids", "a", "--top", "3"]);
+    expect([both.code, both.stderr]).toEqual([2, "error: give one of --ids a,b,c or --top N\n"]);
+    const all = JSON.parse(readFileSync(twin.outputsFile, "utf8")) as Record<string, Record<string, unknown>>;
+    const { warm_function_name: _fn, lambda_endpoint: _endpoint, ...rest } = all[STACK];
+    const file = path.join(outdir, "no-warmer.json");
+    writeFileSync(file, JSON.stringify({ [STACK]: rest }));
+    const top = await runWarm(["--outputs", file, "--top", "3"]);
+    expect([top.code, top.stderr]).toEqual([2, expect.stringMatching(/^error: product-catalog-edge has no warm function .*a top N needs it/)]);
+    const viaApi = await runWarm(["--outputs", file, "--ids", "sample-1,sample-2"]);
+    expect(viaApi.stdout).toMatch(/^warm: product-catalog-edge has no warm function \(warm_function_name\); reading 2 id\(s\) through http/m);
+    expect([viaApi.code, viaApi.stderr]).toEqual([2, expect.stringMatching(/answered 403 to every read: the API answers only through its edge/)]);
+  }, 30_000);
 });

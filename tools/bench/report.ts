@@ -157,7 +157,7 @@ export function targets(s: Scenarios, mode: "full" | "quick" = "full"): Target[]
   t.push({
     id: "l1-staleness", scenario: 9, kind: "target", label: "worst age of a value served by another container's L1 after a write",
     value: st9 ? fmtMs(st9.worstMs) : "not run", threshold: `≤ L1 TTL + ${L1_STALENESS_SLACK_MS} ms = ${l1 ? fmtMs(staleMax) : "?"}`, pass: st9 ? st9.worstMs <= staleMax : null,
-    note: st9 ? `${st9.writes} writes, ${st9.staleReads} stale reads of ${st9.readerReads}; p50 ${fmtMs(st9.ageMs.p50)}; the writer's own reads after its writes: ${st9.ownWriteStaleReads} stale` : "",
+    note: st9 ? `${st9.writes} writes, ${st9.staleReads.toLocaleString("en")} stale reads of ${st9.readerReads.toLocaleString("en")}; p50 ${fmtMs(st9.ageMs.p50)}; the writer's own reads after its writes: ${st9.ownWriteStaleReads} stale` : "",
     why: st9 && st9.worstMs > staleMax ? `a reader served an older version ${fmtMs(st9.worstMs)} after the write was acknowledged: an entry outlived its TTL in the L1, or a fill that lost its lease reached the L1.` : undefined,
   });
   const w = s.warming;

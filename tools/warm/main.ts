@@ -9,7 +9,8 @@
  * See help/edge.md.
  */
 import { InvokeCommand, LambdaClient } from "@aws-sdk/client-lambda";
-import { CONNECTIONS } from "../../functions/lib/contract";
+import { CONNECTIONS, fillPath, MAX_WARM_IDS, routeOf } from "../../functions/lib/contract";
+import { PRODUCTS } from "../../functions/products/contract";
 import type { WarmResult } from "../../functions/lib";
 import { intFlag, parseCli, reportError, UsageError } from "../lib/cli";
 import { readOutputs, StackOutputs } from "../smoke/outputs";
@@ -20,7 +21,7 @@ Loads a key set into a deployment's cache before traffic does, never over a newe
 
   --outputs <file>   outputs file (cdktf deploy --outputs-file, or the twin's)
   --stack <name>     the stack, when the file holds several
-  --ids <a,b,c>      these ids (at most 10000)
+  --ids <a,b,c>      these ids (at most ${MAX_WARM_IDS})
   --top <n>          the first n of a ranking (the warm function reads its index)
   --list <name>      the ranking (default: the warm function's WARM_RANK_LIST, bestsellers)
   --region <name>    region of the warm function (default: from api_url, else ${CONNECTIONS.region.env})
@@ -81,19 +82,24 @@ async function viaFunction(outputs: StackOutputs, events: ReadonlyArray<Record<s
   }
 }
 
-/** Reads each id through the API (`GET <api_url>/products/<id>`), counting what the handler's X-Cache says. */
+/**
+ * Reads each id through the API (the product read route under `api_url`), counting what the
+ * handler's X-Cache says.
+ */
 async function viaApi(outputs: StackOutputs, ids: readonly string[], concurrency: number, say: Say): Promise<WarmCounts> {
   const base = String(outputs.api_url).replace(/\/+$/, "");
   const t0 = Date.now();
   const counts = { loaded: 0, cached: 0, notFound: 0, bypassed: 0, failed: 0 };
+  let forbidden = 0;
   const step = Math.max(1, Math.ceil(ids.length / 10));
   let next = 0;
   let done = 0;
   const one = async (id: string) => {
     try {
-      const r = await fetch(`${base}/products/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(30_000) });
+      const r = await fetch(`${base}${fillPath(routeOf(PRODUCTS, "getProduct").path, { productId: id })}`, { signal: AbortSignal.timeout(30_000) });
       await r.arrayBuffer();
       const cache = r.headers.get("x-cache");
+      if (r.status === 403) forbidden++;
       if (r.status === 404) counts.notFound++;
       else if (r.status !== 200) counts.failed++;
       else if (cache === "HIT") counts.cached++;
@@ -108,6 +114,9 @@ async function viaApi(outputs: StackOutputs, ids: readonly string[], concurrency
   await Promise.all(Array.from({ length: Math.min(concurrency, ids.length) }, async () => {
     while (next < ids.length) await one(ids[next++]);
   }));
+  if (forbidden === ids.length && outputs.edge_url) {
+    throw new UsageError(`${base} answered 403 to every read: the API answers only through its edge (CacheEdge restrictOriginToEdge). Warm with the warm function (warm_function_name), which reads the table and fills the cache from inside the network`);
+  }
   return { source: "ids", requested: ids.length, ...counts, ms: Date.now() - t0 };
 }
 
@@ -123,13 +132,13 @@ async function main(): Promise<number> {
     if (!v.outputs) throw new UsageError("--outputs <file> is required (see --help)");
     if ((v.ids === undefined) === (v.top === undefined)) throw new UsageError("give one of --ids a,b,c or --top N");
     const ids = v.ids?.split(",").map((s) => s.trim()).filter(Boolean);
-    if (ids && (ids.length === 0 || ids.length > 10_000)) throw new UsageError("--ids: 1 to 10000 ids, separated by commas");
-    const top = v.top === undefined ? undefined : intFlag("top", v.top, 0, 1, 10_000);
+    if (ids && (ids.length === 0 || ids.length > MAX_WARM_IDS)) throw new UsageError(`--ids: 1 to ${MAX_WARM_IDS} ids, separated by commas`);
+    const top = v.top === undefined ? undefined : intFlag("top", v.top, 0, 1, MAX_WARM_IDS);
     const { stack, outputs } = readOutputs(v.outputs, v.stack);
     const quiet: Say = v.json ? () => undefined : say;
     let result: WarmCounts;
     if (typeof outputs.warm_function_name === "string" && outputs.warm_function_name) {
-      const batch = intFlag("batch", v.batch, 500, 1, 10_000);
+      const batch = intFlag("batch", v.batch, 500, 1, MAX_WARM_IDS);
       const events = ids
         ? Array.from({ length: Math.ceil(ids.length / batch) }, (_, i) => ({ ids: ids.slice(i * batch, (i + 1) * batch) }))
         : [{ top, ...(v.list ? { list: v.list } : {}) }];
