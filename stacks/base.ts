@@ -1,8 +1,8 @@
 import { TerraformOutput } from "cdktf";
 import { Construct } from "constructs";
 import {
-  AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheAuth, CacheEngine, CacheObservability, CacheTable, DaxCluster, FunctionSettings,
-  ICache, INetwork, MemcachedCache, Network, NetworkAttributes, RedisCache, ServerlessCache, StreamInvalidator, WebSocketApi,
+  AccountBaseline, Authorization, CacheApi, CacheAsideFunction, CacheAuth, CacheEdge, CacheEngine, CacheObservability, CacheTable, CacheWarmer, DaxCluster,
+  FunctionSettings, ICache, INetwork, MemcachedCache, Network, NetworkAttributes, RedisCache, ServerlessCache, StreamInvalidator, WebSocketApi,
 
 } from "../modules";
 import type { FunctionContract } from "../functions/lib/contract";
@@ -52,6 +52,10 @@ export interface ServiceParts {
   readonly invalidator?: StreamInvalidator;
   /** The WebSocket API on the function, when the service has one. */
   readonly realtime?: WebSocketApi;
+  /** CloudFront in front of the API, when the service has one. */
+  readonly edge?: CacheEdge;
+  /** The warm function, when the service has one. */
+  readonly warmer?: CacheWarmer;
 }
 
 /**
@@ -189,13 +193,14 @@ export abstract class CacheStack extends EnvironmentStack {
    * The service's dashboard and alarms (`observability`), and the outputs the smoke tests and the
    * local twin read: `api_url`, `table_name`, `redis_endpoint`, `redis_port`, `redis_auth_secret_arn` (empty unless token auth),
    * `dax_endpoint`, `function_name`, `alarm_topic_arn`, `dashboard_name`, `api_key` (sensitive), with an
-   * invalidator `invalidation_failures_queue_url`, and with a WebSocket API `websocket_url`.
-
+   * invalidator `invalidation_failures_queue_url`, with a WebSocket API `websocket_url`, with an edge
+   * `edge_url` and `edge_distribution_id`, with a warm function `warm_function_name`.
    */
   protected observeAndExport(parts: ServiceParts): CacheObservability {
-    const { table, cache, fn, api, dax, invalidator, realtime } = parts;
+    const { table, cache, fn, api, dax, invalidator, realtime, edge, warmer } = parts;
     const observability = new CacheObservability(this, "observability", {
-      api, function: fn, table, cache, dax, invalidator, realtime, alarms: this.config.observability?.alarms,
+      api, function: fn, table, cache, dax, invalidator, realtime, edge, alarms: this.config.observability?.alarms,
+
     });
     const out = (name: string, value: string | number, description: string, sensitive = false) =>
       new TerraformOutput(this, name, { value, description, sensitive });
@@ -212,6 +217,11 @@ export abstract class CacheStack extends EnvironmentStack {
     if (realtime) out("websocket_url", realtime.url, "WebSocket URL of the stage (wss://…; connect with ?sessionId=…&token=…)");
     if (api.apiKeyValue !== undefined) out("api_key", api.apiKeyValue, "API key of the routes that need one", true);
     if (api.domain) out("api_domain_target", api.domain.regionalDomainName, "Where the custom domain's DNS record must point (alias or CNAME)");
+    if (edge) {
+      out("edge_url", edge.url, "Base URL of the CloudFront distribution in front of the API (the stage is its origin path)");
+      out("edge_distribution_id", edge.distributionId, "CloudFront distribution id");
+    }
+    if (warmer) out("warm_function_name", warmer.functionName, "The warm function (npm run warm invokes it)");
     return observability;
   }
 }

@@ -8,8 +8,9 @@
  * (tests/stacks/config.test.ts) fails when the embedded environments restate a default.
  */
 import {
-  ApiDomainProps, CacheAlarmsProps, JwtAuthorizationProps, LOG_RETENTION_DAYS, MemcachedCacheProps, Profile, PropsValidator, ServerlessCacheProps,
-  validateCacheAlarms, WebAclProps,
+  ApiDomainProps, CacheAlarmsProps, CacheEdgeProps, CacheWarmerProps, JwtAuthorizationProps, LOG_RETENTION_DAYS, MemcachedCacheProps, Profile, PropsValidator,
+  ServerlessCacheProps, validateCacheAlarms, WebAclProps,
+
 } from "../modules";
 import { allowedText, RUNTIME_SETTINGS, Setting, settingProblem } from "../functions/lib/contract";
 import { SESSIONS } from "../functions/sessions/contract";
@@ -73,6 +74,17 @@ export interface AuthorizationConfig {
   readonly cognitoUserPoolArn?: string;
   /** SigV4-signed calls from other AWS principals. */
   readonly iam?: true;
+}
+
+/** The CloudFront edge of a service: `CacheEdge`'s settings, and whether writes invalidate its copies. */
+export interface EdgeConfig extends Pick<CacheEdgeProps, "domain" | "priceClass" | "originShieldRegion" | "restrictOriginToEdge"> {
+  /**
+   * Writes invalidate their edge paths through the table's stream (`EdgeInvalidator`), at $0.005 a
+   * path after 1,000 a month: $5 per 1,000 product writes. Off, a write shows at the edge within
+   * the function's s-maxage (plus stale-while-revalidate).
+   * @default false
+   */
+  readonly invalidateOnWrite?: boolean;
 }
 
 /** One environment. Only `name`, `region`, `availabilityZones`, `vpcCidr` and `tags` are required. */
@@ -146,6 +158,10 @@ export interface EnvironmentConfig {
   readonly productCatalog?: {
     /** Put DAX between the product function and the table as well. @default false */
     readonly dax?: boolean;
+    /** CloudFront in front of the API (help/edge.md): on, off, or on with these settings. @default on in prod, off in dev */
+    readonly edge?: boolean | EdgeConfig;
+    /** The warm function (help/edge.md): off, or these settings. @default on, with CacheWarmer's defaults (top 100 of "bestsellers", no schedule) */
+    readonly warm?: false | Pick<CacheWarmerProps, "ids" | "top" | "rankList" | "schedule" | "runAfterDeploy">;
   };
   /** Dashboards (always) and alarms (on in prod): switch, email, thresholds, periods, evaluation counts. @default CacheObservability's */
   readonly observability?: { readonly alarms?: CacheAlarmsProps };

@@ -4,7 +4,8 @@
  */
 import { Construct } from "constructs";
 import {
-  CacheApi, CacheAsideFunction, CacheObservability, CacheTable, DaxCluster, ICache, PRODUCTS, PRODUCTS_TABLE, StreamInvalidator,
+  CacheApi, CacheAsideFunction, CacheEdge, CacheObservability, CacheTable, CacheWarmer, DaxCluster, EdgeInvalidator, ICache, PRODUCTS, PRODUCTS_RANKED_TABLE,
+  StreamInvalidator,
 } from "../modules";
 import { CacheStack, CacheStackProps } from "./base";
 
@@ -29,12 +30,19 @@ export class ProductCatalogStack extends CacheStack {
   public readonly dax?: DaxCluster;
   /** Invalidates `product:<id>` from the table's stream, whoever wrote the item. */
   public readonly invalidator: StreamInvalidator;
+  /** CloudFront in front of the API, when `productCatalog.edge` is on (default in prod). */
+  public readonly edge?: CacheEdge;
+  /** Drops `/products/<id>` at the edge when the item changes (when `productCatalog.edge.invalidateOnWrite` is on). */
+  public readonly edgeInvalidator?: EdgeInvalidator;
+  /** The warm function, unless `productCatalog.warm` is off. */
+  public readonly warmer?: CacheWarmer;
 
   constructor(scope: Construct, id: string, props: CacheStackProps) {
     super(scope, id, props);
     const cfg = this.config;
-    this.table = new CacheTable(this, "products", PRODUCTS_TABLE);
+    this.table = new CacheTable(this, "products", PRODUCTS_RANKED_TABLE); // the warm function's top N: the by-rank index
     this.cache = this.serviceCache();
+
     this.fn = this.serviceFunction(PRODUCTS, { ttlSeconds: cfg.cache?.productTtlSeconds });
     this.fn.useTable(this.table, { write: true }).useCache(this.cache);
     this.invalidator = this.streamInvalidator(this.table, this.fn, this.cache);
@@ -43,6 +51,15 @@ export class ProductCatalogStack extends CacheStack {
       this.fn.useDax(this.dax);
     }
     this.api = this.serviceApi(this.fn);
+    const logRetentionDays = cfg.logRetentionDays;
+    const edge = cfg.productCatalog?.edge ?? cfg.name === "prod";
+    if (edge !== false) {
+      const { invalidateOnWrite, ...settings } = edge === true ? {} : edge;
+      this.edge = new CacheEdge(this, "edge", { api: this.api, ...settings });
+      if (invalidateOnWrite) this.edgeInvalidator = new EdgeInvalidator(this, "edge-invalidator", { edge: this.edge, function: this.fn, table: this.table, logRetentionDays });
+    }
+    const warm = cfg.productCatalog?.warm;
+    if (warm !== false) this.warmer = new CacheWarmer(this, "warmer", { function: this.fn, table: this.table, cache: this.cache, ...warm, logRetentionDays });
     this.observability = this.observeAndExport(this);
   }
 }

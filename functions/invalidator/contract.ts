@@ -4,7 +4,7 @@
  * (a product item → `product:<id>`; any item under `SESSION#<id>` → that session's context).
  * `StreamInvalidator` picks the one whose `fronts` is the function it is given.
  */
-import { defineInvalidator } from "../lib/contract";
+import { defineEdgeInvalidator, defineInvalidator } from "../lib/contract";
 import { PRODUCTS } from "../products/contract";
 import { SESSIONS } from "../sessions/contract";
 
@@ -16,3 +16,9 @@ export const SESSIONS_INVALIDATOR = defineInvalidator(SESSIONS, { entry: "functi
 
 /** Every invalidator the package ships. */
 export const INVALIDATORS = [PRODUCTS_INVALIDATOR, SESSIONS_INVALIDATOR] as const;
+
+/** Invalidates the edge path of product `<id>` (`/products/<id>`) when the products table's item `<id>` changes. */
+export const PRODUCTS_EDGE_INVALIDATOR = defineEdgeInvalidator(PRODUCTS, { entry: "functions/invalidator/edge-products.ts" });
+
+/** Every edge invalidator the package ships (the session store caches nothing at the edge: its routes are the caller's). */
+export const EDGE_INVALIDATORS = [PRODUCTS_EDGE_INVALIDATOR] as const;

@@ -88,6 +88,10 @@ export interface RuntimeConfig {
   readonly negativeTtlSeconds: number;
   /** `CACHE_CONTROL_MAX_AGE_SECONDS`: `max-age` of cacheable responses. */
   readonly cacheControlMaxAgeSeconds: number;
+  /** `CACHE_CONTROL_S_MAXAGE_SECONDS`: `s-maxage` of cacheable responses (the edge's lifetime of one). */
+  readonly cacheControlSharedMaxAgeSeconds: number;
+  /** `CACHE_CONTROL_STALE_WHILE_REVALIDATE_SECONDS`: `stale-while-revalidate` of cacheable responses (0: none). */
+  readonly cacheControlStaleWhileRevalidateSeconds: number;
   /** Lease (stampede lock) lifetime: longer than a table read ever takes. */
   readonly leaseTtlMs: number;
   /** Longest a follower waits for the lease holder to fill the cache. */
@@ -150,6 +154,8 @@ export function loadRuntimeConfig(env: Env = process.env): RuntimeConfig {
     ttlJitterRatio: s.ttlJitterRatio,
     negativeTtlSeconds: s.negativeTtlSeconds,
     cacheControlMaxAgeSeconds: s.cacheControlMaxAgeSeconds,
+    cacheControlSharedMaxAgeSeconds: s.cacheControlSharedMaxAgeSeconds,
+    cacheControlStaleWhileRevalidateSeconds: s.cacheControlStaleWhileRevalidateSeconds,
     leaseTtlMs: s.leaseTtlMs,
     leaseWaitMs: s.leaseWaitMs,
     l1: s.l1TtlMs > 0 ? { ttlMs: s.l1TtlMs, maxEntries: s.l1MaxEntries, maxBytes: s.l1MaxBytes } : undefined,

@@ -28,7 +28,7 @@ export async function health(rt: Runtime): Promise<ProxyResult> {
     cache: { backend: rt.store.kind, state: cacheState, reachable: cacheUp, circuit: breaker?.state ?? circuit },
     table: { name: rt.config.tableName, reachable: tableUp, dax: rt.table.daxState },
   };
-  return json(tableUp ? 200 : 503, body, { "cache-control": "no-store" });
+  return json(tableUp ? 200 : 503, body);
 }
 
 /** `GET /health` as a route handler. */

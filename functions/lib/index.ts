@@ -23,7 +23,12 @@ export { isSocketEvent } from "./socket";
 export type { SocketContext, SocketEvent, SocketHandlers, SocketResult, SocketRouteHandler, SocketRuntime } from "./socket";
 export { connectionRegistryOf, ConnectionMapUnsupportedError, createRealtime, LambdaPusher, MemoryConnectionRegistry, SessionPush } from "./realtime";
 export type { ConnectionEntry, ConnectionRegistry, ConnectionRegistryOptions, Pusher, Realtime, SessionPushOptions } from "./realtime";
-export { createStreamRuntime, defineStreamInvalidator } from "./stream";
+export { createStreamRuntime, defineStreamInvalidator, keysOfRecord, UnmappableRecordError } from "./stream";
+export { defineEdgeInvalidatorHandler, loadEdgeInvalidatorConfig, MAX_PATHS_PER_INVALIDATION } from "./edge-invalidation";
+export type { BoundEdgeInvalidator, CreateInvalidation, EdgeInvalidatorConfig, EdgeInvalidatorDeps } from "./edge-invalidation";
+export { cacheControlOf, NO_STORE, PRIVATE_NO_STORE, withCacheControl } from "./cache-control";
+export type { CacheControlSettings } from "./cache-control";
+
 export type { BoundStreamHandler, StreamBatchResponse, StreamContext, StreamEvent, StreamRecord, StreamRuntime, StreamRuntimeDeps } from "./stream";
 export { health, healthRoute } from "./health";
 export { CALLER_ID_RE, verifiedCaller } from "./caller";
@@ -38,3 +43,4 @@ export type { ItemApi, TableClient } from "./table";
 export { RequestMetrics } from "./metrics";
 export * from "./contract";
 export type { CacheBackendKind, CacheStore } from "./cache/types";
+export type { WarmEvent, WarmResult } from "./warm";

@@ -11,6 +11,7 @@
 import { createCacheStore } from "./cache";
 import type { CacheStore } from "./cache/types";
 import { CacheAside } from "./cache-aside";
+import { cacheControlOf, NO_STORE, withCacheControl } from "./cache-control";
 import { verifiedCaller } from "./caller";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
 import { FunctionContract, readSettings, routeKey, RouteName, RouteSpec, SettingsOf, SettingsSpec, SocketSpec } from "./contract";
@@ -116,19 +117,31 @@ export async function handleRequest<S extends SettingsSpec>(event: ProxyEvent, r
   const metrics = new RequestMetrics(rt.config.metricsNamespace, rt.config.serviceName);
   const requestId = event?.requestContext?.requestId;
   const fallbacksBefore = fallbackCounter;
+  let spec: RouteSpec | undefined;
+  let result: ProxyResult;
   try {
     const { route, params } = router.match(event ?? ({} as ProxyEvent));
+    spec = (route as Partial<BoundRoute<S>>).spec;
     metrics.setRoute(routeKey(route as Route<RequestContext<S>> & Pick<RouteSpec, "method" | "path">));
-    return await route.handle(event, params, { rt, metrics, requestId, body: {}, realtime });
+    result = await route.handle(event, params, { rt, metrics, requestId, body: {}, realtime });
+
   } catch (err) {
     const { error, bug } = classifyError(err);
     if (bug) log("error", "request failed", { requestId, ...errorFields(err), stack: err instanceof Error ? err.stack : undefined });
     else if (error.statusCode >= 500) log("error", error.message, { requestId, ...errorFields(err) });
-    return errorResult(error, requestId);
+    result = errorResult(error, requestId);
   } finally {
     if (fallbackCounter > fallbacksBefore) metrics.count(METRIC.Fallback, fallbackCounter - fallbacksBefore);
     metrics.flush();
   }
+  // Last, over whatever the route's code set: the contract alone decides what a shared cache may keep.
+  const c = rt.config;
+  const cacheControl = cacheControlOf(spec, result.statusCode, {
+    maxAgeSeconds: c.cacheControlMaxAgeSeconds,
+    sharedMaxAgeSeconds: c.cacheControlSharedMaxAgeSeconds,
+    staleWhileRevalidateSeconds: c.cacheControlStaleWhileRevalidateSeconds,
+  });
+  return { ...result, headers: withCacheControl(result.headers ?? {}, cacheControl) };
 }
 
 /**
@@ -215,7 +228,7 @@ export function defineHandler<C extends FunctionContract>(
       } catch (err) {
         // A deployment mistake (e.g. a bad environment variable), not the caller's: say which.
         log("error", "function misconfigured", errorFields(err));
-        return json(500, { error: "function misconfigured", details: err instanceof Error ? err.message : String(err) });
+        return json(500, { error: "function misconfigured", details: err instanceof Error ? err.message : String(err) }, { "cache-control": NO_STORE });
       }
     }
     return container(event);

@@ -21,7 +21,8 @@
 import { createCacheStore } from "./cache";
 import type { CacheStore } from "./cache/types";
 import { loadRuntimeConfig, RuntimeConfig } from "./config";
-import { InvalidatorContract, readSettings, SettingsOf, STREAM_ROUTE } from "./contract";
+import { InvalidatorContract, readSettings, SettingsOf, STREAM_ROUTE, TableSpec } from "./contract";
+import { perContainer } from "./container";
 import { errorFields, log } from "./log";
 import { METRIC, RequestMetrics } from "./metrics";
 import type { RuntimeDeps } from "./runtime";
@@ -87,7 +88,7 @@ const ANSWER_MARGIN_MS = 1_000;
 const FIRST_RETRY_DELAY_MS = 20;
 
 /** A record the invalidator cannot turn into cache keys: retrying it cannot help. */
-class UnmappableRecordError extends Error {
+export class UnmappableRecordError extends Error {
   constructor(message: string) {
     super(message);
     this.name = "UnmappableRecordError";
@@ -117,18 +118,7 @@ export function defineStreamInvalidator(contract: InvalidatorContract): {
     const rt = createStreamRuntime(contract, deps);
     return Object.assign((event: unknown, context?: StreamContext) => invalidateBatch(contract, rt, event, context), { runtime: rt });
   };
-  let container: BoundStreamHandler | undefined;
-  const handler = async (event: unknown, context?: StreamContext): Promise<StreamBatchResponse> => {
-    if (!container) {
-      try {
-        container = createHandler();
-      } catch (err) {
-        log("error", "function misconfigured", errorFields(err));
-        throw err;
-      }
-    }
-    return container(event, context);
-  };
+  const handler = perContainer(() => createHandler());
   return { createHandler, handler };
 }
 
@@ -139,19 +129,26 @@ function recordsOf(event: unknown): readonly StreamRecord[] {
   return records;
 }
 
-/** The cache keys the change of `record` makes stale, or an UnmappableRecordError saying why there are none to compute. */
-function cacheKeysOfRecord(contract: InvalidatorContract, tableName: string, record: StreamRecord): readonly string[] {
+/**
+ * The table keys of `record` as plain values (`{ productId: "p1" }`), or an UnmappableRecordError
+ * when it is not a record of table `tableName`'s stream or lacks the keys of `table`.
+ */
+export function keysOfRecord(table: TableSpec, tableName: string, record: StreamRecord): Record<string, string | number | Uint8Array> {
   const arn = record?.eventSourceARN;
   if (typeof arn !== "string" || !arn.includes(`:table/${tableName}/stream/`)) {
     throw new UnmappableRecordError(`record from ${JSON.stringify(arn)}, not from the stream of table ${tableName}`);
   }
   const raw = record.dynamodb?.Keys;
-  const table = contract.fronts.table!;
   const names = [table.partitionKey.name, ...(table.sortKey ? [table.sortKey.name] : [])];
   if (!raw || typeof raw !== "object" || names.some((n) => !(n in raw))) {
     throw new UnmappableRecordError(`record without the table's keys ${names.join(", ")}: ${JSON.stringify(raw)}`);
   }
-  const keys = Object.fromEntries(Object.entries(raw).map(([name, v]) => [name, keyValue(name, v)]));
+  return Object.fromEntries(Object.entries(raw).map(([name, v]) => [name, keyValue(name, v)]));
+}
+
+/** The cache keys the change of `record` makes stale, or an UnmappableRecordError saying why there are none to compute. */
+function cacheKeysOfRecord(contract: InvalidatorContract, tableName: string, record: StreamRecord): readonly string[] {
+  const keys = keysOfRecord(contract.fronts.table!, tableName, record);
   try {
     return contract.fronts.cacheKeysOf!(keys);
   } catch (err) {

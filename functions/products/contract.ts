@@ -4,7 +4,7 @@
  * `CacheAsideFunction` bundles and configures it, `CacheApi` declares its routes and the stream
  * invalidator maps table keys to cache keys with it.
  */
-import { defineContract, HEALTH_ROUTE, JSON_SCHEMA_DRAFT_04, RUNTIME_METRICS, TableSpec } from "../lib/contract";
+import { defineContract, HEALTH_ROUTE, IndexSpec, JSON_SCHEMA_DRAFT_04, RUNTIME_METRICS, TableSpec } from "../lib/contract";
 
 /** Fields a product item carries besides its body: the key and the time of the last write. */
 export const PRODUCT_RESERVED_FIELDS = ["productId", "updatedAt"] as const;
@@ -14,6 +14,21 @@ export const PRODUCT_RESERVED_FIELDS = ["productId", "updatedAt"] as const;
  * derived from a table key as well as from a request path.
  */
 export const productCacheKey = (productId: string): string => `product:${productId}`;
+
+/**
+ * The rankings a product may be listed in: `rankList` names the list (e.g. `bestsellers`), `rank`
+ * the product's place in it (1 first). The sparse index `by-rank` holds only ranked products; the
+ * warm function reads the top N of a list from it (the handler never queries it).
+ */
+export const PRODUCT_RANKING = { indexName: "by-rank", list: "rankList", rank: "rank" } as const;
+
+/** The index of {@link PRODUCT_RANKING}: keys only, ranked products only. */
+export const PRODUCT_RANK_INDEX = {
+  indexName: PRODUCT_RANKING.indexName,
+  partitionKey: { name: PRODUCT_RANKING.list, type: "S" },
+  sortKey: { name: PRODUCT_RANKING.rank, type: "N" },
+  projection: "KEYS_ONLY",
+} as const satisfies IndexSpec;
 
 /** Body of `PUT /products/{productId}` (JSON Schema draft-04, as API Gateway models require). */
 export const PRODUCT_SCHEMA = {
@@ -27,6 +42,9 @@ export const PRODUCT_SCHEMA = {
     currency: { type: "string", pattern: "^[A-Z]{3}$" },
     category: { type: "string", maxLength: 100 },
     description: { type: "string", maxLength: 4000 },
+    // Index keys: DynamoDB refuses an item whose index key has another type, or is an empty string.
+    [PRODUCT_RANKING.list]: { type: "string", minLength: 1, maxLength: 100 },
+    [PRODUCT_RANKING.rank]: { type: "integer", minimum: 1, maximum: 1000000 },
   },
   // Further attributes are stored as given, under names DynamoDB and the docs can show plainly.
   patternProperties: { "^[A-Za-z][A-Za-z0-9_]{0,63}$": {} },
@@ -38,6 +56,9 @@ const PRODUCT_PATH = "/products/{productId}";
 
 /** The products table: one item per product, keyed by its id. */
 export const PRODUCTS_TABLE = { partitionKey: { name: "productId", type: "S" } } as const satisfies TableSpec;
+
+/** The products table with the ranking index the warm function reads its top N from (the product catalog stack's). */
+export const PRODUCTS_RANKED_TABLE = { ...PRODUCTS_TABLE, globalSecondaryIndexes: [PRODUCT_RANK_INDEX] } as const satisfies TableSpec;
 
 /** The product catalog function (`functions/products/handler.ts`). */
 export const PRODUCTS = defineContract({

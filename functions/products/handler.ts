@@ -3,36 +3,34 @@
  * caching), invalidate-on-write, and a health route. API Gateway REST proxy events (v1). Routes,
  * body schema, table layout and cache keys are in ./contract.ts.
  */
-import { marshall, unmarshall } from "@aws-sdk/util-dynamodb";
+import { marshall } from "@aws-sdk/util-dynamodb";
 import { CacheStatus, CacheTier } from "../lib/cache-aside";
 import { healthRoute } from "../lib/health";
 import { toItem } from "../lib/item";
 import { json, jsonText, ProxyResult } from "../lib/http";
-import { defineHandler, RouteHandler, Runtime } from "../lib/runtime";
+import { defineHandler, RouteHandler } from "../lib/runtime";
 import { validateId } from "../lib/validate";
 import { PRODUCT_RESERVED_FIELDS, productCacheKey, PRODUCTS, PRODUCTS_TABLE } from "./contract";
+import { Product, readProduct } from "./read";
 
-/** A product item as stored: the body's fields plus its id and last write time. */
-export type Product = Record<string, unknown> & { productId: string };
+export type { Product } from "./read";
 
 type Handler = RouteHandler<typeof PRODUCTS.settings>;
 const KEY = PRODUCTS_TABLE.partitionKey.name;
 const RESERVED = new Set<string>(PRODUCT_RESERVED_FIELDS);
 
-function cacheHeaders(rt: Runtime, read: { status: CacheStatus; tier: CacheTier }): Record<string, string> {
-  return { "x-cache": read.status, "x-cache-tier": read.tier, "cache-control": `public, max-age=${rt.config.cacheControlMaxAgeSeconds}` };
+/** Which tier answered; `Cache-Control` is the runtime's (functions/lib/cache-control.ts), from the contract. */
+function cacheHeaders(read: { status: CacheStatus; tier: CacheTier }): Record<string, string> {
+  return { "x-cache": read.status, "x-cache-tier": read.tier };
 }
 
 const getProduct: Handler = async (_e, p, { rt, metrics }) => {
   const id = validateId("productId", p.productId);
-  const result = await rt.cache.read<Product>(productCacheKey(id), async () => {
-    const out = await rt.table.getItem({ TableName: rt.config.tableName, Key: marshall({ [KEY]: id }) });
-    return out.Item ? (unmarshall(out.Item) as Product) : undefined;
-  }, metrics);
+  const result = await rt.cache.read<Product>(productCacheKey(id), () => readProduct(rt, id), metrics);
   if (result.json === undefined) {
     return json(404, { error: `product ${id} not found` }, { "x-cache": result.status });
   }
-  return jsonText(200, result.json, cacheHeaders(rt, result));
+  return jsonText(200, result.json, cacheHeaders(result));
 };
 
 const putProduct: Handler = async (_e, p, { rt, metrics, body }): Promise<ProxyResult> => {

@@ -106,11 +106,12 @@ const getSession: Handler = async (e, p, { rt, metrics, caller }) => {
     // Strongly consistent: neither Redis nor DAX (DAX does not cache consistent reads).
     const ctx = await assemble(rt, id, true);
     if (!ctx || ctx.customerId !== caller) return notFound(id, { "x-cache": "BYPASS" });
-    return json(200, ctx, { "x-cache": "BYPASS", "cache-control": "no-store" });
+    return json(200, ctx, { "x-cache": "BYPASS" });
   }
   const result = await rt.cache.read(contextCacheKey(id), () => assemble(rt, id, false), metrics);
   if (result.json === undefined || result.value?.customerId !== caller) return notFound(id, { "x-cache": result.status });
-  return jsonText(200, result.json, { "x-cache": result.status, "x-cache-tier": result.tier, "cache-control": "private, no-cache" });
+  // Cache-Control is the runtime's: a caller route answers `private, no-store` (functions/lib/cache-control.ts).
+  return jsonText(200, result.json, { "x-cache": result.status, "x-cache-tier": result.tier });
 };
 
 /** Takes the session's write lock, waiting briefly; undefined when the cache cannot lock (fail open). */

@@ -27,7 +27,7 @@ export interface OutsideVpcFunctionParts {
 
 /** Options of {@link outsideVpcFunction}. */
 export interface OutsideVpcFunctionOptions {
-  /** Handler entry, relative to the package root (a contract's `entry`). */
+  /** Handler entry: relative to the package root (a shipped contract's `entry`), or absolute (a contract of your own). */
   readonly entry: string;
   readonly description: string;
   /** The function's own variables (NODE_OPTIONS for source maps is added). */
@@ -41,7 +41,7 @@ export interface OutsideVpcFunctionOptions {
 /** Creates the function's parts in `scope` (ids `code`, `logs`, `role`, `function`). */
 export function outsideVpcFunction(scope: Construct, o: OutsideVpcFunctionOptions): OutsideVpcFunctionParts {
   const name = physicalName(scope, 64);
-  const bundle = bundleHandler({ entry: path.join(packageRoot(), o.entry), target: "node22", externals: ["@aws-sdk/*", "@smithy/*"], sourceMap: true });
+  const bundle = bundleHandler({ entry: path.resolve(packageRoot(), o.entry), target: "node22", externals: ["@aws-sdk/*", "@smithy/*"], sourceMap: true });
   const asset = new TerraformAsset(scope, "code", { path: bundle.zipPath, type: AssetType.FILE, assetHash: bundle.sha256Hex });
   const profile = profileOf(scope, o.profile);
   const logGroup = new LogGroup(scope, "logs", { name: `/aws/lambda/${name}`, retentionDays: o.logRetentionDays, profile });

@@ -8,14 +8,15 @@
  * The write path keeps its own invalidation (read-your-writes); the stream is the guarantee.
  */
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { LambdaEventSourceMapping } from "@cdktf/provider-aws/lib/lambda-event-source-mapping";
 import { SqsQueue } from "@cdktf/provider-aws/lib/sqs-queue";
 import { SqsQueuePolicy } from "@cdktf/provider-aws/lib/sqs-queue-policy";
-import { Fn, Token } from "cdktf";
+import { Fn } from "cdktf";
 import { Construct } from "constructs";
 import { CONNECTIONS, FunctionContract, InvalidatorContract, RUNTIME_SETTINGS } from "../../functions/lib/contract";
 import { INVALIDATORS } from "../../functions/invalidator/contract";
+import { customerKey } from "../core/kms";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
@@ -216,26 +217,8 @@ export class StreamInvalidator extends Construct {
     const base = physicalName(this, 70);
     let keyArn = props.kmsKeyArn;
     if (!keyArn) {
-      // The account comes from an ARN in this stack (no aws_caller_identity: plans run offline).
-      const arnParts = Fn.split(":", this.function.role.roleArn);
-      const partition = Token.asString(Fn.element(arnParts, 1));
-      const accountId = Token.asString(Fn.element(arnParts, 4));
-      this.key = new KmsKey(this, "key", {
-        description: `Encrypts the on-failure queue of ${this.node.path}`,
-        enableKeyRotation: true,
-        deletionWindowInDays: byProfile(profile, { dev: 7, prod: 30 }),
-        policy: Fn.jsonencode({
-          Version: "2012-10-17",
-          Statement: [{
-            // IAM policies grant its use (the invalidator's role sends; operators read).
-            Sid: "AccountAdministersTheKey",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          }],
-        }),
-      });
+      // IAM policies grant its use (the invalidator's role sends; operators read).
+      this.key = customerKey(this, "key", { description: `Encrypts the on-failure queue of ${this.node.path}`, arnInStack: this.function.role.roleArn, profile });
       new KmsAlias(this, "key-alias", { name: `alias/${base}`, targetKeyId: this.key.keyId });
       keyArn = this.key.arn;
     }

@@ -1,4 +1,5 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
+import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { LOG_RETENTION_DAYS, PropsValidator } from "../core/validation";
@@ -17,6 +18,11 @@ export interface LogGroupProps {
    * @default CloudWatch Logs' own encryption
    */
   readonly kmsKeyArn?: string;
+  /**
+   * The AWS provider (region) the group is created with, e.g. a us-east-1 alias for a CloudFront web ACL's logs.
+   * @default the stack's default AWS provider
+   */
+  readonly provider?: TerraformProvider;
   /**
    * Deployment profile.
    * @default the enclosing stack's profile, else `prod`
@@ -47,6 +53,7 @@ export class LogGroup extends Construct {
       name: props.name,
       retentionInDays: this.retentionDays,
       kmsKeyId: props.kmsKeyArn,
+      provider: props.provider,
     });
     this.logGroupName = this.resource.name;
     this.logGroupArn = this.resource.arn;

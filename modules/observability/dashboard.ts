@@ -5,6 +5,7 @@
 import { DIMENSION, METRIC, METRIC_DIMENSIONS } from "../../functions/lib/contract";
 import { CacheKindWatch, cacheKindWidgets } from "./cache-kinds";
 import { CoveredResource, coverageWidgets } from "./coverage";
+import { edgeWidgets, EdgeWatch, l1Graph } from "./edge";
 import { invalidationWidgets, InvalidationWatch } from "./invalidation";
 import { realtimeWidgets, RealtimeWatch } from "./realtime";
 import { expressionLine, filledSum, GridLayout, metricLine, MetricSpec, searchExpression } from "./metric";
@@ -31,6 +32,8 @@ export interface DashboardInput {
   readonly otherCache?: CacheKindWatch;
   /** DAX cluster name; absent without DAX. */
   readonly daxClusterName?: string;
+  /** The CloudFront distribution in front of the API; absent without one. */
+  readonly edge?: EdgeWatch;
   /** The stream invalidator and its iterator-age alarm threshold; absent without one. */
   readonly invalidation?: InvalidationWatch & { readonly iteratorAgeAlarmMs: number };
   /** The WebSocket API and its push-failure alarm threshold; absent without one. */
@@ -114,6 +117,7 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
     expressionLine(filledSum(hitIds), "Hits", "hits"),
     expressionLine(filledSum(missIds), "Misses", "misses"),
   ]);
+  l1Graph(graph, input.runtime);
   graph("Cache hit ratio (%)", [
     ...perRoute(),
     expressionLine(filledSum(hitIds), "Hits", "hits", false),
@@ -174,6 +178,8 @@ export function dashboardBody(input: DashboardInput): Record<string, unknown> {
     expressionLine(byOperation("ThrottledRequests"), "ThrottledRequests", "throttled"),
   ]);
   graph("System errors (by operation)", [expressionLine(byOperation("SystemErrors"), "SystemErrors", "systemerrors")]);
+
+  if (input.edge) edgeWidgets(grid, input.edge, p, W, H);
 
   if (input.invalidation) {
     invalidationWidgets(grid, graph, input.invalidation, input.runtime, input.invalidation.iteratorAgeAlarmMs);

@@ -10,18 +10,20 @@
 import { CloudwatchDashboard } from "@cdktf/provider-aws/lib/cloudwatch-dashboard";
 import { CloudwatchMetricAlarm } from "@cdktf/provider-aws/lib/cloudwatch-metric-alarm";
 import { KmsAlias } from "@cdktf/provider-aws/lib/kms-alias";
-import { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
+import type { KmsKey } from "@cdktf/provider-aws/lib/kms-key";
 import { AwsProvider } from "@cdktf/provider-aws/lib/provider";
 import { SnsTopic } from "@cdktf/provider-aws/lib/sns-topic";
 import { SnsTopicSubscription } from "@cdktf/provider-aws/lib/sns-topic-subscription";
-import { Fn, TerraformStack, Token } from "cdktf";
+import { Fn, TerraformStack } from "cdktf";
 import { Construct } from "constructs";
 import { allowedText, routeKey, RUNTIME_SETTINGS, settingProblem } from "../../functions/lib/contract";
 import type { CacheApi } from "../api";
+import { customerKey } from "../core/kms";
 import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { PropsValidator } from "../core/validation";
 import type { DaxCluster } from "../dax";
+import type { CacheEdge } from "../edge";
 import type { CacheAsideFunction } from "../function";
 import type { StreamInvalidator } from "../invalidation";
 import { ICache, MemcachedCache, RedisCache, ServerlessCache } from "../redis";
@@ -77,6 +79,12 @@ export interface CacheObservabilityProps {
    * @default none: no real-time widgets or alarm
    */
   readonly realtime?: WebSocketApi;
+  /**
+   * The CloudFront distribution in front of the API: its requests, cache hit rate and error rates on the dashboard.
+   * @default none: no edge widgets
+   */
+  readonly edge?: CacheEdge;
+
   /**
    * `Service` dimension of the runtime metrics. Set on the function as `SERVICE_NAME`; a function
    * that already has another value is refused, so the alarms always read what the code writes.
@@ -228,36 +236,13 @@ export class CacheObservability extends Construct {
     ) as Record<AlarmKey, ResolvedAlarmSettings>;
 
     // --- topic, under a key of our own
-    // The account comes from an ARN in this stack (no aws_caller_identity: plans run offline).
-    const arnParts = Fn.split(":", fn.role.roleArn);
-    const partition = Token.asString(Fn.element(arnParts, 1));
-    const accountId = Token.asString(Fn.element(arnParts, 4));
     const base = physicalName(this, 200);
-    this.key = new KmsKey(this, "key", {
+    this.key = customerKey(this, "key", {
       description: `Encrypts the alarm topic of ${this.node.path}`,
-      enableKeyRotation: true,
-      deletionWindowInDays: byProfile(profile, { dev: 7, prod: 30 }),
-      policy: Fn.jsonencode({
-        Version: "2012-10-17",
-        Statement: [
-          {
-            // Without it nobody, not even the account's administrators, could manage the key.
-            Sid: "AccountAdministersTheKey",
-            Effect: "Allow",
-            Principal: { AWS: `arn:${partition}:iam::${accountId}:root` },
-            Action: "kms:*",
-            Resource: "*",
-          },
-          {
-            // CloudWatch alarms publish to the encrypted topic; SNS encrypts with a data key made for them.
-            Sid: "CloudWatchAlarmsPublish",
-            Effect: "Allow",
-            Principal: { Service: "cloudwatch.amazonaws.com" },
-            Action: ["kms:GenerateDataKey*", "kms:Decrypt"],
-            Resource: "*",
-          },
-        ],
-      }),
+      arnInStack: fn.role.roleArn,
+      profile,
+      // CloudWatch alarms publish to the encrypted topic; SNS encrypts with a data key made for them.
+      services: [{ sid: "CloudWatchAlarmsPublish", service: "cloudwatch.amazonaws.com", actions: ["kms:GenerateDataKey*", "kms:Decrypt"] }],
     });
     this.keyAlias = new KmsAlias(this, "key-alias", { name: `alias/${base}-alarms`, targetKeyId: this.key.keyId });
     this.keyArn = this.key.arn;
@@ -361,6 +346,7 @@ export class CacheObservability extends Construct {
         redisLabel: redis ? `${redis.engine.label} ${redis.engineVersion}` : undefined,
         otherCache: otherCache,
         daxClusterName: props.dax?.clusterName,
+        edge: props.edge && { distributionId: props.edge.distributionId, additionalMetrics: props.edge.additionalMetrics },
         invalidation: props.invalidator && {
           functionName: props.invalidator.functionName,
           queueName: props.invalidator.queueName,

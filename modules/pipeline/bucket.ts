@@ -34,11 +34,17 @@ export interface PipelineBucketProps {
   readonly noncurrentVersionDays?: number;
   /** What the bucket holds, for its tags and the bucket policy's statement ids (e.g. `artifacts`). */
   readonly purpose: string;
+  /**
+   * Who owns the objects others write: `BucketOwnerEnforced` disables ACLs; `BucketOwnerPreferred`
+   * keeps them, for writers that still grant through ACLs (CloudFront standard logging).
+   * @default "BucketOwnerEnforced"
+   */
+  readonly objectOwnership?: "BucketOwnerEnforced" | "BucketOwnerPreferred";
 }
 
 /**
  * A private S3 bucket: SSE-KMS with a customer key, versioning on, every public access block
- * set, ACLs disabled (bucket owner enforced), a bucket policy refusing requests without TLS, and
+ * set, ACLs disabled (bucket owner enforced) unless a writer needs them, a bucket policy refusing requests without TLS, and
  * a lifecycle that expires old versions (and objects, when asked). The name is a prefix Terraform
  * completes, because bucket names are global across every AWS account.
  */
@@ -72,7 +78,7 @@ export class PipelineBucket extends Construct {
     this.bucketArn = this.resource.arn;
     const bucket = this.resource.id;
 
-    new S3BucketOwnershipControls(this, "ownership", { bucket, rule: { objectOwnership: "BucketOwnerEnforced" } });
+    new S3BucketOwnershipControls(this, "ownership", { bucket, rule: { objectOwnership: props.objectOwnership ?? "BucketOwnerEnforced" } });
     const block = new S3BucketPublicAccessBlock(this, "public-access-block", {
       bucket,
       blockPublicAcls: true,

@@ -63,6 +63,7 @@ export const DEPLOY_SERVICE_OF_TYPE: Readonly<Record<string, string | null>> = {
   aws_vpc: "ec2",
   aws_wafv2_: "wafv2",
   aws_xray_: "xray",
+  terraform_data: null, // Terraform's own resource (CacheEdge's origin secret): no AWS API
 };
 
 /** The IAM service a resource type needs (`null`: none), or undefined when no prefix matches. */

@@ -270,7 +270,8 @@ export class CacheUsers extends Construct {
   addClient(client: ICacheClient, options: CacheConnectOptions): CacheClientAuth {
     // A migration creates the users of its target mode at its first step; clients use them once the stage is switch.
     const mode = (this.props.auth.migration?.to ?? this.props.auth).mode;
-    const id = `user-${client.node.id}`;
+    // Named by the client's path in its stack: two clients may share an id (a warmer's and an invalidator's `function`).
+    const id = `user-${client.node.path.split("/").slice(1).join("-")}`;
     const existing = this.node.tryFindChild(id);
     // The client's name first: with the stack's it is what a reader of the console needs.
     const userId = options.userName ?? physicalNameOfPath(`${this.node.path}/${id}`, 40, client.node.id);

@@ -139,6 +139,38 @@ describe("report", () => {
     expect(lag(230, 1)).toEqual(expect.objectContaining({ pass: false, value: "1 never invalidated" }));
   });
 
+  test("the L1 targets: a hit ≤ 0.1× a raw GET, ≥ 50 % fewer GETs, staleness ≤ TTL + 50 ms; each fails, saying why, past its bound", () => {
+    const sum = (p50: number, max = p50) => ({ n: 10, min: p50, p50, p90: p50, p99: max, max, mean: p50 });
+    const arm = (gets: number) => ({ redisGets: gets, getsPer100k: gets, l1Hits: 100_000 - gets, seconds: 2, readsPerSecond: 50_000 });
+    const l1 = (l1P50: number, withGets: number, worstMs: number) => targets({
+      l1: {
+        ttlMs: 1_000,
+        latency: { samplesEach: 10, valueBytes: 900, l1Us: sum(l1P50), rawGetUs: sum(30), redisTierUs: sum(40), handlerL1Us: sum(5), p50Ratio: l1P50 / 30, l1Cdf: [], rawCdf: [] },
+        redisGets: { ids: 10_000, zipfS: 1, reads: 100_000, concurrency: 8, withoutL1: arm(100_000), withL1: arm(withGets), reduction: 1 - withGets / 100_000, modelledL1HitRatio: 0.9 },
+        staleness: { writes: 30, readerReads: 1000, staleReads: 10, ageMs: sum(500, worstMs), worstMs, ownWriteStaleReads: 0 },
+      },
+    });
+    const byId = (t: ReturnType<typeof targets>) => Object.fromEntries(t.filter((x) => x.id.startsWith("l1-")).map((x) => [x.id, x.pass]));
+    expect(byId(l1(1, 28_000, 990))).toEqual({ "l1-p50": true, "l1-gets": true, "l1-staleness": true });
+    expect(byId(l1(3.5, 51_000, 1_051))).toEqual({ "l1-p50": false, "l1-gets": false, "l1-staleness": false });
+    expect(l1(3.5, 51_000, 1_051).filter((x) => x.id.startsWith("l1-")).every((x) => typeof x.why === "string")).toBe(true);
+  });
+
+  test("the warming target: a warmed cold start reaches 90 % in ≤ 0.1× the reads; never reaching it fails", () => {
+    const arm = (readsTo90: number | null) => ({ readsTo90, secondsTo90: readsTo90 && 1, firstWindowHitRatio: 0.5, hitRatio: 0.8, tableReads: 1, timeline: [] });
+    const warming = (warmed: number | null, cold: number | null) => targets({
+      warming: {
+        ids: 10_000, zipfS: 1, reads: 60_000, windowReads: 1_000, concurrency: 8, warmedIds: 5_000, warmedShare: 0.93,
+        warm: { source: "ids", requested: 5_000, loaded: 5_000, cached: 0, notFound: 0, bypassed: 0, failed: 0, ms: 4_000 },
+        withoutWarming: arm(cold), withWarming: arm(warmed),
+      },
+    }).find((x) => x.id === "warming")!;
+    expect(warming(1_000, 30_000).pass).toBe(true);
+    expect(warming(1_000, null).pass).toBe(true); // not within the run: measured against the whole run
+    expect(warming(5_000, 30_000).pass).toBe(false);
+    expect(warming(null, 30_000)).toEqual(expect.objectContaining({ pass: false, value: "never reached" }));
+  });
+
   test("the chart is well-formed SVG without NaN", () => {
     const svg = renderChart("t", "s", [
       { kind: "cdf", title: "a & b", xLabel: "ms", series: [{ label: "x", color: "#000", points: cdfPoints([0.1, 0.2, 5, 40]) }] },

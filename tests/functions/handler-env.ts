@@ -7,7 +7,10 @@ import { CreateTableCommandInput } from "@aws-sdk/client-dynamodb";
 import { loadRuntimeConfig, RuntimeConfig } from "../../functions/lib/config";
 import { CALLER_IDENTITY, CONNECTIONS, environmentOf, RUNTIME_SETTINGS } from "../../functions/lib/contract";
 import { setMetricsSink } from "../../functions/lib/metrics";
-import type { BoundHandler } from "../../functions/lib/runtime";
+import type { Runtime } from "../../functions/lib/runtime";
+
+/** Anything built on a runtime whose clients must be closed (a handler, a warm function). */
+type WithRuntime = { readonly runtime: Pick<Runtime, "store" | "table"> };
 import { DynaliteHandle, startDynalite } from "../helpers/dynalite";
 import { RedisServerHandle, startRedis } from "../helpers/redis-server";
 
@@ -26,14 +29,14 @@ export interface HandlerEnv {
   /** The runtime config read from {@link env}. */
   config(overrides?: Record<string, string>): RuntimeConfig;
   /** Registers a handler so its clients are closed after the file. */
-  track<H extends BoundHandler>(h: H): H;
+  track<H extends WithRuntime>(h: H): H;
 }
 
 export function handlerEnv(opts: { service: string; table: CreateTableCommandInput; defaults?: Record<string, string> }): HandlerEnv {
   let redis: RedisServerHandle | undefined;
   let dyn: DynaliteHandle | undefined;
   const emf: string[] = [];
-  const handlers: BoundHandler[] = [];
+  const handlers: WithRuntime[] = [];
   let restoreSink: ReturnType<typeof setMetricsSink> | undefined;
   let seq = 0;
 
@@ -87,12 +90,21 @@ export function handlerEnv(opts: { service: string; table: CreateTableCommandInp
 export const body = (r: { body: string }) => JSON.parse(r.body);
 export const uid = (p: string) => `${p}-${Math.random().toString(36).slice(2, 10)}`;
 
-/** The product-catalog table as the stack declares it (partition key only). */
+/** The product-catalog table as the stack declares it: the id, and the sparse ranking index. */
 export const PRODUCTS_TABLE: CreateTableCommandInput = {
   TableName: "products",
   BillingMode: "PAY_PER_REQUEST",
-  AttributeDefinitions: [{ AttributeName: "productId", AttributeType: "S" }],
+  AttributeDefinitions: [
+    { AttributeName: "productId", AttributeType: "S" },
+    { AttributeName: "rankList", AttributeType: "S" },
+    { AttributeName: "rank", AttributeType: "N" },
+  ],
   KeySchema: [{ AttributeName: "productId", KeyType: "HASH" }],
+  GlobalSecondaryIndexes: [{
+    IndexName: "by-rank",
+    KeySchema: [{ AttributeName: "rankList", KeyType: "HASH" }, { AttributeName: "rank", KeyType: "RANGE" }],
+    Projection: { ProjectionType: "KEYS_ONLY" },
+  }],
 };
 
 /** The session-store table as the stack declares it: PK/SK plus the customer index. */

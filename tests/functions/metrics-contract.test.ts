@@ -248,6 +248,10 @@ async function exercise(kind: Kind, lambdaEnv: Record<string, string>): Promise<
     if (status !== "HIT") await new Promise((r) => setTimeout(r, 100));
   }
   expect(status).toBe("HIT");
+  // The L1 (opt-in): a read again within its TTL is answered in the function's memory (L1Hit).
+  const withL1 = env.track(HANDLERS[kind].createHandler({ env: { ...lambda, [RUNTIME_SETTINGS.l1TtlMs.env]: "5000" } }));
+  await withL1(read());
+  expect((await withL1(read())).headers["x-cache-tier"]).toBe("l1");
   return env.emf.slice(start);
 }
 

@@ -43,7 +43,9 @@ describe("cache-aside reads", () => {
   test("GIVEN a stored product WHEN read twice THEN MISS then HIT with identical bodies and Cache-Control", async () => {
     const { h } = handlerWithCounter(config());
     const id = uid("p");
-    expect((await h(product(id, { price: 12.5 }))).statusCode).toBe(201);
+    const created = await h(product(id, { price: 12.5 }));
+    expect(created.statusCode).toBe(201);
+    expect(created.headers["cache-control"]).toBe("private, no-store"); // a caller route: never a shared cache's
     const first = await h(getProduct(id));
     const second = await h(getProduct(id));
     expect(first.statusCode).toBe(200);
@@ -51,7 +53,7 @@ describe("cache-aside reads", () => {
     expect(second.headers["x-cache"]).toBe("HIT");
     expect(second.body).toBe(first.body);
     expect(body(first)).toEqual(expect.objectContaining({ productId: id, name: `Product ${id}`, price: 12.5 }));
-    expect(first.headers["cache-control"]).toBe("public, max-age=60");
+    expect(first.headers["cache-control"]).toBe("public, max-age=60, s-maxage=60, stale-while-revalidate=30");
   });
 
   test("stores entries with the configured TTL plus at most the jitter", async () => {

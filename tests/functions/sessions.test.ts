@@ -49,6 +49,7 @@ describe("assembled context", () => {
     const first = await h(getSession(id));
     expect(first.statusCode).toBe(200);
     expect(first.headers["x-cache"]).toBe("MISS");
+    expect(first.headers["cache-control"]).toBe("private, no-store"); // one customer's context: never in a shared cache
     const ctx = body(first);
     expect(ctx.customerId).toBe("cust-1");
     expect(ctx.turnCount).toBe(4);
@@ -70,6 +71,7 @@ describe("assembled context", () => {
     const r = await h(getSession(id, { consistent: "true" }, "cust-2"));
     expect(r.statusCode).toBe(200);
     expect(r.headers["x-cache"]).toBe("BYPASS");
+    expect(r.headers["cache-control"]).toBe("private, no-store");
     expect(body(r).turns).toHaveLength(1);
     expect((await h(getSession(id, { consistent: "maybe" }, "cust-2"))).statusCode).toBe(400);
   });

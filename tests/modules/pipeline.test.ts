@@ -12,9 +12,10 @@ import * as path from "path";
 import { parse as parseYaml } from "yaml";
 import {
   BACKEND_OVERRIDE_FILE, BACKEND_OVERRIDE_SCRIPT, CacheTable, DEPLOY_ENV, DeliveryPipeline, DeliveryPipelineProps, PROFILE_CONTEXT_KEY,
-  PropsValidationError, Role, serviceOfType,
+  Role, serviceOfType,
 } from "../../modules";
 import { PolicyPack } from "../../modules/policy";
+import { propsError } from "../helpers/props-error";
 import { decodeJsonencode, onlyResource, resourcesOf, SynthJson } from "../helpers/synth";
 
 /** A service stack with a table and a role, as the pipeline deploys it. */
@@ -52,15 +53,7 @@ function build(props: Partial<DeliveryPipelineProps> = {}): Built {
 const synth = (b: Built): SynthJson => JSON.parse(Testing.synth(b.stack));
 const byName = (json: SynthJson, type: string) => Object.fromEntries(resourcesOf(json, type).map(([id, r]) => [id, r]));
 
-function error(f: () => unknown): PropsValidationError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PropsValidationError) return e;
-    throw e;
-  }
-  throw new Error("no PropsValidationError");
-}
+const error = propsError;
 
 describe("DeliveryPipeline", () => {
   const built = build();

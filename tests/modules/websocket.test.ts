@@ -9,11 +9,12 @@ import { Construct } from "constructs";
 import { CONNECTIONS, SOCKET_ROUTE } from "../../functions/lib/contract";
 import { TOKEN_QUERY_PARAMETER } from "../../functions/authorizer/contract";
 import {
-  Authorization, CacheApi, CacheAsideFunction, CacheTable, JwtAuthorizerFunction, Network, PRODUCTS, PropsValidationError, RedisCache, SESSIONS,
+  Authorization, CacheApi, CacheAsideFunction, CacheTable, JwtAuthorizerFunction, Network, PRODUCTS, RedisCache, SESSIONS,
   SESSIONS_TABLE, WebSocketApi, WebSocketApiProps,
 } from "../../modules";
 import { onlyResource, resourcesOf, rolePolicies, synthJson, SynthJson, testStack } from "../helpers/synth";
 import { Testing } from "cdktf";
+import { propsError } from "../helpers/props-error";
 
 const AZS = ["us-east-1a", "us-east-1b"];
 const JWT = { issuer: "https://login.example.test/", audience: "sessions" };
@@ -43,15 +44,7 @@ function synth(opts: Parameters<typeof build>[1] = {}, profile: "dev" | "prod" =
   return { json, built: built! };
 }
 
-function errorOf(f: () => void): PropsValidationError {
-  try {
-    f();
-  } catch (e) {
-    if (e instanceof PropsValidationError) return e;
-    throw e;
-  }
-  throw new Error("no PropsValidationError");
-}
+const errorOf = propsError;
 
 const routesByKey = (json: SynthJson) => Object.fromEntries(resourcesOf(json, "aws_apigatewayv2_route").map(([, r]) => [r.route_key, r]));
 

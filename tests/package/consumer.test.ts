@@ -258,9 +258,9 @@ describe("the ready-made stacks from the package", () => {
     timed("synth ready-made stacks", () => run(process.execPath, ["-e", script], app, { ...process.env, CACHEFRONT_POLICY: "enforce" }));
     for (const stack of ["shop-prod", "sessions-dev"]) {
       const json = JSON.parse(readFileSync(path.join(outdir, "stacks", stack, "cdk.tf.json"), "utf8"));
-      // The API function, its JWT authorizer, the stream invalidator and (sessions) the WebSocket pusher, each bundled from node_modules.
+      // The API function, its JWT authorizer, the stream invalidator, the WebSocket pusher (sessions) or the warm function (catalog), each bundled from node_modules.
       expect(Object.keys(json.resource.aws_lambda_function ?? {}).map((id) => id.split("_")[0]).sort())
-        .toEqual(stack === "sessions-dev" ? ["api", "fn", "invalidator", "realtime"] : ["api", "fn", "invalidator"]);
+        .toEqual(stack === "sessions-dev" ? ["api", "fn", "invalidator", "realtime"] : ["api", "fn", "invalidator", "warmer"]);
       expect(json.provider.aws[0].region).toBe(stack === "shop-prod" ? "eu-west-1" : "us-east-1");
     }
   });

@@ -290,12 +290,15 @@ describe("the default app", () => {
     for (const r of allReports) expect({ stack: r.stack, errors: r.summary.errors, unknown: r.summary.unknown }).toEqual({ stack: r.stack, errors: 0, unknown: 0 });
   });
 
-  test("every suppression carries a reason and shows in the report: only the catalog's public read (functions reach the cache as their own IAM users: no shared token to exempt from rotation)", () => {
+  test("every suppression carries a reason and shows in the report: the catalog's public read and its edge in prod (functions reach the cache as their own IAM users: no shared token to exempt from rotation)", () => {
     for (const r of reports) {
       const suppressed = r.findings.filter((f) => f.status === "suppressed");
       const publicRead = r.stack.startsWith("product-catalog") ? [["CF-APIGW-7", `${r.stack}/api/method-GET-products-by-productId`]] : [];
-      expect(suppressed.map((f) => [f.ruleId, f.path]).sort()).toEqual(publicRead);
+      // The prod catalog's edge: no custom domain (the *.cloudfront.net certificate's TLS policy).
+      const edge = r.stack === "product-catalog-prod" ? [["CF-CF-2", `${r.stack}/edge/distribution`]] : [];
+      expect(suppressed.map((f) => [f.ruleId, f.path]).sort()).toEqual([...publicRead, ...edge]);
       expect(r.findings.filter((f) => f.ruleId === "CF-EC-10").map((f) => f.status)).toEqual(["pass"]);
+
       expect(suppressed.every((f) => f.suppression!.reason.length >= 10)).toBe(true);
       expect(r.suppressions.every((u) => u.reason.trim().length >= 10 && u.matched > 0)).toBe(true);
     }

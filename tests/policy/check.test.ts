@@ -79,14 +79,18 @@ describe("policy-only run of the default app", () => {
     expect(cells("CF-APIGW-6")).toEqual(serviceCells("pass"));
     // The catalog's public read is suppressed with the contract's reason; the session routes pass.
     expect(cells("CF-APIGW-7")).toEqual(names.map((n) => (n.startsWith("product-catalog") ? "suppressed" : n.startsWith("session-store") ? "pass" : "-")));
-    expect(cells("CF-S3-1")).toEqual(names.map((n) => (n === "delivery-pipeline" ? "pass" : "-")));
-    // 2 × CF-APIGW-7, and the pipeline's three deploy policies: CF-IAM-5 on two statements each, CF-IAM-2 on the two that
-    // deploy data-plane services (the account stage's stacks have none). No CF-SM-2 and no warning: no AUTH token secrets.
-    expect(o.lines.some((l) => /^total: 0 error\(s\), 0 warning\(s\), 0 unknown, 10 suppressed/.test(l))).toBe(true);
+    // The pipeline's buckets, and the prod catalog's edge log bucket.
+    expect(cells("CF-S3-1")).toEqual(names.map((n) => (n === "delivery-pipeline" || n === "product-catalog-prod" ? "pass" : "-")));
+    expect(cells("CF-CF-3")).toEqual(names.map((n) => (n === "product-catalog-prod" ? "pass" : "-")));
+    // 2 × CF-APIGW-7, the prod catalog's edge (CF-CF-2: no custom domain), and the pipeline's three deploy policies:
+    // CF-IAM-5 on two statements each, CF-IAM-2 on the two that deploy data-plane services (the account stage's stacks
+    // have none). No CF-SM-2 and no warning: no AUTH token secrets.
+    expect(o.lines.some((l) => /^total: 0 error\(s\), 0 warning\(s\), 0 unknown, 11 suppressed/.test(l))).toBe(true);
     expect(o.lines).toContain("deployed together: no account singleton managed twice, no unique name used twice");
 
     const json = readJson(path.join(o.reportDir, "check-report.json"));
-    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 0, unknown: 0, suppressed: 10 }, deployConflicts: [] });
+    expect(json).toMatchObject({ tool: "cachefront-check", ok: true, exitCode: 0, totals: { errors: 0, warnings: 0, unknown: 0, suppressed: 11 }, deployConflicts: [] });
+
     // The cost section: a monthly figure per stack, every billable type known (help/cost.md).
     expect(json.cost.stacks.map((s: any) => [s.stack, s.complete])).toEqual(names.map((n) => [n, true]));
     expect(json.cost.stacks.filter((s: any) => services.includes(s.stack)).every((s: any) => s.monthlyUsd > 0)).toBe(true);
@@ -95,7 +99,10 @@ describe("policy-only run of the default app", () => {
       expect(s.file).toBe(path.relative(ROOT, path.join(o.outdir, "stacks", s.stack, "cdk.tf.json")));
       if (!services.includes(s.stack)) continue;
       expect(s.rules["CF-SM-2"]).toBe("-");
-      expect(s.suppressions.map((u: { ruleId: string }) => u.ruleId)).toEqual(s.stack.startsWith("product-catalog") ? ["CF-APIGW-7"] : []);
+      // the catalog's public read (CF-APIGW-7), + the prod catalog's edge without a custom domain (CF-CF-2)
+      expect(s.suppressions.map((u: { ruleId: string }) => u.ruleId).sort())
+        .toEqual(s.stack === "product-catalog-prod" ? ["CF-APIGW-7", "CF-CF-2"] : s.stack.startsWith("product-catalog") ? ["CF-APIGW-7"] : []);
+
       expect(s.suppressions.every((u: { reason: string }) => u.reason.length >= 10)).toBe(true);
     }
     const pipeline = json.stacks.find((x: any) => x.stack === "delivery-pipeline");
@@ -109,10 +116,11 @@ describe("policy-only run of the default app", () => {
     const sarif = readJson(path.join(o.reportDir, "check-report.sarif"));
     expect(sarif.version).toBe("2.1.0");
     const results = sarif.runs[0].results;
-    // The catalog's public read (dev and prod) and the pipeline's deploy policies, suppressed; no warning: the 4 CF-SM-1 warnings were the AUTH token secrets.
-    expect(results.filter((r: any) => r.suppressions).length).toBe(10);
+    // The catalog's public read (dev and prod), the prod edge and the pipeline's deploy policies, suppressed; no warning.
+    expect(results.filter((r: any) => r.suppressions).length).toBe(11);
     expect(results.filter((r: any) => !r.suppressions)).toEqual([]);
     for (const r of results.filter((x: any) => x.ruleId === "CF-APIGW-7")) {
+
       const uri = r.locations[0].physicalLocation.artifactLocation.uri;
       const lines = readFileSync(path.join(ROOT, uri), "utf8").split("\n");
       expect(lines[r.locations[0].physicalLocation.region.startLine - 1].trim()).toMatch(/^"api_method-GET-products-by-productId_[0-9A-F]+": \{$/);

@@ -358,7 +358,28 @@ export function golden(): Json {
         settings: { metrics_enabled: true, logging_level: "ERROR", data_trace_enabled: false, throttling_rate_limit: 100, throttling_burst_limit: 200 },
       }),
     },
-    aws_wafv2_web_acl: { acl: res("api/waf/acl", { name: "acl", scope: "REGIONAL", default_action: { allow: {} } }) },
+    aws_wafv2_web_acl: {
+      acl: res("api/waf/acl", { name: "acl", scope: "REGIONAL", default_action: { allow: {} } }),
+      edge: res("edge/waf/acl", { name: "edge-acl", scope: "CLOUDFRONT", default_action: { allow: {} } }),
+    },
+    // A distribution in front of the stage, as CacheEdge writes it with a custom domain.
+    aws_cloudfront_distribution: {
+      edge: res("edge/distribution", {
+        enabled: true,
+        origin: [{
+          origin_id: "api", domain_name: "abc123.execute-api.us-east-1.amazonaws.com", origin_path: "/v1",
+          custom_origin_config: { http_port: 80, https_port: 443, origin_protocol_policy: "https-only", origin_ssl_protocols: ["TLSv1.2"] },
+        }],
+        default_cache_behavior: { target_origin_id: "api", viewer_protocol_policy: "https-only", allowed_methods: ["GET", "HEAD"], cached_methods: ["GET", "HEAD"] },
+        ordered_cache_behavior: [
+          { path_pattern: "/products/*", target_origin_id: "api", viewer_protocol_policy: "redirect-to-https", allowed_methods: ["GET", "HEAD"], cached_methods: ["GET", "HEAD"] },
+        ],
+        restrictions: { geo_restriction: { restriction_type: "none" } },
+        viewer_certificate: { acm_certificate_arn: "arn:aws:acm:us-east-1:123456789012:certificate/abc-123", ssl_support_method: "sni-only", minimum_protocol_version: "TLSv1.2_2021" },
+        logging_config: { bucket: ref("aws_s3_bucket.artifacts.bucket_domain_name"), include_cookies: false, prefix: "cloudfront/" },
+        web_acl_id: ref("aws_wafv2_web_acl.edge.arn"),
+      }),
+    },
     aws_wafv2_web_acl_association: {
       stage: res("api/waf-association", { resource_arn: ref("aws_api_gateway_stage.v1.arn"), web_acl_arn: ref("aws_wafv2_web_acl.acl.arn") }),
     },

@@ -38,6 +38,7 @@ const get = `${R}.aws_api_gateway_method.get`;
 const put = `${R}.aws_api_gateway_method.put`;
 const esm = `${R}.aws_lambda_event_source_mapping.stream`;
 const wsStage = `${R}.aws_apigatewayv2_stage.ws`;
+const cf = `${R}.aws_cloudfront_distribution.edge`;
 const policyJson = (statement: object) => JSON.stringify({ Version: "2012-10-17", Statement: [statement] });
 
 /** A provisioned table with a `byCategory` index, the table and the index autoscaled for reads and writes. */
@@ -331,6 +332,25 @@ const FIXTURES: Fixture[] = [
   { rule: "CF-APIGW-7", kind: "missing", what: "COGNITO_USER_POOLS without an authorizer", mutate: (d) => {
     set(d, `${get}.authorization`, "COGNITO_USER_POOLS"); set(d, `${get}.authorizer_id`, undefined);
   }, attribute: "authorizer_id" },
+  // --- CloudFront
+  { rule: "CF-CF-1", kind: "wrong", what: "the default behaviour allows HTTP", mutate: (d) => set(d, `${cf}.default_cache_behavior.viewer_protocol_policy`, "allow-all"),
+    attribute: "default_cache_behavior.viewer_protocol_policy" },
+  { rule: "CF-CF-1", kind: "missing", what: "an ordered behaviour without viewer_protocol_policy", mutate: (d) =>
+    set(d, `${cf}.ordered_cache_behavior.0.viewer_protocol_policy`, undefined), attribute: "ordered_cache_behavior.0.viewer_protocol_policy" },
+  { rule: "CF-CF-1", kind: "wrong", what: "the origin reached over HTTP when the viewer does", mutate: (d) =>
+    set(d, `${cf}.origin.0.custom_origin_config.origin_protocol_policy`, "match-viewer"), attribute: "origin.0.custom_origin_config.origin_protocol_policy" },
+  { rule: "CF-CF-1", kind: "wrong", what: "TLS 1.0 allowed to the origin", mutate: (d) =>
+    set(d, `${cf}.origin.0.custom_origin_config.origin_ssl_protocols`, ["TLSv1", "TLSv1.2"]) },
+  { rule: "CF-CF-2", kind: "wrong", what: "the default *.cloudfront.net certificate (TLSv1 policy)", mutate: (d) =>
+    set(d, `${cf}.viewer_certificate`, { cloudfront_default_certificate: true }), attribute: "viewer_certificate.cloudfront_default_certificate" },
+  { rule: "CF-CF-2", kind: "wrong", what: "an older policy (TLSv1.2_2019)", mutate: (d) => set(d, `${cf}.viewer_certificate.minimum_protocol_version`, "TLSv1.2_2019"),
+    attribute: "viewer_certificate.minimum_protocol_version" },
+  { rule: "CF-CF-2", kind: "missing", what: "no minimum protocol version (CloudFront's TLSv1)", mutate: (d) => set(d, `${cf}.viewer_certificate.minimum_protocol_version`, undefined) },
+  { rule: "CF-CF-3", kind: "missing", what: "no logging_config", mutate: (d) => set(d, `${cf}.logging_config`, undefined), attribute: "logging_config.bucket" },
+  { rule: "CF-CF-3", kind: "wrong", what: "an empty log bucket", mutate: (d) => set(d, `${cf}.logging_config.bucket`, "") },
+  { rule: "CF-CF-4", kind: "missing", what: "a prod distribution without a web ACL", mutate: (d) => set(d, `${cf}.web_acl_id`, undefined), attribute: "web_acl_id" },
+  { rule: "CF-CF-4", kind: "wrong", what: "an empty web ACL id", mutate: (d) => set(d, `${cf}.web_acl_id`, "") },
+
   { rule: "CF-APIGW-8", kind: "missing", what: "a prod stage without WAF", mutate: (d) => set(d, `${R}.aws_wafv2_web_acl_association`, undefined),
     attribute: "aws_wafv2_web_acl_association.resource_arn" },
   { rule: "CF-APIGW-8", kind: "wrong", what: "WAF on another stage", mutate: (d) =>
@@ -492,6 +512,26 @@ describe("findings name the construct prop behind the attribute", () => {
     expect(settingOf(rule, "environment.variables.X")).toEqual(byProps("C.env"));
     expect(settingOf(rule, "timeouts")).toEqual(setBy("D"));
     expect(settingOf({ ...rule, props: undefined }, "timeout")).toBeUndefined();
+  });
+});
+
+describe("CloudFront rules: what they leave alone", () => {
+  test("CF-CF-4 is prod-only: a dev distribution without WAF passes", () => {
+    const doc = golden();
+    set(doc, `${cf}.web_acl_id`, undefined);
+    expect(failing(check(doc, "dev"))).toEqual([]);
+    expect(check(doc, "dev").ruleIds).not.toContain("CF-CF-4");
+  });
+  test("CF-CF-3 takes standard logging v2 (a log delivery source of the distribution) as well", () => {
+    const doc = golden();
+    set(doc, `${cf}.logging_config`, undefined);
+    set(doc, `${R}.aws_cloudwatch_log_delivery_source.edge`, { name: "edge", log_type: "ACCESS_LOGS", resource_arn: "${aws_cloudfront_distribution.edge.arn}" });
+    expect(failing(check(doc))).toEqual([]);
+  });
+  test("an origin policy written as an expression is unknown, not passed", () => {
+    const doc = golden();
+    set(doc, `${cf}.origin.0.custom_origin_config.origin_protocol_policy`, "${var.policy}");
+    expect(undecided(check(doc))).toEqual(["CF-CF-1"]);
   });
 });
 

@@ -47,10 +47,12 @@ describe("smoke suite against the local twin", () => {
   test("the outputs file has the shape of cdktf output --outputs-file, with local values", () => {
     const out = products.outputs();
     expect(Object.keys(out).sort()).toEqual(
-      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "invalidation_failures_queue_url", "redis_auth_secret_arn",
-        "redis_endpoint", "redis_port", "sample_token", "sample_token_other", "table_name"],
+      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "invalidation_failures_queue_url", "lambda_endpoint",
+        "redis_auth_secret_arn", "redis_endpoint", "redis_port", "sample_token", "sample_token_other", "table_name", "warm_function_name"],
     );
     expect(out.alarm_topic_arn).toBe(""); // no local CloudWatch: empty, like dax_endpoint
+    // Twin only: Lambda's Invoke API on the twin's port, for `npm run warm`.
+    expect(out.lambda_endpoint).toBe(products.url);
     // The on-failure queue is a JSONL file next to the outputs file.
     expect(out.invalidation_failures_queue_url).toBe(path.join(path.dirname(products.outputsFile), "product-catalog-dev-invalidator-36ffe1-failures.jsonl"));
     expect(out.dashboard_name).toMatch(/^[A-Za-z0-9_-]+$/);

@@ -140,10 +140,14 @@ describe("the stack model read from the synthesized JSON", () => {
     expect(put).toMatchObject({ validateBody: true, validateParameters: true, requestParameters: { "method.request.path.productId": true } });
     expect(put.models["application/json"].schema).toMatchObject({ required: ["name", "price"] });
     expect(products.tables).toEqual([
-      expect.objectContaining({ hashKey: "productId", ttlAttribute: "expiresAt", globalSecondaryIndexes: [] }),
+      // The warm function's top N: the ranking index (keys only).
+      expect.objectContaining({
+        hashKey: "productId", ttlAttribute: "expiresAt",
+        globalSecondaryIndexes: [{ name: "by-rank", hashKey: "rankList", rangeKey: "rank", projectionType: "KEYS_ONLY" }],
+      }),
     ]);
-    // The API function, the JWT authorizer (a function of its own) and the stream invalidator.
-    expect(products.functions.map((f) => (isAuthorizer(f) ? "authorizer" : f.logicalId.split("_")[0])).sort()).toEqual(["authorizer", "fn", "invalidator"]);
+    // The API function, the JWT authorizer (a function of its own), the stream invalidator and the warm function.
+    expect(products.functions.map((f) => (isAuthorizer(f) ? "authorizer" : f.logicalId.split("_")[0])).sort()).toEqual(["authorizer", "fn", "invalidator", "warmer"]);
     expect(products.functions.find((f) => f.logicalId.startsWith("fn_"))).toMatchObject({ handler: "index.handler", timeoutSeconds: 10 });
     expect(products.hasDax).toBe(false);
   });

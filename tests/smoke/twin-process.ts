@@ -14,6 +14,7 @@ import * as path from "path";
 export const ROOT = path.resolve(__dirname, "../..");
 export const TWIN_JS = path.join(ROOT, "dist", "tools", "twin", "main.js");
 export const SMOKE_JS = path.join(ROOT, "dist", "tools", "smoke", "main.js");
+export const WARM_JS = path.join(ROOT, "dist", "tools", "warm", "main.js");
 
 /** Fails the calling test file early with the fix when the tools were not compiled. */
 export function requireCompiledTools(): void {
@@ -111,6 +112,11 @@ export function runTwin(args: string[], env?: NodeJS.ProcessEnv, timeoutMs = 60_
 /** Runs the smoke CLI to completion. */
 export function runSmoke(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return runNode(SMOKE_JS, args, undefined, timeoutMs);
+}
+
+/** Runs the warm CLI (`npm run warm`) to completion. */
+export function runWarm(args: string[], timeoutMs = 60_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runNode(WARM_JS, args, undefined, timeoutMs);
 }
 
 function runNode(script: string, args: string[], env: NodeJS.ProcessEnv | undefined, timeoutMs: number) {

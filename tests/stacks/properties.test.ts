@@ -37,14 +37,26 @@ describe("the default app, taken together", () => {
 
 describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) => {
   const prod = id.endsWith("-prod");
-
   const sessions = id.startsWith("session-store");
 
-  test("declares the outputs the smoke tests read (and the session store its WebSocket URL)", () => {
+  test("declares the outputs the smoke tests read (the session store its WebSocket URL; the catalog its warm function, and in prod its edge)", () => {
+    const catalog = id.startsWith("product-catalog");
     expect(Object.keys(json.output).sort()).toEqual(
-      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", "function_name", "invalidation_failures_queue_url",
-        "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name", ...(sessions ? ["websocket_url"] : [])],
+      ["alarm_topic_arn", "api_url", "dashboard_name", "dax_endpoint", ...(catalog && prod ? ["edge_distribution_id", "edge_url"] : []),
+        "function_name", "invalidation_failures_queue_url", "redis_auth_secret_arn", "redis_endpoint", "redis_port", "table_name",
+        ...(catalog ? ["warm_function_name"] : []), ...(sessions ? ["websocket_url"] : [])],
     );
+  });
+
+  test("CloudFront in front of the catalog in prod only; writes do not invalidate it by default (s-maxage bounds it)", () => {
+    const catalogProd = id === "product-catalog-prod";
+    expect(all(json, "aws_cloudfront_distribution")).toHaveLength(catalogProd ? 1 : 0);
+    expect(all(json, "aws_lambda_function").filter((f) => /edge-invalidator/.test(f.function_name))).toHaveLength(0);
+    if (catalogProd) {
+      const d = all(json, "aws_cloudfront_distribution")[0];
+      expect(d.web_acl_id).toMatch(/aws_wafv2_web_acl\./);
+      expect(all(json, "aws_wafv2_web_acl").map((a) => a.scope).sort()).toEqual(["CLOUDFRONT", "REGIONAL"]);
+    }
   });
 
   test("verifies callers with the JWT authorizer, and puts WAF in front of the stage in prod only", () => {
@@ -92,12 +104,13 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
       expect(rg.multi_az_enabled).toBe(prod);
     }
     expect(all(json, "aws_secretsmanager_secret")).toEqual([]);
-    // the disabled default user, and one IAM user per wired function: the service's and its stream invalidator's
+    // the disabled default user, and one IAM user per wired function: the service's, its stream invalidator's and (catalog) its warm function's
+    const clients = id.startsWith("product-catalog") ? 3 : 2;
     const users = all(json, "aws_elasticache_user");
     expect(users.map((u) => [u.user_name === "default", u.authentication_mode.type]).sort())
-      .toEqual([[false, "iam"], [false, "iam"], [true, "no-password-required"]]);
+      .toEqual([...Array(clients).fill([false, "iam"]), [true, "no-password-required"]]);
     const wired = all(json, "aws_lambda_function").filter((f) => f.environment?.variables?.REDIS_USER);
-    expect(wired).toHaveLength(2);
+    expect(wired).toHaveLength(clients);
     for (const f of wired) expect(users.map((u) => u.user_id)).toContain(f.environment.variables.REDIS_USER);
   });
 
@@ -131,9 +144,10 @@ describe.each(synthesized.map((s) => [s.id, s.json] as const))("%s", (id, json) 
       expect(f.tracing_config.mode).toBe("Active");
       expect(f.timeout).toBeGreaterThan(0);
       const outside = f.description.startsWith("JWT authorizer") || f.description === PUSHER.description;
-      // The stream invalidator does a few cache round trips per record: 256 MB everywhere.
-      expect(f.memory_size).toBe(outside || !prod || /invalidator/.test(f.function_name) ? 256 : 512);
+      // The stream invalidator and the warm function do a few cache round trips per key: 256 MB everywhere.
+      expect(f.memory_size).toBe(outside || !prod || /invalidator|warmer/.test(f.function_name) ? 256 : 512);
       expect(f.vpc_config?.subnet_ids.length).toBe(outside ? undefined : prod ? 3 : 2);
+
     }
   });
 

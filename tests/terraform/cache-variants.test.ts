@@ -55,8 +55,8 @@ test("the variants synthesize (policy pack included)", () => {
 test("Valkey Serverless: the serverless cache, its user group and the functions' IAM users; no nodes", async () => {
   const types = await created("product-catalog-serverless-prod");
   expect(types).toContain("aws_elasticache_serverless_cache");
-  // the disabled default user, the function's and its stream invalidator's
-  expect(types.filter((t) => t === "aws_elasticache_user")).toHaveLength(3);
+  // the disabled default user, the function's, its stream invalidator's and its warm function's
+  expect(types.filter((t) => t === "aws_elasticache_user")).toHaveLength(4);
   expect(types).toContain("aws_elasticache_user_group");
   expect(types).not.toContain("aws_elasticache_replication_group");
   expect(types).not.toContain("aws_secretsmanager_secret");
@@ -76,7 +76,7 @@ test("password users: the user's secret, its rotation, and the rotation function
   for (const t of ["aws_secretsmanager_secret", "aws_secretsmanager_secret_version", "aws_secretsmanager_secret_rotation", "aws_lambda_permission"]) {
     expect(types).toContain(t);
   }
-  // one rotation function for the cache, rotating both wired functions' passwords
+  // one rotation function for the cache, rotating the three wired functions' passwords (service, invalidator, warm function)
   expect(resources.filter((r) => r.type === "aws_lambda_function" && r.address.includes("rotator"))).toHaveLength(1);
-  expect(types.filter((t) => t === "aws_secretsmanager_secret_rotation")).toHaveLength(2);
+  expect(types.filter((t) => t === "aws_secretsmanager_secret_rotation")).toHaveLength(3);
 });

@@ -153,6 +153,51 @@ describe("cost arithmetic on a hand-written stack", () => {
   });
 });
 
+describe("the CloudFront edge", () => {
+  /** The fixture behind a distribution that caches (max TTL 60), with WAF at both ends and an edge invalidator. */
+  function withEdge(o: { shield?: boolean; invalidator?: boolean } = {}): Record<string, any> {
+    const doc = fixture();
+    const r = doc.resource;
+    r.aws_cloudfront_cache_policy = { cached: { ...meta("edge/cache"), name: "c", min_ttl: 0, default_ttl: 0, max_ttl: 60 } };
+    r.aws_cloudfront_distribution = { edge: { ...meta("edge/distribution"), origin: [{ origin_id: "api", ...(o.shield ? { origin_shield: { enabled: true, origin_shield_region: "us-east-1" } } : {}) }] } };
+    r.aws_wafv2_web_acl = { edge: { ...meta("edge/waf"), scope: "CLOUDFRONT", rule: [] }, api: { ...meta("api/waf"), scope: "REGIONAL", rule: [] } };
+    if (o.invalidator) {
+      r.aws_lambda_function.inv = { ...meta("edge-invalidator"), memory_size: 256, architectures: ["arm64"], environment: { variables: { EDGE_DISTRIBUTION_ID: "${aws_cloudfront_distribution.edge.id}" } } };
+    }
+    return doc;
+  }
+  const usage = mergeUsage(USAGE, { edgeHitRatio: 0.5 });
+
+  test("the edge answers edgeHitRatio of the reads: the API, Lambda and the regional WAF see the rest; the edge's WAF sees all", () => {
+    const c = est(withEdge(), usage);
+    // 26,280,000 requests, 23,652,000 reads; half of them at the edge: 11,826,000 → 14,454,000 reach the API.
+    // REST tiers: 10M × $4/M + 4.454M × $2/M = 48.908
+    expect(lineUsd(c, "aws_api_gateway_rest_api.api", /requests/)).toBeCloseTo(48.908, 6);
+    expect(lineUsd(c, "aws_lambda_function.fn", /requests/)).toBeCloseTo(14.454 * 0.2, 6);
+    const waf = fixturePrices().services["waf.requestMillion"].usd;
+    expect(lineUsd(c, "aws_wafv2_web_acl.edge", /every request/)).toBeCloseTo(26.28 * waf, 6);
+    expect(lineUsd(c, "aws_wafv2_web_acl.api", /reaching the API/)).toBeCloseTo(14.454 * waf, 6);
+  });
+
+  test("requests at $0.01 per 10k, data out tiered from the first 10 TB at $0.085/GB", () => {
+    const c = est(withEdge(), usage);
+    expect(lineUsd(c, "aws_cloudfront_distribution.edge", /HTTPS requests/)).toBeCloseTo(2628 * 0.01, 6);
+    // 26,280,000 × 1 KB = 26.28 GB, all in the first tier
+    expect(lineUsd(c, "aws_cloudfront_distribution.edge", /data out/)).toBeCloseTo(26.28 * 0.085, 6);
+    const big = tieredCost(PRICING["us-east-1"].services["cloudfront.dataOutGb"], 60_000, 1);
+    expect(big).toBeCloseTo(10_000 * 0.085 + 40_000 * 0.08 + 10_000 * 0.06, 6);
+  });
+
+  test("an edge invalidator costs a path per write ($5 per 1,000 paths), and Origin Shield the requests that reach it", () => {
+    const c = est(withEdge({ invalidator: true, shield: true }), usage);
+    // 2,628,000 writes × $0.005
+    expect(lineUsd(c, "aws_cloudfront_distribution.edge", /invalidation paths/)).toBeCloseTo(13_140, 6);
+    expect(PRICING["us-east-1"].services["cloudfront.invalidationPath"]).toMatchObject({ usd: 0.005, evidence: "aws" });
+    expect(lineUsd(c, "aws_cloudfront_distribution.edge", /Origin Shield/)).toBeCloseTo(1445.4 * 0.0075, 6);
+    expect(est(withEdge(), usage).lines.some((l) => /invalidation/.test(l.item))).toBe(false);
+  });
+});
+
 describe("break-even", () => {
   const w = { readsPerMonth: 1e9, rruPerRead: 1, requestsPerMonth: 1e9, requestsPerSecond: 1e9 / SECONDS_PER_MONTH } as Workload;
 
@@ -424,6 +469,7 @@ describe("the cache variants (tests/terraform/apps/cache-variants-app.ts)", () =
     expect(c.complete).toBe(true);
     const redis = c.breakEven.find((b) => b.cache === "redis")!;
     expect(redis.lines.filter((a) => /^aws_(secretsmanager_secret|vpc_endpoint|lambda_function)\./.test(a)).map((a) => a.split(".")[0]).sort())
-      .toEqual(["aws_secretsmanager_secret", "aws_secretsmanager_secret", "aws_vpc_endpoint", "aws_vpc_endpoint"]); // the function's and the invalidator's
+      // the function's, the invalidator's and the warm function's secrets
+      .toEqual(["aws_secretsmanager_secret", "aws_secretsmanager_secret", "aws_secretsmanager_secret", "aws_vpc_endpoint", "aws_vpc_endpoint"]);
   });
 });

@@ -19,6 +19,7 @@ import type { BenchContext } from "./context";
 import { runFailover } from "./failover";
 import { runHitRatio } from "./hit-ratio";
 import { runInvalidation } from "./invalidation";
+import { runL1 } from "./l1";
 import { runLatency } from "./latency";
 import { machineFacts } from "./machine";
 import { BenchRedis, killAll, ReadyChild, runTimed, startBenchRedis, startReadyChild } from "./procs";
@@ -26,8 +27,9 @@ import { BenchResults, chart, consoleTable, pageSection, replaceSection, Scenari
 import { quietRuntime } from "./runtime-env";
 import { runStampede } from "./stampede";
 import { runSynth } from "./synth";
+import { runWarming } from "./warming";
 
-const SCENARIOS = ["synth", "bundle", "latency", "hits", "stampede", "failover", "backends", "invalidation"] as const;
+const SCENARIOS = ["synth", "bundle", "latency", "hits", "stampede", "failover", "backends", "invalidation", "l1", "warming"] as const;
 type ScenarioName = (typeof SCENARIOS)[number];
 
 const TITLES: Record<ScenarioName, string> = {
@@ -39,6 +41,8 @@ const TITLES: Record<ScenarioName, string> = {
   failover: "failover: redis-server killed for 5 s under load through the twin",
   backends: "cache backends: redis, dynamodb, memory",
   invalidation: "invalidation lag: a write straight to the table → its cache entry gone, stream path alone",
+  l1: "in-process L1: hit vs raw Redis GET; Redis GETs per Zipf(1.0) workload with a 1 s L1; staleness after a remote write",
+  warming: "cold start to a 90 % hit ratio: warm function first vs none",
 };
 
 const USAGE = `usage: npm run bench -- [options]      (or: node dist/tools/bench/main.js [options])
@@ -155,6 +159,12 @@ async function main(): Promise<number> {
           break;
         case "invalidation":
           scenarios.invalidation = await runInvalidation(ctx);
+          break;
+        case "l1":
+          scenarios.l1 = await runL1(ctx);
+          break;
+        case "warming":
+          scenarios.warming = await runWarming(ctx);
           break;
       }
     } catch (err) {

@@ -9,10 +9,12 @@ import { COLORS, Panel, renderChart } from "./chart";
 import type { FailoverResult } from "./failover";
 import type { HitRatioResult } from "./hit-ratio";
 import type { InvalidationResult } from "./invalidation";
+import type { L1Result } from "./l1";
 import type { LatencyResult } from "./latency";
 import type { MachineFacts } from "./machine";
 import type { StampedeResult } from "./stampede";
 import type { SynthResult } from "./synth";
+import type { WarmingResult } from "./warming";
 import { fmtBytes, fmtMs, fmtPct, fmtRatio } from "./stats";
 
 export interface Scenarios {
@@ -24,6 +26,8 @@ export interface Scenarios {
   failover?: FailoverResult;
   backends?: BackendsResult;
   invalidation?: InvalidationResult;
+  l1?: L1Result;
+  warming?: WarmingResult;
 }
 
 export interface Target {
@@ -58,6 +62,12 @@ const HIT_P50_MAX_RATIO = 1.25;
 const MIN_HIT_RATIO = 0.97;
 /** The acceptance's bound on how long a change may be served stale, through the stream alone. */
 const MAX_INVALIDATION_LAG_MS = 2_000;
+/** The L1's acceptance: a hit at most a tenth of a Redis round trip, half the GETs gone, staleness within its TTL. */
+const L1_P50_MAX_RATIO = 0.1;
+const L1_MIN_GET_REDUCTION = 0.5;
+const L1_STALENESS_SLACK_MS = 50;
+/** Warming must reach the hit ratio in at most this share of the reads a cold start needs. */
+const WARMING_MAX_READS_RATIO = 0.1;
 
 export function targets(s: Scenarios, mode: "full" | "quick" = "full"): Target[] {
   const t: Target[] = [];
@@ -127,6 +137,37 @@ export function targets(s: Scenarios, mode: "full" | "quick" = "full"): Target[]
     why: inv && invP99 > MAX_INVALIDATION_LAG_MS
       ? `${inv.missing} of ${inv.samples} writes were not invalidated within 5 s, p99 ${fmtMs(inv.streamLagMs.p99)}: the invalidator fell behind (a slow machine, or a cache it could not reach).${quickNote}`
       : undefined,
+  });
+  const l1 = s.l1;
+  t.push({
+    id: "l1-p50", scenario: 9, kind: "target", label: "L1 hit p50 ÷ raw Redis GET p50 (in process)",
+    value: l1 ? l1.latency.p50Ratio.toFixed(3) : "not run", threshold: `≤ ${L1_P50_MAX_RATIO}`, pass: l1 ? l1.latency.p50Ratio <= L1_P50_MAX_RATIO : null,
+    note: l1 ? `${l1.latency.l1Us.p50} µs vs ${l1.latency.rawGetUs.p50} µs (the same read from Redis: ${l1.latency.redisTierUs.p50} µs; the handler's L1 hit: ${l1.latency.handlerL1Us.p50} µs)` : "",
+    why: l1 && l1.latency.p50Ratio > L1_P50_MAX_RATIO ? `an L1 hit took ${l1.latency.l1Us.p50} µs at p50 against a ${l1.latency.rawGetUs.p50} µs loopback GET: the in-process path got slower (a copy or parse on the hit path?).${quickNote}` : undefined,
+  });
+  const g = l1?.redisGets;
+  t.push({
+    id: "l1-gets", scenario: 9, kind: "target", label: `Redis GETs per 100,000 Zipf(1.0) reads, cut by a ${l1 ? l1.ttlMs / 1000 : 1} s L1`,
+    value: g ? fmtPct(g.reduction, 1) : "not run", threshold: `≥ ${L1_MIN_GET_REDUCTION * 100} %`, pass: g ? g.reduction >= L1_MIN_GET_REDUCTION : null,
+    note: g ? `${g.withL1.getsPer100k.toLocaleString("en")} vs ${g.withoutL1.getsPer100k.toLocaleString("en")} GETs per 100,000 reads over ${g.ids.toLocaleString("en")} ids at ${g.withL1.readsPerSecond.toLocaleString("en")} reads/s in one container (a TTL cache at that rate: ${fmtPct(g.modelledL1HitRatio, 1)} L1 hits)` : "",
+    why: g && g.reduction < L1_MIN_GET_REDUCTION ? `the L1 answered ${g.withL1.l1Hits} of ${g.reads} reads at ${g.withL1.readsPerSecond} reads/s: fewer reads per second per container means fewer repeats within the TTL.${quickNote}` : undefined,
+  });
+  const st9 = l1?.staleness;
+  const staleMax = l1 ? l1.ttlMs + L1_STALENESS_SLACK_MS : NaN;
+  t.push({
+    id: "l1-staleness", scenario: 9, kind: "target", label: "worst age of a value served by another container's L1 after a write",
+    value: st9 ? fmtMs(st9.worstMs) : "not run", threshold: `≤ L1 TTL + ${L1_STALENESS_SLACK_MS} ms = ${l1 ? fmtMs(staleMax) : "?"}`, pass: st9 ? st9.worstMs <= staleMax : null,
+    note: st9 ? `${st9.writes} writes, ${st9.staleReads.toLocaleString("en")} stale reads of ${st9.readerReads.toLocaleString("en")}; p50 ${fmtMs(st9.ageMs.p50)}; the writer's own reads after its writes: ${st9.ownWriteStaleReads} stale` : "",
+    why: st9 && st9.worstMs > staleMax ? `a reader served an older version ${fmtMs(st9.worstMs)} after the write was acknowledged: an entry outlived its TTL in the L1, or a fill that lost its lease reached the L1.` : undefined,
+  });
+  const w = s.warming;
+  const warmRatio = w ? (w.withWarming.readsTo90 === null ? Infinity : w.withWarming.readsTo90 / (w.withoutWarming.readsTo90 ?? w.reads)) : NaN;
+  const readsTo = (n: number | null, total: number) => (n === null ? `not within ${total.toLocaleString("en")} reads` : `${n.toLocaleString("en")} reads`);
+  t.push({
+    id: "warming", scenario: 10, kind: "target", label: "reads from a cold start to a 90 % hit ratio, warmed ÷ not warmed",
+    value: w ? (Number.isFinite(warmRatio) ? warmRatio.toFixed(3) : "never reached") : "not run", threshold: `≤ ${WARMING_MAX_READS_RATIO}`, pass: w ? warmRatio <= WARMING_MAX_READS_RATIO : null,
+    note: w ? `${readsTo(w.withWarming.readsTo90, w.reads)} after warming the top ${w.warmedIds.toLocaleString("en")} ids (${fmtPct(w.warmedShare, 1)} of the reads; the warm run took ${fmtMs(w.warm.ms)}) vs ${readsTo(w.withoutWarming.readsTo90, w.reads)} without; first window ${fmtPct(w.withWarming.firstWindowHitRatio, 1)} vs ${fmtPct(w.withoutWarming.firstWindowHitRatio, 1)}` : "",
+    why: w && !(warmRatio <= WARMING_MAX_READS_RATIO) ? `the warm run loaded ${w.warm.loaded} of ${w.warmedIds} ids (${w.warm.failed} failed, ${w.warm.bypassed} bypassed): fewer than configured, or the tail outside the warmed set draws more than 10 % of the reads.` : undefined,
   });
   return t;
 }
@@ -210,6 +251,20 @@ export function rows(s: Scenarios): Row[] {
     const x = s.invalidation;
     r.push({ scenario: "8 invalidation (stream)", measure: `write ack → entry gone, p50 / p99 / max of ${x.samples}`, ours: `${pair(fmtMs(x.streamLagMs.p50), fmtMs(x.streamLagMs.p99))} / ${fmtMs(x.streamLagMs.max)}`, baseline: `TTL ${x.ttlSeconds.min}–${x.ttlSeconds.max} s without the stream`, ratio: "" });
     r.push({ scenario: "8 invalidation (write path)", measure: `API PUT answered → entry gone, p50 / p99 of ${x.writePath.samples} (negative: before the answer)`, ours: pair(signedMs(x.writePath.lagMs.p50), signedMs(x.writePath.lagMs.p99)), baseline: "", ratio: "" });
+  }
+  if (s.l1) {
+    const x = s.l1;
+    r.push({ scenario: "9 L1 hit, in process", measure: `p50 / p99 of ${x.latency.samplesEach.toLocaleString("en")}`, ours: pair(us(x.latency.l1Us.p50), us(x.latency.l1Us.p99)), baseline: `${pair(us(x.latency.rawGetUs.p50), us(x.latency.rawGetUs.p99))} (raw GET)`, ratio: fmtRatio(x.latency.p50Ratio) });
+    r.push({ scenario: "9 L1 hit, in process", measure: "p50: same read from Redis; handler's L1 hit", ours: `${us(x.latency.redisTierUs.p50)}; ${us(x.latency.handlerL1Us.p50)}`, baseline: us(x.latency.rawGetUs.p50), ratio: `${fmtRatio(x.latency.redisTierUs.p50 / x.latency.rawGetUs.p50)}; ${fmtRatio(x.latency.handlerL1Us.p50 / x.latency.rawGetUs.p50)}` });
+    const g = x.redisGets;
+    r.push({ scenario: `9 L1 ${x.ttlMs / 1000} s, Zipf(${g.zipfS.toFixed(1)})`, measure: `Redis GETs per 100,000 reads (L1 hits), ${g.reads.toLocaleString("en")} reads`, ours: `${g.withL1.getsPer100k.toLocaleString("en")} (${g.withL1.l1Hits.toLocaleString("en")})`, baseline: `${g.withoutL1.getsPer100k.toLocaleString("en")} (no L1)`, ratio: fmtRatio(g.withL1.redisGets / g.withoutL1.redisGets) });
+    r.push({ scenario: "9 L1 staleness", measure: `after another container's write: worst / p50 of ${x.staleness.writes} writes`, ours: pair(fmtMs(x.staleness.worstMs), fmtMs(x.staleness.ageMs.p50)), baseline: `TTL ${fmtMs(x.ttlMs)}`, ratio: fmtRatio(x.staleness.worstMs / x.ttlMs) });
+  }
+  if (s.warming) {
+    const x = s.warming;
+    const n = (v: number | null) => (v === null ? `> ${x.reads.toLocaleString("en")}` : v.toLocaleString("en"));
+    r.push({ scenario: "10 cold start", measure: `reads (s) to a 90 % window of ${x.windowReads.toLocaleString("en")} reads`, ours: `${n(x.withWarming.readsTo90)} (${x.withWarming.secondsTo90 ?? "–"} s incl. the warm run)`, baseline: `${n(x.withoutWarming.readsTo90)} (${x.withoutWarming.secondsTo90 ?? "–"} s), not warmed`, ratio: x.withWarming.readsTo90 !== null && x.withoutWarming.readsTo90 !== null ? fmtRatio(x.withWarming.readsTo90 / x.withoutWarming.readsTo90) : "" });
+    r.push({ scenario: "10 cold start", measure: `hit ratio over all reads; table reads; warm run (${x.warmedIds.toLocaleString("en")} ids)`, ours: `${fmtPct(x.withWarming.hitRatio, 1)}; ${x.withWarming.tableReads.toLocaleString("en")}; ${fmtMs(x.warm.ms)}`, baseline: `${fmtPct(x.withoutWarming.hitRatio, 1)}; ${x.withoutWarming.tableReads.toLocaleString("en")}`, ratio: "" });
   }
   if (s.backends) {
     for (const b of s.backends.backends) {
@@ -379,6 +434,22 @@ export function chart(res: BenchResults): string {
       kind: "cdf", title: "8 · Invalidation lag: write straight to the table → entry gone", xLabel: "ms",
       series: [{ label: `stream alone (${x.samples} writes)`, color: c0, points: x.cdf }],
       note: `p50 ${fmtMs(x.streamLagMs.p50)}, p99 ${fmtMs(x.streamLagMs.p99)}; Lambda polls every ${x.pollMs} ms`,
+    });
+  }
+  if (s.l1) {
+    const x = s.l1.latency;
+    panels.push({
+      kind: "cdf", title: "9 · L1 hit vs raw Redis GET, in process", xLabel: "µs",
+      series: [{ label: "L1 hit (CacheAside.read)", color: c0, points: x.l1Cdf }, { label: "raw ioredis GET", color: c1, points: x.rawCdf }],
+      note: `p50 ${x.l1Us.p50} vs ${x.rawGetUs.p50} µs (${x.p50Ratio}×); target ≤ 0.1×`,
+    });
+  }
+  if (s.warming) {
+    const x = s.warming;
+    panels.push({
+      kind: "line", title: `10 · Cold start: warmed top ${x.warmedIds.toLocaleString("en")} vs not warmed`, xLabel: "reads", yLabel: `hit ratio per ${x.windowReads.toLocaleString("en")} reads`, yPercent: true, yMin: 0, yMax: 1,
+      series: [{ label: "warmed first", color: c0, points: x.withWarming.timeline }, { label: "not warmed", color: c1, points: x.withoutWarming.timeline }],
+      hlines: [{ y: 0.9, label: "90 %" }],
     });
   }
   const m = res.machine;

@@ -108,7 +108,7 @@ function priceLambda(r: Resource, ctx: PricingContext): readonly CostLine[] {
   const gbSecond = svc(ctx, arch === "arm64" ? "lambda.arm.gbSecond" : "lambda.x86.gbSecond");
   const behindApi = apiFunctions(ctx);
   const onApi = behindApi.some((f) => f.address === r.address);
-  const invocations = onApi ? ctx.workload.requestsPerMonth * share(behindApi.length) : ctx.usage.backgroundInvocationsPerMonth;
+  const invocations = onApi ? ctx.workload.originRequestsPerMonth * share(behindApi.length) : ctx.usage.backgroundInvocationsPerMonth;
   const ms = onApi ? ctx.workload.lambdaMsPerMonth * share(behindApi.length) : invocations * ctx.usage.lambdaMissMs;
   const lines = [
     line(r, "requests", invocations, svc(ctx, "lambda.requestMillion"), 1e6, "usage", onApi ? undefined : "not behind an API route: usage.backgroundInvocationsPerMonth"),
@@ -214,7 +214,7 @@ function logProducer(r: Resource, ctx: PricingContext): { gb: number; vended: bo
   const fns = by("aws_lambda_function");
   if (fns.length) {
     const behindApi = apiFunctions(ctx);
-    const inv = fns.reduce((a, f) => a + (behindApi.some((b) => b.address === f.address) ? w.requestsPerMonth * share(behindApi.length) : u.backgroundInvocationsPerMonth), 0);
+    const inv = fns.reduce((a, f) => a + (behindApi.some((b) => b.address === f.address) ? w.originRequestsPerMonth * share(behindApi.length) : u.backgroundInvocationsPerMonth), 0);
     return { gb: (inv * u.lambdaLogBytesPerInvocation) / 1e9, vended: false, what: "Lambda logs" };
   }
   const stages = by("aws_api_gateway_stage");
@@ -224,19 +224,21 @@ function logProducer(r: Resource, ctx: PricingContext): { gb: number; vended: bo
     // bytes a value is a typical request id / IP / status mix.
     const vars = format.match(/\$context\.[A-Za-z.]+/g) ?? [];
     const bytes = format.length - vars.join("").length + vars.length * 12 + 1;
-    return { gb: (w.requestsPerMonth * bytes) / 1e9, vended: false, what: `API access logs (~${bytes} B a request, from the format)` };
+    return { gb: (w.originRequestsPerMonth * bytes) / 1e9, vended: false, what: `API access logs (~${bytes} B a request, from the format)` };
   }
   if (name.startsWith("API-Gateway-Execution-Logs_")) {
     const level = ctx.resources.filter((x) => x.type === "aws_api_gateway_method_settings").map((x) => list(x.config.settings)[0]?.logging_level)[0];
-    if (level === "INFO") return { gb: (w.requestsPerMonth * 1500) / 1e9, vended: false, what: "API execution logs (INFO, ~1.5 KB a request)" };
+    if (level === "INFO") return { gb: (w.originRequestsPerMonth * 1500) / 1e9, vended: false, what: "API execution logs (INFO, ~1.5 KB a request)" };
     return { gb: 0, vended: false, what: `API execution logs (${level ?? "OFF"}: errors only, assumed none)` };
   }
   if (by("aws_flow_log").length) return { gb: u.flowLogGBPerMonth, vended: true, what: "VPC flow logs (usage.flowLogGBPerMonth)" };
   if (by("aws_elasticache_replication_group").length || by("aws_elasticache_cluster").length) {
     return { gb: u.cacheLogGBPerMonth, vended: true, what: "ElastiCache engine/slow logs" };
   }
-  if (by("aws_wafv2_web_acl_logging_configuration").length) {
-    return { gb: (w.requestsPerMonth * u.wafLogBytesPerRequest) / 1e9, vended: true, what: "WAF logs" };
+  const wafLogging = by("aws_wafv2_web_acl_logging_configuration");
+  if (wafLogging.length) {
+    const acl = ctx.resources.find((a) => a.type === "aws_wafv2_web_acl" && references({ arn: wafLogging[0].config.resource_arn }, a));
+    return { gb: (inspectedBy(acl, w) * u.wafLogBytesPerRequest) / 1e9, vended: true, what: `WAF logs (${acl?.config.scope ?? "REGIONAL"})` };
   }
   return { gb: 0, vended: false, what: "no producer recognised: ingestion assumed 0 GB" };
 }
@@ -279,7 +281,7 @@ function priceAlarm(r: Resource, ctx: PricingContext): readonly CostLine[] {
 
 function priceRestApi(r: Resource, ctx: PricingContext): readonly CostLine[] {
   const apis = ctx.resources.filter((x) => x.type === "aws_api_gateway_rest_api").length;
-  const requests = ctx.workload.requestsPerMonth * share(apis);
+  const requests = ctx.workload.originRequestsPerMonth * share(apis);
   const price = svc(ctx, "apigw.rest.requestMillion");
   const note = ctx.workload.cappedBy ? `rate capped by the ${ctx.workload.cappedBy}` : undefined;
   return [line(r, `requests (${ctx.workload.requestsPerSecond} rps)`, requests, price, 1e6, "usage", note, tieredCost(price, requests, 1e6))];
@@ -305,15 +307,33 @@ function priceApiV2(r: Resource, ctx: PricingContext): readonly CostLine[] {
     ];
   }
   const price = svc(ctx, "apigw.http.requestMillion");
-  return [line(r, "requests", w.requestsPerMonth, price, 1e6, "usage", undefined, tieredCost(price, w.requestsPerMonth, 1e6))];
+  return [line(r, "requests", w.originRequestsPerMonth, price, 1e6, "usage", undefined, tieredCost(price, w.originRequestsPerMonth, 1e6))];
 }
 
 function priceDistribution(r: Resource, ctx: PricingContext): readonly CostLine[] {
   const w = ctx.workload;
-  return [
+  const gb = (w.requestsPerMonth * w.cacheValueKB) / 1e6;
+  const dataOut = svc(ctx, "cloudfront.dataOutGb");
+  const lines = [
     line(r, "HTTPS requests (every API request through the edge)", w.requestsPerMonth, svc(ctx, "cloudfront.httpsRequest10k"), 1e4, "usage"),
-    line(r, `data out (${w.cacheValueKB} KB a response)`, (w.requestsPerMonth * w.cacheValueKB) / 1e6, svc(ctx, "cloudfront.dataOutGb"), 1, "usage"),
+    line(r, `data out (${w.cacheValueKB} KB a response)`, gb, dataOut, 1, "usage", undefined, tieredCost(dataOut, gb, 1)),
   ];
+  // Edge misses reach the shield: what the edge could not answer (usage.edgeHitRatio) and every write.
+  if (list(r.config.origin).some((o) => list(o.origin_shield)[0]?.enabled === true)) {
+    lines.push(line(r, `Origin Shield requests (edge misses at usage.edgeHitRatio ${ctx.usage.edgeHitRatio})`, w.originRequestsPerMonth,
+      svc(ctx, "cloudfront.originShieldRequest10k"), 1e4, "usage"));
+  }
+  // An edge invalidator (its function names this distribution) sends a path per product write.
+  const invalidators = ctx.resources.filter((f) => f.type === "aws_lambda_function" && references(list(f.config.environment)[0]?.variables, r));
+  if (invalidators.length > 0) {
+    lines.push(line(r, "invalidation paths (one per write, by the edge invalidator)", w.writesPerMonth, svc(ctx, "cloudfront.invalidationPath"), 1, "usage"));
+  }
+  return lines;
+}
+
+/** Requests a web ACL inspects: every one at the edge (CLOUDFRONT scope), those reaching the API otherwise. */
+function inspectedBy(acl: Resource | undefined, w: Workload): number {
+  return acl?.config.scope === "CLOUDFRONT" ? w.requestsPerMonth : w.originRequestsPerMonth;
 }
 
 function priceWebAcl(r: Resource, ctx: PricingContext): readonly CostLine[] {
@@ -321,7 +341,7 @@ function priceWebAcl(r: Resource, ctx: PricingContext): readonly CostLine[] {
   return [
     line(r, "web ACL", 1, svc(ctx, "waf.webAclMonth"), 1, "fixed"),
     line(r, `rules (${rules}; a managed group counts as one)`, rules, svc(ctx, "waf.ruleMonth"), 1, "fixed"),
-    line(r, "requests inspected", ctx.workload.requestsPerMonth, svc(ctx, "waf.requestMillion"), 1e6, "usage"),
+    line(r, `requests inspected (${r.config.scope === "CLOUDFRONT" ? "every request, at the edge" : "those reaching the API"})`, inspectedBy(r, ctx.workload), svc(ctx, "waf.requestMillion"), 1e6, "usage"),
   ];
 }
 
@@ -396,6 +416,7 @@ export const PRICED_TYPES: Readonly<Record<string, Pricer>> = {
   aws_api_gateway_stage: priceStage,
   aws_apigatewayv2_api: priceApiV2,
   aws_cloudfront_distribution: priceDistribution,
+  aws_cloudfront_monitoring_subscription: fixedMonthly("cloudfront.additionalMetricsMonth", "additional metrics (CacheHitRate and 7 more)"),
   aws_wafv2_web_acl: priceWebAcl,
   aws_cloudwatch_metric_alarm: priceAlarm,
   aws_cloudwatch_composite_alarm: fixedMonthly("cloudwatch.compositeAlarmMonth", "composite alarm"),
@@ -490,6 +511,7 @@ export const FREE_TYPES: Readonly<Record<string, string>> = {
   aws_cloudfront_cache_policy: "free",
   aws_cloudfront_origin_request_policy: "free",
   aws_cloudfront_response_headers_policy: "free",
+  aws_lambda_invocation: "billed as the function's invocation",
   aws_sqs_queue_policy: "free",
   aws_sqs_queue_redrive_policy: "free",
   aws_sqs_queue_redrive_allow_policy: "free",

@@ -66,6 +66,9 @@ export const SERVICE_PRICE_KEYS = [
   "apigw.websocket.connectionMinuteMillion",
   "cloudfront.httpsRequest10k",
   "cloudfront.dataOutGb",
+  "cloudfront.invalidationPath",
+  "cloudfront.originShieldRequest10k",
+  "cloudfront.additionalMetricsMonth",
   "waf.webAclMonth",
   "waf.ruleMonth",
   "waf.requestMillion",
@@ -127,6 +130,7 @@ const DDB_OD = "https://aws.amazon.com/dynamodb/pricing/on-demand/";
 const DDB_PROV = "https://aws.amazon.com/dynamodb/pricing/provisioned/";
 const LAMBDA = "https://aws.amazon.com/lambda/pricing/";
 const APIGW = "https://aws.amazon.com/api-gateway/pricing/";
+const CF_PAGE = "https://aws.amazon.com/cloudfront/pricing/";
 const CW = "https://aws.amazon.com/cloudwatch/pricing/";
 const VPC = "https://aws.amazon.com/vpc/pricing/";
 const PRIVATELINK = "https://aws.amazon.com/privatelink/pricing/";
@@ -214,10 +218,25 @@ const usEast1: RegionPrices = {
     "apigw.websocket.messageMillion": p(1, "1M messages (32 KB each)", APIGW, "https://www.wring.co/blog/aws-api-gateway-pricing-guide", "2025", "third-party",
       { note: "messages sent and received, metered in 32 KB increments (aws.amazon.com/api-gateway/pricing, stored copy, read 2026-11-30); $1.00 for the first 1B (awsforengineers.com/blog/aws-api-gateway-pricing-explained)" }),
     "apigw.websocket.connectionMinuteMillion": p(0.25, "1M connection-minutes", APIGW, "https://www.wring.co/blog/aws-api-gateway-pricing-guide", "2025", "third-party"),
-    "cloudfront.httpsRequest10k": p(0.01, "10k HTTPS requests", "https://aws.amazon.com/cloudfront/pricing/", NOT_FOUND, "2025", "not-found",
-      { note: "United States/Europe edge locations; flat-rate plans exist and are not modelled" }),
-    "cloudfront.dataOutGb": p(0.085, "GB to the internet (first 10 TB)", "https://aws.amazon.com/cloudfront/pricing/", NOT_FOUND, "2025", "not-found",
-      { note: "first 1 TB a month is free (not applied)" }),
+    "cloudfront.httpsRequest10k": p(0.01, "10k HTTPS requests", CF_PAGE,
+      "https://kindatechnical.com/aws-certification-associate-developer/lesson-87-cloudfront-pricing.html (\"HTTPS Requests $0.0100\" per 10,000)", "2025", "third-party",
+      { note: "United States/Europe edge locations; the first 10M requests a month are free (not applied); flat-rate plans are not modelled" }),
+    "cloudfront.dataOutGb": p(0.085, "GB to the internet (United States/Europe)", CF_PAGE,
+      "a stored copy of AWS's CloudFront pricing page (aws.amazon.com/cloudfront/pricing: \"First 10TB $0.085\", then $0.080, $0.060, $0.040, $0.030, $0.025, $0.020)",
+      "2025", "aws", {
+        note: "the first 1 TB a month is free (not applied)",
+        tiers: [
+          { upTo: 10_000, usd: 0.085 }, { upTo: 50_000, usd: 0.08 }, { upTo: 150_000, usd: 0.06 }, { upTo: 500_000, usd: 0.04 },
+          { upTo: 1_024_000, usd: 0.03 }, { upTo: 5_024_000, usd: 0.025 }, { upTo: Infinity, usd: 0.02 },
+        ],
+      }),
+    "cloudfront.invalidationPath": p(0.005, "invalidation path", CF_PAGE,
+      "https://docs.aws.amazon.com/whitepapers/latest/how-aws-pricing-works/cloudfront.html (\"the first 1,000 paths ... each month. Thereafter, a charge of $0.005 per path\")",
+      "2025", "aws", { note: "$5.00 per 1,000 paths; the first 1,000 paths a month per account are free (not applied); a wildcard path counts as one" }),
+    "cloudfront.originShieldRequest10k": p(0.0075, "10k requests through Origin Shield (United States)", CF_PAGE, NOT_FOUND, "2025", "not-found",
+      { note: "charged on requests that reach the shield (edge misses), besides the HTTPS request" }),
+    "cloudfront.additionalMetricsMonth": p(2.4, "distribution-month of additional metrics (8 CloudWatch metrics)", CF_PAGE, NOT_FOUND, "2025", "not-found",
+      { note: "billed at CloudWatch's custom metric rate, $0.30 × 8" }),
     "waf.webAclMonth": p(5, "web ACL-month", "https://aws.amazon.com/waf/pricing/", "https://c3x.dev/blog/aws-waf-cost-explained/", "2026", "third-party"),
     "waf.ruleMonth": p(1, "rule-month", "https://aws.amazon.com/waf/pricing/", "https://c3x.dev/blog/aws-waf-cost-explained/", "2026", "third-party"),
     "waf.requestMillion": p(0.6, "1M requests inspected", "https://aws.amazon.com/waf/pricing/", "https://awsnegotiations.com/waf-pricing-strategy.html", "2026", "third-party"),

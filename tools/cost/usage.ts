@@ -44,6 +44,8 @@ export interface UsageProfile {
   readonly hitRatio: number | "measured";
   /** DAX hit ratio for reads that reach DAX, 0–1. */
   readonly daxHitRatio: number;
+  /** Share of public reads a CloudFront edge answers from its cache (Origin Shield is billed on the rest), 0–1. */
+  readonly edgeHitRatio: number;
   /** Billed Lambda duration of a read served from the cache, ms. */
   readonly lambdaHitMs: number;
   /** Billed Lambda duration of a read that goes to DynamoDB (or DAX), ms. */
@@ -103,6 +105,7 @@ export const USAGE_SOURCES: Readonly<Record<string, string>> = {
   "sessions.turnKB": "assumption: a compressed chat turn (seed 000 stores content_compressed) ≈ 1 KB",
   "sessions.tableGB": "seed 000 §1: \"50K+ concurrent sessions\" × ~25 KB (META + 20 turns + summary) → 1.25 GB",
   flowLogGBPerMonth: "assumption: Lambda keeps connections open, so few flows a minute → 1 GB",
+  edgeHitRatio: "seed 001: \"Target >80% for reads\" (the cache's target, taken for the edge too) → 0.8 (assumption)",
   lambdaLogBytesPerInvocation: "START/END/REPORT lines of the Text log format ≈ 400 B (assumption)",
   websocketConnections: "seed 000 §1: \"50K+ concurrent sessions\"; assumption: 2 % of them hold a socket open on average → 1000",
   websocketMessagesPerWrite: "assumption: a turn comes in on the socket (1 message received) and is pushed to the session's one open socket (1 sent) → 2",
@@ -113,6 +116,7 @@ export const DEFAULT_USAGE: UsageProfile = {
   requestsPerSecond: 1000,
   hitRatio: 0.85,
   daxHitRatio: 0.85,
+  edgeHitRatio: 0.8,
   lambdaHitMs: 3,
   lambdaMissMs: 10,
   lambdaWriteMs: 12,

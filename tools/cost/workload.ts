@@ -79,6 +79,10 @@ export interface Workload {
   readonly requestsPerMonth: number;
   readonly readsPerMonth: number;
   readonly writesPerMonth: number;
+  /** Reads a CloudFront edge answers from its cache (0 without a distribution that caches). */
+  readonly edgeServedReadsPerMonth: number;
+  /** Requests that reach the API: every request less those the edge answered. */
+  readonly originRequestsPerMonth: number;
   /** A Redis/Valkey (or Memcached) cache-aside layer exists. */
   readonly hasCache: boolean;
   /** A DAX cluster exists. */
@@ -155,6 +159,12 @@ export function deriveWorkload(resources: readonly Resource[], opts: WorkloadOpt
   const shape = kind === "session-store" ? usage.sessions : usage.products;
   const readsPerMonth = requestsPerMonth * shape.readShare;
   const writesPerMonth = requestsPerMonth - readsPerMonth;
+  // A distribution whose cache policy keeps anything answers that share of the reads at the edge.
+  const edgeCaches = resources.some((r) => r.type === "aws_cloudfront_cache_policy" && num(r.config, "max_ttl", 0) > 0) &&
+    resources.some((r) => r.type === "aws_cloudfront_distribution");
+  const edgeServedReadsPerMonth = edgeCaches ? readsPerMonth * usage.edgeHitRatio : 0;
+  const originReads = readsPerMonth - edgeServedReadsPerMonth;
+  if (edgeCaches) explain.push(`edge: ${Math.round(usage.edgeHitRatio * 100)} % of reads answered by CloudFront (usage.edgeHitRatio); the rest reach the API`);
 
   // A cluster that is a member of a replication group is part of that cache, not another one.
   const hasCache = resources.some((r) => CACHE_TYPES.includes(r.type) &&
@@ -170,13 +180,13 @@ export function deriveWorkload(resources: readonly Resource[], opts: WorkloadOpt
     hitRatio = usage.hitRatio;
     hitRatioSource = usage.hitRatio === DEFAULT_USAGE.hitRatio ? "default (seed 004: 80-90 % fewer RCUs)" : "configured";
   }
-  const afterCache = readsPerMonth * (hasCache ? 1 - hitRatio : 1);
+  const afterCache = originReads * (hasCache ? 1 - hitRatio : 1);
   const tableReadsPerMonth = afterCache * (hasDax ? 1 - usage.daxHitRatio : 1);
 
   let rruPerRead: number;
   let wruPerWrite: number;
   let cacheValueKB: number;
-  let cacheOpsPerMonth = readsPerMonth + (readsPerMonth * (1 - hitRatio)) + writesPerMonth;
+  let cacheOpsPerMonth = originReads + (originReads * (1 - hitRatio)) + writesPerMonth;
   if (kind === "session-store") {
     const s = usage.sessions;
     const fnTurns = resources.filter((r) => r.type === "aws_lambda_function").map((f) => Number(envOf(f)[SESSIONS.settings.contextTurns.env])).find((n) => n > 0);
@@ -202,8 +212,8 @@ export function deriveWorkload(resources: readonly Resource[], opts: WorkloadOpt
   }
   if (!hasCache) cacheOpsPerMonth = 0;
 
-  const readHits = hasCache ? readsPerMonth * hitRatio : 0;
-  const lambdaMsPerMonth = readHits * usage.lambdaHitMs + (readsPerMonth - readHits) * usage.lambdaMissMs + writesPerMonth * usage.lambdaWriteMs;
+  const readHits = hasCache ? originReads * hitRatio : 0;
+  const lambdaMsPerMonth = readHits * usage.lambdaHitMs + (originReads - readHits) * usage.lambdaMissMs + writesPerMonth * usage.lambdaWriteMs;
 
   return {
     kind,
@@ -212,6 +222,8 @@ export function deriveWorkload(resources: readonly Resource[], opts: WorkloadOpt
     requestsPerMonth,
     readsPerMonth,
     writesPerMonth,
+    edgeServedReadsPerMonth,
+    originRequestsPerMonth: requestsPerMonth - edgeServedReadsPerMonth,
     hasCache,
     hasDax,
     hitRatio,

@@ -262,6 +262,7 @@ export const GATEWAY_ERRORS = {
   INTEGRATION_TIMEOUT: { status: 504, message: "Endpoint request timed out", errorType: "IntegrationTimeoutException" },
   DEFAULT_5XX_LAMBDA: { status: 502, message: "Internal server error", errorType: "InternalServerErrorException" },
   STARTING: { status: 503, message: "The local twin is starting", errorType: "ServiceUnavailableException" },
+  WAF_FILTERED: { status: 403, message: "Forbidden", errorType: "ForbiddenException" },
 } as const;
 export type GatewayErrorKind = keyof typeof GATEWAY_ERRORS;
 
@@ -285,6 +286,12 @@ export interface GatewayOptions {
   readonly region?: string;
   /** The authorization step. @default authorizers run from `pools`, without an issuer (Cognito methods then answer 401) */
   readonly authorizers?: Authorizers;
+  /**
+   * Headers the stage's web ACL requires with an exact value (a `CacheEdge`'s origin lock): a
+   * request without them is blocked before anything else runs (WAF_FILTERED, 403).
+   * @default none
+   */
+  readonly requiredHeaders?: Readonly<Record<string, string>>;
 }
 
 interface Reply {
@@ -457,6 +464,10 @@ export class Gateway {
   private async respond(req: IncomingMessage, body: Buffer | undefined, requestId: string): Promise<Reply> {
     const h = req.headers;
     if (!this.ready) return this.gatewayError("STARTING", requestId, h);
+    // WAF runs before API Gateway sees the request.
+    for (const [name, value] of Object.entries(this.opts.requiredHeaders ?? {})) {
+      if (h[name] !== value) return this.gatewayError("WAF_FILTERED", requestId, h);
+    }
     if (!body) return this.gatewayError("REQUEST_TOO_LARGE", requestId, h);
     const url = req.url ?? "/";
     const maxUrl = API_GATEWAY_MAX_URL[this.opts.api.endpointType as keyof typeof API_GATEWAY_MAX_URL] ?? API_GATEWAY_MAX_URL.EDGE;

@@ -29,6 +29,8 @@ export interface LocalEndpoints {
   readonly queues?: Record<string, string>;
   /** `ws://127.0.0.1:3210/ws/v1`: the WebSocket stage; absent: the stack has no WebSocket API. */
   readonly websocketUrl?: string;
+  /** The stack's CloudFront distribution, served locally; absent when it has none. */
+  readonly edge?: { readonly url: string; readonly distributionId: string };
 }
 
 /** The account id the twin pretends to be (AWS's documentation account). */
@@ -82,6 +84,12 @@ export function resolveRef(model: StackModel, local: LocalEndpoints, type: strin
     case "aws_elasticache_serverless_cache":
       if (/endpoint_address$|^cache_nodes$|address$/.test(attr)) return local.redis ? { value: local.redis.host } : { drop: "no local Redis (memory cache backend)" };
       if (attr === "port") return local.redis ? { value: local.redis.port } : { drop: "no local Redis (memory cache backend)" };
+      break;
+    case "aws_cloudfront_distribution":
+      if (!local.edge) return { drop: "the twin serves no edge" };
+      if (attr === "id") return { value: local.edge.distributionId };
+      if (attr === "domain_name") return { value: new URL(local.edge.url).host };
+      if (attr === "arn") return { value: `arn:aws:cloudfront::${TWIN_ACCOUNT}:distribution/${local.edge.distributionId}` };
       break;
     case "aws_sqs_queue": {
       const file = local.queues?.[name];
@@ -192,6 +200,11 @@ export function functionEnvironment(
     else notes.push(`${key} left unset: ${r ? r.drop : `cannot resolve ${raw} locally`}`);
   }
   env[C.dynamoDbEndpoint.env] = local.dynamoDbEndpoint;
+  if (fn.environment[C.edgeDistributionId.env] !== undefined && local.edge) {
+    // The twin answers CloudFront's CreateInvalidation itself (cloudfront-api.ts) and applies it to its edge.
+    env[C.cloudfrontEndpoint.env] = local.baseUrl;
+    notes.push(`${C.cloudfrontEndpoint.env}=${local.baseUrl}: invalidations go to the twin's edge`);
+  }
   const wantsRedis = fn.environment[C.redisHost.env] !== undefined || fn.environment[C.cacheBackend.env] === "redis";
   if (fn.environment[C.cacheBackend.env] === "memcached") {
     // No local memcached: the memory backend has the same operations (and more).
@@ -234,6 +247,8 @@ function knownOutput(name: string, model: StackModel, local: LocalEndpoints): { 
   switch (name) {
     case "api_url":
       return { value: `${local.baseUrl}/${model.api.stageName}` };
+    case "edge_url":
+      return local.edge ? { value: local.edge.url } : undefined;
     case "redis_endpoint":
       return { value: local.redis?.host ?? "" };
     case "redis_port":

@@ -17,6 +17,7 @@ the bundled Lambda handlers in child processes and the REST API on http://127.0.
 
   --stack <name>       stack to run (default ${DEFAULT_STACK}); any stack in cdktf.out/
   --port <n>           port (default ${DEFAULT_PORT}; 0 = any free port)
+  --edge-port <n>      port of the edge, for a stack with a CloudFront distribution (default: port + 1)
   --outputs <file>     outputs file, cdktf output shape (default cdktf.out/twin-outputs.json)
   --seed <n>           load n sample products / sessions (0-1000, default 0)
   --redis-url <url>    use this Redis (redis://host:port, no AUTH) instead of starting one
@@ -35,6 +36,7 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
   const parsed = parseCli(argv, {
     stack: { type: "string" },
     port: { type: "string" },
+    "edge-port": { type: "string" },
     outputs: { type: "string" },
     seed: { type: "string" },
     "redis-url": { type: "string" },
@@ -55,6 +57,7 @@ export function parseOptions(argv: string[], root: string, print: (l: string) =>
     root,
     stack: v.stack ?? DEFAULT_STACK,
     port: intFlag("port", v.port, DEFAULT_PORT, 0, 65_535),
+    edgePort: v["edge-port"] === undefined ? undefined : intFlag("edge-port", v["edge-port"], 0, 0, 65_535),
     host: "127.0.0.1",
     outDir,
     outputsFile: path.resolve(v.outputs ?? path.join(outDir, "twin-outputs.json")),

@@ -7,12 +7,15 @@
  */
 import { randomBytes } from "crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "fs";
-import { createServer, Server } from "http";
+import { createServer, RequestListener, Server } from "http";
 import { tmpdir } from "os";
 import * as path from "path";
 import { DynamoDBClient } from "@aws-sdk/client-dynamodb";
 import { CONNECTIONS } from "../../functions/lib/contract";
 import { Authorizers } from "./authorizers";
+import { LocalCloudFrontApi } from "./cloudfront-api";
+import { Edge } from "./edge";
+import { EdgeDef, readEdge } from "./edge-model";
 import { DynamoHandle, startDynamo } from "./dynamo";
 import { extractBundle, FunctionPool } from "./functions";
 import { Gateway, servedApiKeys } from "./gateway";
@@ -61,6 +64,8 @@ export interface TwinOptions {
   readonly ttlSweepSeconds: number;
   /** Table streams and their event source mappings; off (test only) means no write reaches an invalidator. */
   readonly stream: boolean;
+  /** Port of the edge (the stack's CloudFront distribution, when it has one); 0 picks a free port. @default port + 1, or 0 with port 0 */
+  readonly edgePort?: number;
   readonly print: (line: string) => void;
 }
 
@@ -83,6 +88,11 @@ export class Twin {
   private issuer?: LocalIssuer;
   private streamReader?: DynamoDBClient;
   private deliveries: StreamDelivery[] = [];
+  private edge?: Edge;
+  private edgeServer?: Server;
+  private cloudFrontApi?: LocalCloudFrontApi;
+  /** `http://127.0.0.1:<port>` of the edge, once listening (the stack has a distribution). */
+  edgeUrl = "";
   /** `http://127.0.0.1:<port>` once listening. */
   baseUrl = "";
   model?: StackModel;
@@ -125,6 +135,11 @@ export class Twin {
     this.model = m;
     print(`twin: ${m.name} from ${shown(path.join(m.dir, "cdk.tf.json"))} (${note})`);
     for (const w of m.warnings) print(`warning: ${w}`);
+    const edgeDef = readEdge(m.json);
+    if (edgeDef) {
+      await this.listenEdge();
+      this.check();
+    }
 
     // Tables and cache, in parallel.
     const redisBin = this.o.redisUrl ? undefined : findRedisServer();
@@ -210,6 +225,7 @@ export class Twin {
       jwksUrl: issuerConfig?.kind === "jwt" ? jwksUrl : undefined,
       queues,
       websocketUrl: socketApi ? `${this.baseUrl.replace(/^http/, "ws")}${SOCKET_PATH_PREFIX}/${socketApi.stageName}` : undefined,
+      edge: edgeDef ? { url: this.edgeUrl, distributionId: `ETWIN${randomBytes(5).toString("hex").toUpperCase()}` } : undefined,
     };
 
     // Functions: one process warm per function, more on demand.
@@ -275,6 +291,7 @@ export class Twin {
         accessLog: this.o.quiet ? undefined : (l) => print(l),
         note: (l) => print(`  ${l}`),
         beforeInvoke: this.o.breakCache && redis ? async () => void (await command(redis.host, redis.port, "FLUSHALL")) : undefined,
+        requiredHeaders: edgeDef?.requiredAtOrigin,
       });
     } catch (err) {
       if (err instanceof ModelCompileError) throw new TwinError(err.message);
@@ -292,6 +309,7 @@ export class Twin {
         note: (l) => print(`  ${l}`),
       });
     }
+    if (edgeDef && local.edge) this.startEdge(edgeDef, local.edge.distributionId, m.api.stageName);
 
     // DynamoDB deletes expired items within days; dynalite never does, so the twin sweeps.
     if (m.tables.some((t) => t.ttlAttribute)) {
@@ -318,6 +336,8 @@ export class Twin {
       outputs.sample_token = await this.issuer.token(SAMPLE_CUSTOMERS[0], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
       outputs.sample_token_other = await this.issuer.token(SAMPLE_CUSTOMERS[1], { ttlSeconds: SAMPLE_TOKEN_TTL_SECONDS });
     }
+    // Twin only: Lambda's Invoke API for the stack's functions (npm run warm invokes the warm function there).
+    if (outputs.warm_function_name) outputs.lambda_endpoint = this.baseUrl;
     this.outputs = outputs;
     this.writeOutputs(outputs);
     for (const n of notes) print(`warning: ${n}`);
@@ -358,47 +378,73 @@ export class Twin {
       print(`  curl -s ${stageUrl}/sessions/${id}${bearer}`);
       if (local.websocketUrl) print(`  npx wscat -c "${local.websocketUrl}?sessionId=${id}${this.issuer ? "&token=$TOKEN" : ""}"   # then append a turn: it arrives on the socket`);
     }
+    if (this.edge) print(`  curl -si ${this.edgeUrl}/products/${this.o.seed > 0 ? "sample-1" : "p1"}   # through the edge, twice: X-Cache Miss, then Hit from cloudfront with Age`);
     print(`started in ${((performance.now() - t0) / 1000).toFixed(1)} s; Ctrl-C stops it`);
     this.gateway.ready = true;
     if (this.sockets) this.sockets.ready = true;
     print(`ready: ${this.baseUrl} (${m.name})`);
   }
 
-  private listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const server = createServer((req, res) => {
-        if (req.url === JWKS_PATH && this.issuer) {
-          res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=300" });
-          res.end(JSON.stringify(this.issuer.jwks()));
-          return;
-        }
-        if (this.lambdaApi?.handle(req, res) || this.sockets?.handleHttp(req, res)) return;
-        if (!this.gateway) {
-          res.writeHead(503, { "content-type": "application/json" });
-          res.end(JSON.stringify({ message: "The local twin is starting" }));
-          return;
-        }
-        this.gateway.handle(req, res);
-      });
-      server.keepAliveTimeout = 5_000;
-      server.on("upgrade", (req, socket, head) => {
-        if (this.sockets?.handleUpgrade(req, socket, head)) return;
-        socket.on("error", () => undefined);
-        socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
-      });
-      server.once("error", (err: NodeJS.ErrnoException) => {
-        if (err.code === "EADDRINUSE") reject(new TwinError(`port ${this.o.port} on ${this.o.host} is already in use (another twin?); choose another with --port`));
-        else if (err.code === "EACCES") reject(new TwinError(`no permission to listen on ${this.o.host}:${this.o.port}; choose a port above 1024 with --port`));
-        else reject(new TwinError(`cannot listen on ${this.o.host}:${this.o.port}: ${err.message}`));
-      });
-      server.listen(this.o.port, this.o.host, () => {
-        const addr = server.address();
-        const port = typeof addr === "object" && addr ? addr.port : this.o.port;
-        this.baseUrl = `http://${this.o.host.includes(":") ? `[${this.o.host}]` : this.o.host}:${port}`;
-        this.server = server;
-        resolve();
-      });
+  /** Binds the edge's port (before the functions start: their environment names the edge). */
+  private async listenEdge(): Promise<void> {
+    const port = this.o.edgePort ?? (this.o.port === 0 ? 0 : this.o.port + 1);
+    const { server, url } = await bindServer((req, res) => {
+      if (!this.edge || !this.gateway?.ready) {
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: "The local twin is starting" }));
+        return;
+      }
+      this.edge.handle(req, res);
+    }, this.o.host, port, { flag: "--edge-port", what: " for the edge" });
+    this.edgeServer = server;
+    this.edgeUrl = url;
+  }
+
+  /** The edge in front of the gateway, and CloudFront's invalidation API on the twin's own port. */
+  private startEdge(def: EdgeDef, distributionId: string, stage: string): void {
+    const { print } = this.o;
+    this.edge = new Edge({
+      def, origin: this.baseUrl, distributionId, host: new URL(this.edgeUrl).host,
+      accessLog: this.o.quiet ? undefined : (l) => print(l),
     });
+    this.cloudFrontApi = new LocalCloudFrontApi(new Set([distributionId]), (inv) => {
+      const n = this.edge?.invalidate(inv.paths) ?? 0;
+      if (!this.o.quiet) print(`edge: invalidation ${inv.id} of ${inv.paths.length} path(s) dropped ${n} cached cop${n === 1 ? "y" : "ies"}`);
+    });
+    const cached = def.behaviors.filter((b) => b.cachePolicy.maxTtl > 0).map((b) => b.pathPattern);
+    print(`edge: ${this.edgeUrl} → ${this.baseUrl}${def.originPath} (CloudFront ${distributionId}; cached: ${cached.join(", ") || "nothing"}; ` +
+      `stage ${stage} is the origin path)`);
+    const locked = Object.keys(def.requiredAtOrigin);
+    if (locked.length > 0) print(`edge: the API answers only requests carrying ${locked.join(", ")} (its web ACL's rule): call it through the edge`);
+    for (const n of def.notes) print(`  edge: ${n}`);
+  }
+
+  private async listen(): Promise<void> {
+    const { server, url } = await bindServer((req, res) => {
+      if (this.cloudFrontApi?.handles(req)) {
+        this.cloudFrontApi.handle(req, res);
+        return;
+      }
+      if (req.url === JWKS_PATH && this.issuer) {
+        res.writeHead(200, { "content-type": "application/json", "cache-control": "max-age=300" });
+        res.end(JSON.stringify(this.issuer.jwks()));
+        return;
+      }
+      if (this.lambdaApi?.handle(req, res) || this.sockets?.handleHttp(req, res)) return;
+      if (!this.gateway) {
+        res.writeHead(503, { "content-type": "application/json" });
+        res.end(JSON.stringify({ message: "The local twin is starting" }));
+        return;
+      }
+      this.gateway.handle(req, res);
+    }, this.o.host, this.o.port, { flag: "--port", what: "" });
+    server.on("upgrade", (req, socket, head) => {
+      if (this.sockets?.handleUpgrade(req, socket, head)) return;
+      socket.on("error", () => undefined);
+      socket.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\nconnection: close\r\n\r\n");
+    });
+    this.server = server;
+    this.baseUrl = url;
   }
 
   /** Writes this stack's outputs into the outputs file, keeping other stacks' entries. */
@@ -439,6 +485,10 @@ export class Twin {
     if (this.sweeper) clearInterval(this.sweeper);
     const server = this.server;
     this.server = undefined;
+    const edgeServer = this.edgeServer;
+    this.edgeServer = undefined;
+    edgeServer?.closeAllConnections();
+    edgeServer?.close();
     const deliveries = this.deliveries.splice(0);
     await Promise.allSettled(deliveries.map((d) => d.stop()));
     this.dynamo?.observeWrites(undefined);
@@ -471,6 +521,24 @@ function mappingText(d: StreamMappingDef): string {
     `${d.parallelizationFactor} batch(es) per shard`,
     d.enabled ? "" : "DISABLED",
   ].filter(Boolean).join(", ");
+}
+
+/** A server for `handler` listening on `host:port` (0: any free port), and its base URL; a TwinError saying why not. */
+function bindServer(handler: RequestListener, host: string, port: number, o: { flag: string; what: string }): Promise<{ server: Server; url: string }> {
+  return new Promise((resolve, reject) => {
+    const server = createServer(handler);
+    server.keepAliveTimeout = 5_000;
+    server.once("error", (err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") reject(new TwinError(`port ${port} on ${host} is already in use (another twin?); choose another with ${o.flag}`));
+      else if (err.code === "EACCES") reject(new TwinError(`no permission to listen on ${host}:${port}${o.what}; choose a port above 1024 with ${o.flag}`));
+      else reject(new TwinError(`cannot listen on ${host}:${port}${o.what}: ${err.message}`));
+    });
+    server.listen(port, host, () => {
+      const addr = server.address();
+      const bound = typeof addr === "object" && addr ? addr.port : port;
+      resolve({ server, url: `http://${host.includes(":") ? `[${host}]` : host}:${bound}` });
+    });
+  });
 }
 
 /** True for the error start() throws when stop() interrupted it. */

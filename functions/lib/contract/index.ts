@@ -10,3 +10,5 @@ export * from "./metrics";
 export * from "./runtime";
 export * from "./invalidation";
 export * from "./socket";
+export * from "./edge";
+export * from "./warm";

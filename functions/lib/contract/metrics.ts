@@ -58,6 +58,10 @@ export const METRIC_DEFINITIONS = {
     unit: "Count",
     description: "a connect or a turn handled without the connection map (the cache unreachable): the connect succeeds and the turn is stored, but nobody is pushed",
   },
+  EdgeInvalidation: {
+    unit: "Count",
+    description: "a path the edge invalidator asked CloudFront to invalidate because its table item changed (CloudFront bills each path after the account's first 1,000 a month)",
+  },
 } as const satisfies Record<string, { readonly unit: MetricUnit; readonly description: string }>;
 
 /** A metric name. */
@@ -88,6 +92,11 @@ export const RUNTIME_METRICS: readonly MetricName[] = [
 export const REALTIME_METRICS: readonly MetricName[] = [
   METRIC.SocketConnect, METRIC.SocketDisconnect, METRIC.Push, METRIC.PushPruned, METRIC.PushFailure, METRIC.PushDegraded,
 ];
+/** `Route` value of the edge invalidator's metrics (it serves no HTTP route either). */
+export const EDGE_ROUTE = "edge";
+
+/** Metrics the edge invalidator emits. */
+export const EDGE_INVALIDATION_METRICS: readonly MetricName[] = [METRIC.EdgeInvalidation, METRIC.InvalidationFailure];
 
 /** Metrics the stream invalidator emits (besides `CacheError` for a cache it could not reach). */
 export const INVALIDATION_METRICS: readonly MetricName[] = [METRIC.Invalidation, METRIC.InvalidationFailure, METRIC.InvalidationLag, METRIC.CacheError];

@@ -44,7 +44,15 @@ export const RUNTIME_SETTINGS = {
   }),
   negativeTtlSeconds: integer("NEGATIVE_CACHE_TTL_SECONDS", { default: 30, min: 1, max: 3_600, description: "TTL of \"not found\" entries" }),
   cacheControlMaxAgeSeconds: integer("CACHE_CONTROL_MAX_AGE_SECONDS", {
-    default: 60, min: 0, max: 86_400, description: "`max-age` of cacheable (public) responses",
+    default: 60, min: 0, max: 86_400, description: "`max-age` of cacheable (public) responses: how long a browser may reuse one",
+  }),
+  cacheControlSharedMaxAgeSeconds: integer("CACHE_CONTROL_S_MAXAGE_SECONDS", {
+    default: 60, min: 0, max: 86_400,
+    description: "`s-maxage` of cacheable (public) responses: how long a shared cache (the CloudFront edge) keeps one; without edge invalidation, how long a write can stay unseen there",
+  }),
+  cacheControlStaleWhileRevalidateSeconds: integer("CACHE_CONTROL_STALE_WHILE_REVALIDATE_SECONDS", {
+    default: 30, min: 0, max: 86_400,
+    description: "`stale-while-revalidate` of cacheable (public) responses: how long past `s-maxage` the edge may answer with the old copy while it fetches a new one (0: not sent)",
   }),
   l1TtlMs: integer("L1_TTL_MS", {
     default: 0, min: 0, max: 60_000,
@@ -135,6 +143,11 @@ export const CONNECTIONS = {
     optional: true,
     description: "the function that posts to the WebSocket API's connections from outside the VPC (set by `WebSocketApi`); unset: turns are stored and pushed to nobody",
   }),
+  edgeDistributionId: string("EDGE_DISTRIBUTION_ID", {
+    optional: true, pattern: "^[A-Z0-9]{1,64}$", patternText: "a CloudFront distribution id (capital letters and digits)",
+    description: "the CloudFront distribution whose cached paths the edge invalidator invalidates (set by `CacheEdge`)",
+  }),
+  cloudfrontEndpoint: string("CLOUDFRONT_ENDPOINT", { optional: true, description: "CloudFront API endpoint override (the local twin and tests)" }),
   callerIdentity: string("CALLER_IDENTITY_SOURCE", {
     optional: true,
     pattern: `^(${CALLER_IDENTITY.lambda}|${CALLER_IDENTITY.iam}|${CALLER_IDENTITY.cognitoPrefix}[A-Za-z0-9_:.-]{1,128})$`,

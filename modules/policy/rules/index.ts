@@ -2,6 +2,7 @@
 import type { PolicyRule } from "../rule";
 import { API_GATEWAY_RULES } from "./api-gateway";
 import { API_GATEWAY_AUTH_RULES } from "./api-gateway-auth";
+import { CLOUDFRONT_RULES } from "./cloudfront";
 import { DAX_RULES } from "./dax";
 import { DYNAMODB_RULES } from "./dynamodb";
 import { ELASTICACHE_RULES } from "./elasticache";
@@ -29,6 +30,7 @@ export const ALL_RULES: readonly PolicyRule[] = [
   ...API_GATEWAY_RULES,
   ...API_GATEWAY_AUTH_RULES,
   ...WEBSOCKET_RULES,
+  ...CLOUDFRONT_RULES,
   ...LOGS_RULES,
   ...SECRETS_RULES,
   ...S3_RULES,
