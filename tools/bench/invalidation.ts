@@ -71,7 +71,7 @@ export async function runInvalidation(ctx: BenchContext): Promise<InvalidationRe
   const sub = new Redis({ host: "127.0.0.1", port: redis.port, maxRetriesPerRequest: 1 });
   let table: DynamoDBClient | undefined;
   try {
-    const outputs = JSON.parse(readFileSync(twin.outputsFile, "utf8"))["product-catalog-dev"] as { api_url: string; api_key: string; table_name: string };
+    const outputs = JSON.parse(readFileSync(twin.outputsFile, "utf8"))["product-catalog-dev"] as { api_url: string; sample_token: string; table_name: string };
     const endpoint = twin.lines.map((l) => /^dynamodb: (http:\/\/\S+) /.exec(l)?.[1]).find(Boolean);
     if (!endpoint) throw new Error("the twin printed no table endpoint");
     table = new DynamoDBClient({ endpoint, region: "us-east-1", credentials: { accessKeyId: "bench", secretAccessKey: "bench" }, maxAttempts: 1 });
@@ -122,7 +122,7 @@ export async function runInvalidation(ctx: BenchContext): Promise<InvalidationRe
       const id = `sample-${i}`;
       await cache(id);
       const gone = deleted(id);
-      const r = await request(`${outputs.api_url}/products/${id}`, { method: "PUT", headers: { "x-api-key": outputs.api_key, "content-type": "application/json" }, body: JSON.stringify({ name: id, price: i }) });
+      const r = await request(`${outputs.api_url}/products/${id}`, { method: "PUT", headers: { authorization: `Bearer ${outputs.sample_token}`, "content-type": "application/json" }, body: JSON.stringify({ name: id, price: i }) });
       const acked = performance.now();
       if (r.status !== 200) throw new Error(`PUT ${id}: ${r.status} ${r.body}`);
       const at = await gone;
