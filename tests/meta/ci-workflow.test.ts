@@ -6,7 +6,7 @@
 import { readFileSync } from "fs";
 import * as path from "path";
 import { parseDocument } from "yaml";
-import { AWS_PROVIDER } from "../terraform/harness";
+import { AWS_PROVIDER } from "../../tools/lib/terraform-harness";
 
 const ROOT = path.resolve(__dirname, "../..");
 const FILE = path.join(ROOT, "help/examples/ci/github-actions.yml");

@@ -18,7 +18,7 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, 
 import { builtinModules } from "module";
 import { tmpdir } from "os";
 import * as path from "path";
-import { disposeHarnessSession, expectOk, harnessSession, prepareStack, runTerraform } from "../terraform/harness";
+import { disposeHarnessSession, expectOk, harnessSession, prepareStack, runTerraform } from "../../tools/lib/terraform-harness";
 import { readZip } from "../../tools/twin/unzip";
 import { brokenLinks, markdownFiles } from "../helpers/markdown-links";
 

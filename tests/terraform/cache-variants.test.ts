@@ -7,7 +7,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, readdirSync, rmSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { disposeHarnessSession, harnessSession, limiter, OfflinePlan, planOffline } from "./harness";
+import { disposeHarnessSession, harnessSession, limiter, OfflinePlan, planOffline } from "../../tools/lib/terraform-harness";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const APP = path.join(REPO, "dist", "tests", "terraform", "apps", "cache-variants-app.js");

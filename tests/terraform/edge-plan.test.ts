@@ -12,7 +12,7 @@ import * as os from "os";
 import * as path from "path";
 import { loadConfig } from "../../stacks/config";
 import { ProductCatalogStack } from "../../stacks/product-catalog";
-import { disposeUnlessKept, expectOk, harnessSession, noMirrorHint, PreparedStack, prepareStack, runTerraform } from "./harness";
+import { disposeUnlessKept, expectOk, harnessSession, noMirrorHint, PreparedStack, prepareStack, runTerraform } from "../../tools/lib/terraform-harness";
 
 jest.setTimeout(240_000);
 

@@ -15,7 +15,7 @@ import {
   prepareStack,
   terraformEnv,
   terraformPlatform,
-} from "./harness";
+} from "../../tools/lib/terraform-harness";
 
 let tmp: string;
 beforeEach(() => {

@@ -8,7 +8,7 @@ import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { cliConfigForMirror, runPlan } from "../../tools/plan/main";
-import { findProviderMirror } from "./harness";
+import { findProviderMirror } from "../../tools/lib/terraform-harness";
 
 jest.setTimeout(240_000);
 

@@ -18,7 +18,7 @@ import {
   prepareStack,
   runTerraform,
   TerraformResult,
-} from "./harness";
+} from "../../tools/lib/terraform-harness";
 
 const REPO = path.resolve(__dirname, "..", "..");
 /** The app to synthesize; the default app unless overridden (handy to try the harness on a scratch app). */

@@ -11,7 +11,7 @@ import { mkdtempSync, writeFileSync } from "fs";
 import * as os from "os";
 import * as path from "path";
 import { Billing, CacheTable, CacheTableProps } from "../../modules/table";
-import { disposeUnlessKept, expectOk, harnessSession, noMirrorHint, PreparedStack, prepareStack, runTerraform, TerraformResult } from "./harness";
+import { disposeUnlessKept, expectOk, harnessSession, noMirrorHint, PreparedStack, prepareStack, runTerraform, TerraformResult } from "../../tools/lib/terraform-harness";
 
 jest.setTimeout(240_000);
 

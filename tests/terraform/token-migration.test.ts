@@ -9,7 +9,7 @@ import { spawnSync } from "child_process";
 import { mkdtempSync, rmSync } from "fs";
 import * as os from "os";
 import * as path from "path";
-import { awsResourceSchemas, disposeHarnessSession, effectiveActions, harnessSession, limiter, PlanJson, planOffline, stateFromPlan } from "./harness";
+import { awsResourceSchemas, disposeHarnessSession, effectiveActions, harnessSession, limiter, PlanJson, planOffline, stateFromPlan } from "../../tools/lib/terraform-harness";
 
 const REPO = path.resolve(__dirname, "..", "..");
 const APP = path.join(REPO, "dist", "tests", "terraform", "apps", "token-migration-app.js");

@@ -33,7 +33,7 @@ import {
   prepareStack,
   runTerraform,
   TerraformResult,
-} from "../../tests/terraform/harness";
+} from "../lib/terraform-harness";
 import { CheckCostSummary, checkCostSummary } from "../cost/run";
 
 /** Options of {@link runCheck}. */

@@ -10,7 +10,7 @@ import * as path from "path";
 import { packageRoot } from "../../modules";
 import {
   conventionalMirrorLocations, disposeHarnessSession, expectOk, findProviderMirror, harnessSession, mirrorInstallation, noMirrorHint, prepareStack, runTerraform,
-} from "../../tests/terraform/harness";
+} from "../lib/terraform-harness";
 import { stacksOf, synthesize } from "../check/run";
 import { parseCli, reportError, UsageError } from "../lib/cli";
 
