@@ -472,7 +472,6 @@ export class CacheApi extends Construct {
 
     // API Gateway names its execution log group itself and would create it without retention.
     const logs = apiStageLogGroups(this, {
-      accessLogName: physicalName(this, 128),
       executionLogGroupName: `API-Gateway-Execution-Logs_${this.restApi.id}/${this.stageName}`,
       retentionDays: props.logRetentionDays,
       profile,

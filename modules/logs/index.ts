@@ -1,6 +1,7 @@
 import { CloudwatchLogGroup } from "@cdktf/provider-aws/lib/cloudwatch-log-group";
 import type { TerraformProvider } from "cdktf";
 import { Construct } from "constructs";
+import { physicalName } from "../core/naming";
 import { byProfile, Profile, profileOf } from "../core/profile";
 import { LOG_RETENTION_DAYS, PropsValidator } from "../core/validation";
 
@@ -61,17 +62,17 @@ export class LogGroup extends Construct {
 }
 
 /**
- * The two log groups of an API Gateway stage, both with retention: access logs under
- * `/aws/apigateway/<physical name>/access`, and the execution log group API Gateway names itself
- * (`executionLogGroupName`) and would otherwise create without retention.
+ * The two log groups of an API Gateway stage (`scope`, the API construct), both with retention:
+ * access logs under `/aws/apigateway/<scope's physical name>/access`, and the execution log group
+ * API Gateway names itself (`executionLogGroupName`) and would otherwise create without retention.
  */
 export function apiStageLogGroups(
   scope: Construct,
-  props: { readonly accessLogName: string; readonly executionLogGroupName: string; readonly retentionDays?: number; readonly profile?: Profile },
+  props: { readonly executionLogGroupName: string; readonly retentionDays?: number; readonly profile?: Profile },
 ): { access: LogGroup; execution: LogGroup } {
   const { retentionDays, profile } = props;
   return {
-    access: new LogGroup(scope, "access-logs", { name: `/aws/apigateway/${props.accessLogName}/access`, retentionDays, profile }),
+    access: new LogGroup(scope, "access-logs", { name: `/aws/apigateway/${physicalName(scope, 128)}/access`, retentionDays, profile }),
     execution: new LogGroup(scope, "execution-logs", { name: props.executionLogGroupName, retentionDays, profile }),
   };
 }

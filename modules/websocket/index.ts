@@ -273,7 +273,6 @@ export class WebSocketApi extends Construct {
 
     // API Gateway names a WebSocket stage's execution log group itself and would create it without retention.
     const logs = apiStageLogGroups(this, {
-      accessLogName: physicalName(this, 128),
       executionLogGroupName: `/aws/apigateway/${this.api.id}/${this.stageName}`,
       retentionDays: props.logRetentionDays,
       profile,
